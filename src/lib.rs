@@ -1,0 +1,62 @@
+//! # fixengine
+//!
+//! A FIX session **acceptor** engine for low-latency programs that are not async.
+//!
+//! ```text
+//!              accept + first frame                 handoff(stream, bytes)
+//!  clients ──▶ [reactor thread: mio Poll] ───────────────────────────────┐
+//!                                                                        ▼
+//!                                                  [worker thread, one per session]
+//!  app thread ── Session::put(msg) ── crossbeam ─▶  SessionMachine (sans-IO)
+//!  app callbacks ◀── Application::on_message ────   Store (memory-mapped)
+//! ```
+//!
+//! The layers, each a module:
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`codec`] | FIX tag=value: framing, zero-copy decoding, encoding, UTC timestamps, tag constants |
+//! | `session` | the session-layer state machine, sans-IO (to come) |
+//! | `store` | per-session persistence (to come) |
+//! | `engine` | reactor and worker threads, the public handles (to come) |
+//! | [`config`] | `engine.properties` and per-session parameters, with defaults |
+//! | [`error`] | one error enum per layer, aggregated in [`Error`] |
+//!
+//! Users never need a path deeper than `fixengine::`.
+//!
+//! ## The codec in ten lines
+//!
+//! ```
+//! use fixengine::{Decoder, Fields, FixVersion, Framer, Message, Status, tags};
+//!
+//! // An application builds an owned message...
+//! let order = Message::new("D").with(tags::CL_ORD_ID, "ORD-1").with(tags::SIDE, '1');
+//! // ...the session layer encodes it with the standard header...
+//! let mut wire = Vec::new();
+//! order.encode(FixVersion::Fix44, &[(tags::MSG_SEQ_NUM, b"1"), (tags::SENDER_COMP_ID, b"ME")], &mut wire);
+//! // ...and the peer frames and decodes it without copying.
+//! let Ok(Status::Complete(len)) = Framer::default().parse(&wire) else { panic!() };
+//! let mut decoder = Decoder::new();
+//! let view = decoder.decode(&wire[..len]).unwrap();
+//! assert_eq!(view.msg_type(), b"D");
+//! assert_eq!(view.get_str(tags::CL_ORD_ID).unwrap(), "ORD-1");
+//! ```
+
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+pub mod codec;
+pub mod config;
+pub mod error;
+mod id;
+
+pub use codec::{
+    Decoder, Encoder, Field, FieldValue, Fields, Framer, Garbled, Message, MessageView, Status,
+    TimePrecision, Timestamp, UtcTimestamp, msg_type, tags,
+};
+pub use config::{
+    ConfigWarning, DEFAULT_PROPERTIES, EngineConfig, IpNet, SessionConfig, StorageType,
+};
+pub use error::Error;
+pub use id::{CompId, FixVersion, IdError, MAX_COMP_ID_LEN, SeqNum, SessionId};
