@@ -18,7 +18,7 @@ use crate::codec::time::{TimePrecision, UtcTimestamp};
 /// enc.uint(tags::MSG_SEQ_NUM, 2).bytes(tags::SENDER_COMP_ID, b"ISLD");
 /// let len = enc.finish();
 /// assert_eq!(len, out.len());
-/// assert!(out.starts_with(b"8=FIX.4.4\x019=15\x0135=0\x0134=2\x0149=ISLD\x0110="));
+/// assert!(out.starts_with(b"8=FIX.4.4\x019=18\x0135=0\x0134=2\x0149=ISLD\x0110="));
 /// ```
 #[derive(Debug)]
 pub struct Encoder<'b> {
