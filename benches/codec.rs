@@ -58,6 +58,17 @@ fn decode(c: &mut Criterion) {
             })
         },
     );
+    g.bench_function("frame only NewOrderSingle", |b| {
+        b.iter(|| black_box(framer.parse(black_box(&nos[..]))))
+    });
+    g.bench_function("decode only NewOrderSingle (already framed)", |b| {
+        b.iter(|| {
+            let view = decoder
+                .decode(black_box(&nos[..]))
+                .expect("bench message must decode");
+            black_box(view.len());
+        })
+    });
     g.bench_function(
         "frame+decode+header checks NewOrderSingle (seq, CompIDs, SendingTime, ClOrdID)",
         |b| {

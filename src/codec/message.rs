@@ -206,11 +206,15 @@ impl Message {
         };
         let mut std_fields = header.iter().peekable();
         let mut last: Option<u32> = None;
-        while let Some(k) = self
-            .fields()
-            .filter(|&(t, _)| is_own_header(t) && last.is_none_or(|l| key(t) > l))
-            .map(|(t, _)| key(t))
-            .min()
+        let has_own_header = self.fields.iter().any(|(t, _)| is_own_header(*t));
+        while let Some(k) = has_own_header
+            .then(|| {
+                self.fields()
+                    .filter(|&(t, _)| is_own_header(t) && last.is_none_or(|l| key(t) > l))
+                    .map(|(t, _)| key(t))
+                    .min()
+            })
+            .flatten()
         {
             while let Some(&(t, v)) = std_fields.next_if(|(t, _)| *t < k) {
                 enc.bytes(t, v);

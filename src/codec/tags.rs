@@ -231,44 +231,29 @@ pub const HEADER_TAGS: &[u32] = &[
 ];
 
 /// True for BeginString(8), BodyLength(9), MsgType(35) and every [`HEADER_TAGS`] field.
+#[inline]
 pub const fn is_header(tag: u32) -> bool {
-    matches!(
-        tag,
-        BEGIN_STRING
-            | BODY_LENGTH
-            | MSG_TYPE
-            | MSG_SEQ_NUM
-            | POSS_DUP_FLAG
-            | SENDER_COMP_ID
-            | SENDER_SUB_ID
-            | SENDING_TIME
-            | TARGET_COMP_ID
-            | TARGET_SUB_ID
-            | SECURE_DATA_LEN
-            | SECURE_DATA
-            | POSS_RESEND
-            | ON_BEHALF_OF_COMP_ID
-            | ON_BEHALF_OF_SUB_ID
-            | ORIG_SENDING_TIME
-            | DELIVER_TO_COMP_ID
-            | DELIVER_TO_SUB_ID
-            | SENDER_LOCATION_ID
-            | TARGET_LOCATION_ID
-            | ON_BEHALF_OF_LOCATION_ID
-            | DELIVER_TO_LOCATION_ID
-            | XML_DATA_LEN
-            | XML_DATA
-            | MESSAGE_ENCODING
-            | LAST_MSG_SEQ_NUM_PROCESSED
-            | NO_HOPS
-            | HOP_COMP_ID
-            | HOP_SENDING_TIME
-            | HOP_REF_ID
-            | APPL_VER_ID
-            | CSTM_APPL_VER_ID
-            | APPL_EXT_ID
-    )
+    // A bit per tag: this runs for every field the encoder and the view touch.
+    let word = (tag / 64) as usize;
+    word < HEADER_BITS.len() && HEADER_BITS[word] & (1 << (tag % 64)) != 0
 }
+
+const HEADER_BITS: [u64; 19] = {
+    let mut bits = [0u64; 19];
+    let framing = [BEGIN_STRING, BODY_LENGTH, MSG_TYPE];
+    let mut i = 0;
+    while i < framing.len() {
+        bits[(framing[i] / 64) as usize] |= 1 << (framing[i] % 64);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < HEADER_TAGS.len() {
+        let tag = HEADER_TAGS[i];
+        bits[(tag / 64) as usize] |= 1 << (tag % 64);
+        i += 1;
+    }
+    bits
+};
 
 /// True for the trailer fields SignatureLength(93), Signature(89) and CheckSum(10).
 pub const fn is_trailer(tag: u32) -> bool {
@@ -376,6 +361,15 @@ mod tests {
         assert!(!is_header(CL_ORD_ID));
         assert!(!is_header(CHECK_SUM));
         assert!(is_trailer(CHECK_SUM));
+    }
+
+    #[test]
+    fn header_bitset_matches_the_list() {
+        for tag in 0..5000 {
+            let listed = HEADER_TAGS.contains(&tag) || [8, 9, 35].contains(&tag);
+            assert_eq!(is_header(tag), listed, "{tag}");
+        }
+        assert!(!is_header(u32::MAX));
     }
 
     #[test]
