@@ -1042,6 +1042,11 @@ mod tests {
             b"1:=1xxxxx",
             b"\xff1=1xxxxx",
             b"52=2026xxx",
+            b"5=1",
+            b"123456789=1",
+            b"1234567890=1",
+            b"4294967296=1",
+            b"12",
         ];
         for c in cases {
             let naive = c
@@ -1051,7 +1056,7 @@ mod tests {
                     let digits = &c[..eq];
                     (c[eq] == b'='
                         && !digits.is_empty()
-                        && digits.len() <= 7
+                        && digits.len() <= 9
                         && digits.iter().all(u8::is_ascii_digit))
                     .then(|| {
                         (
@@ -1061,10 +1066,7 @@ mod tests {
                     })
                     .filter(|(t, _)| *t != 0)
                 });
-            let fast = if c.len() >= 8 { fast_tag(c, 0) } else { None };
-            if c.len() >= 8 {
-                assert_eq!(fast, naive, "{:?}", String::from_utf8_lossy(c));
-            }
+            assert_eq!(fast_tag(c, 0), naive, "{:?}", String::from_utf8_lossy(c));
         }
     }
 }
