@@ -1,7 +1,8 @@
 //! The owned `Message` applications build and read: a MsgType and fields in order.
 //!
-//! All values live in one byte buffer with a `(tag, range)` index beside it, so a
-//! message of any size costs two allocations, not one per field. The session layer
+//! All fields live in one byte buffer, already in wire form (`tag=value<SOH>`),
+//! with a `(tag, range)` index beside it: a message of any size costs two
+//! allocations, not one per field, and encoding its body is a single copy. The session layer
 //! adds the standard header (MsgSeqNum, CompIDs, SendingTime) when it sends one:
 //! applications only set the fields that are theirs.
 
@@ -29,9 +30,23 @@ use crate::id::{CompId, FixVersion, SeqNum};
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Message {
-    msg_type: Range<u32>,
-    fields: Vec<(u32, Range<u32>)>,
+    /// MsgType, then every field exactly as it goes on the wire (`tag=value<SOH>`),
+    /// so encoding a body is one copy.
     data: Vec<u8>,
+    msg_type_len: u32,
+    fields: Vec<FieldRef>,
+    /// Fields that cannot be copied with the body: header fields, which the encoder
+    /// moves into the header, and the framing tags 8, 9, 10 and 35.
+    special: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FieldRef {
+    tag: u32,
+    /// Where `tag=` starts in `data`.
+    start: u32,
+    /// The value, between `=` and SOH.
+    value: Range<u32>,
 }
 
 impl Message {
@@ -41,9 +56,10 @@ impl Message {
         let mut data = Vec::with_capacity(128);
         data.extend_from_slice(msg_type);
         Self {
-            msg_type: 0..msg_type.len() as u32,
-            fields: Vec::with_capacity(16),
             data,
+            msg_type_len: msg_type.len() as u32,
+            fields: Vec::with_capacity(16),
+            special: 0,
         }
     }
 
@@ -58,39 +74,55 @@ impl Message {
     /// members are pushed in wire order).
     pub fn push(&mut self, tag: u32, value: impl FieldValue) -> &mut Self {
         let start = self.data.len() as u32;
+        write_u64(&mut self.data, u64::from(tag));
+        self.data.push(b'=');
+        let value_start = self.data.len() as u32;
         value.write_value(&mut self.data);
-        let end = self.data.len() as u32;
-        self.fields.push((tag, start..end));
+        let value_end = self.data.len() as u32;
+        self.data.push(SOH);
+        self.fields.push(FieldRef {
+            tag,
+            start,
+            value: value_start..value_end,
+        });
+        self.special += u32::from(is_special(tag));
         self
     }
 
     /// Sets `tag` to `value`: replaces the first occurrence, or appends.
     pub fn set(&mut self, tag: u32, value: impl FieldValue) -> &mut Self {
-        match self.fields.iter().position(|(t, _)| *t == tag) {
-            Some(i) => {
-                // The old bytes stay in the buffer unused; rebuilding would cost more
-                // than it saves for messages that live as briefly as these do.
-                let start = self.data.len() as u32;
-                value.write_value(&mut self.data);
-                self.fields[i].1 = start..self.data.len() as u32;
-            }
-            None => {
-                self.push(tag, value);
-            }
-        }
+        let Some(i) = self.fields.iter().position(|f| f.tag == tag) else {
+            return self.push(tag, value);
+        };
+        let mut new = Vec::new();
+        value.write_value(&mut new);
+        let old = range(&self.fields[i].value);
+        let delta = new.len() as i64 - old.len() as i64;
+        self.data.splice(old, new);
+        let end = self.fields[i].value.end as i64 + delta;
+        self.fields[i].value.end = end as u32;
+        self.shift_from(i + 1, delta);
         self
     }
 
     /// Removes every occurrence of `tag`; returns how many there were.
     pub fn remove(&mut self, tag: u32) -> usize {
-        let before = self.fields.len();
-        self.fields.retain(|(t, _)| *t != tag);
-        before - self.fields.len()
+        let mut removed = 0;
+        while let Some(i) = self.fields.iter().position(|f| f.tag == tag) {
+            let f = self.fields.remove(i);
+            let bytes = f.start as usize..f.value.end as usize + 1;
+            let delta = -(bytes.len() as i64);
+            self.data.drain(bytes);
+            self.shift_from(i, delta);
+            self.special -= u32::from(is_special(tag));
+            removed += 1;
+        }
+        removed
     }
 
     /// MsgType(35).
     pub fn msg_type(&self) -> &[u8] {
-        &self.data[range(&self.msg_type)]
+        &self.data[..self.msg_type_len as usize]
     }
 
     /// True for session-level MsgTypes, which applications may not send.
@@ -102,8 +134,8 @@ impl Message {
     pub fn get(&self, tag: u32) -> Option<&[u8]> {
         self.fields
             .iter()
-            .find(|(t, _)| *t == tag)
-            .map(|(_, r)| &self.data[range(r)])
+            .find(|f| f.tag == tag)
+            .map(|f| &self.data[range(&f.value)])
     }
 
     /// The value of `tag` as text, if present and UTF-8.
@@ -115,13 +147,15 @@ impl Message {
     pub fn get_all(&self, tag: u32) -> impl Iterator<Item = &[u8]> {
         self.fields
             .iter()
-            .filter(move |(t, _)| *t == tag)
-            .map(|(_, r)| &self.data[range(r)])
+            .filter(move |f| f.tag == tag)
+            .map(|f| &self.data[range(&f.value)])
     }
 
     /// The fields in order, as `(tag, value)`.
     pub fn fields(&self) -> impl ExactSizeIterator<Item = (u32, &[u8])> {
-        self.fields.iter().map(|(t, r)| (*t, &self.data[range(r)]))
+        self.fields
+            .iter()
+            .map(|f| (f.tag, &self.data[range(&f.value)]))
     }
 
     /// The number of fields (MsgType not counted).
@@ -156,10 +190,7 @@ impl Message {
                     found: Snippet::new(b"0"),
                 });
             }
-            if matches!(
-                tag,
-                tags::BEGIN_STRING | tags::BODY_LENGTH | tags::CHECK_SUM | tags::MSG_TYPE
-            ) {
+            if is_framing(tag) {
                 return Err(FieldError::Format {
                     tag,
                     expected: "a field the application may set (the session writes 8, 9, 10 and 35)",
@@ -192,6 +223,14 @@ impl Message {
     /// message's order. Fields the session owns (8, 9, 10, 35) are never copied.
     pub fn encode(&self, version: FixVersion, header: &[(u32, &[u8])], out: &mut Vec<u8>) -> usize {
         let mut enc = Encoder::start(out, version.begin_string(), self.msg_type());
+        if self.special == 0 {
+            // The common case: the body is already wire bytes.
+            for &(t, v) in header {
+                enc.bytes(t, v);
+            }
+            enc.raw(&self.data[self.msg_type_len as usize..]);
+            return enc.finish();
+        }
         let is_own_header =
             |t: u32| tags::is_header(t) && !is_framing(t) && !header.iter().any(|h| h.0 == t);
         // Ascending by tag, except that the NoHops(627) group stays together and in
@@ -206,15 +245,11 @@ impl Message {
         };
         let mut std_fields = header.iter().peekable();
         let mut last: Option<u32> = None;
-        let has_own_header = self.fields.iter().any(|(t, _)| is_own_header(*t));
-        while let Some(k) = has_own_header
-            .then(|| {
-                self.fields()
-                    .filter(|&(t, _)| is_own_header(t) && last.is_none_or(|l| key(t) > l))
-                    .map(|(t, _)| key(t))
-                    .min()
-            })
-            .flatten()
+        while let Some(k) = self
+            .fields()
+            .filter(|&(t, _)| is_own_header(t) && last.is_none_or(|l| key(t) > l))
+            .map(|(t, _)| key(t))
+            .min()
         {
             while let Some(&(t, v)) = std_fields.next_if(|(t, _)| *t < k) {
                 enc.bytes(t, v);
@@ -230,12 +265,21 @@ impl Message {
         for &(t, v) in std_fields {
             enc.bytes(t, v);
         }
-        for (t, v) in self.fields() {
-            if !tags::is_header(t) && !is_framing(t) {
-                enc.bytes(t, v);
+        for f in &self.fields {
+            if !is_special(f.tag) {
+                enc.raw(&self.data[f.start as usize..=f.value.end as usize]);
             }
         }
         enc.finish()
+    }
+
+    /// Moves the fields from index `i` on by `delta` bytes, after an edit before them.
+    fn shift_from(&mut self, i: usize, delta: i64) {
+        let move_by = |x: u32| (i64::from(x) + delta) as u32;
+        for f in &mut self.fields[i..] {
+            f.start = move_by(f.start);
+            f.value = move_by(f.value.start)..move_by(f.value.end);
+        }
     }
 }
 
@@ -245,6 +289,7 @@ impl From<&MessageView<'_>> for Message {
     fn from(view: &MessageView<'_>) -> Self {
         let mut m = Self::new(view.msg_type());
         m.data.reserve(view.frame().len());
+        m.fields.reserve(view.len());
         for f in view.iter() {
             if !is_framing(f.tag) {
                 m.push(f.tag, f.value);
@@ -398,6 +443,11 @@ fn range(r: &Range<u32>) -> Range<usize> {
     r.start as usize..r.end as usize
 }
 
+/// Fields [`Message::encode`] cannot copy along with the body.
+fn is_special(tag: u32) -> bool {
+    tags::is_header(tag) || tag == tags::CHECK_SUM
+}
+
 fn is_framing(tag: u32) -> bool {
     matches!(
         tag,
@@ -438,7 +488,24 @@ mod tests {
         assert_eq!(m.remove(TEXT), 2);
         assert_eq!(m.remove(TEXT), 0);
         assert_eq!(m.get(POSS_RESEND), Some(&b"Y"[..]));
+        m.set(CL_ORD_ID, "LONGER-ID");
+        m.remove(ORDER_QTY);
         assert!(!m.is_admin());
+        // Edits keep the wire form exact: the encoded message decodes to the fields.
+        let mut out = Vec::new();
+        m.encode(FixVersion::Fix44, &[(MSG_SEQ_NUM, b"1")], &mut out);
+        let mut d = Decoder::new();
+        let view = d.decode(&out).unwrap();
+        let got: Vec<(u32, Vec<u8>)> = view.body().map(|f| (f.tag, f.value.to_vec())).collect();
+        assert_eq!(
+            got,
+            [
+                (CL_ORD_ID, b"LONGER-ID".to_vec()),
+                (PRICE, b"-5".to_vec()),
+                (SIDE, b"1".to_vec())
+            ]
+        );
+        assert_eq!(view.get(POSS_RESEND), Some(&b"Y"[..]));
         assert!(Message::new("0").is_admin());
     }
 
