@@ -76,10 +76,13 @@ impl Framer {
     /// [`Garbled`] when the leading bytes can never form a valid frame; drop
     /// `garbled.len` bytes and call again.
     pub fn parse(&self, buf: &[u8]) -> Result<Status, Garbled> {
-        if !buf.starts_with(b"8=") {
-            return match buf {
-                [] | [b'8'] => Ok(Status::Partial(None)),
-                _ => Err(self.skip_junk(buf)),
+        // Every BeginString is FIX.x.y or FIXT.1.1, so a frame starts with "8=FIX": the
+        // same test decides where junk ends, however the bytes arrive.
+        if !buf.starts_with(BEGIN) {
+            return if BEGIN.starts_with(buf) {
+                Ok(Status::Partial(None))
+            } else {
+                Err(self.skip_junk(buf))
             };
         }
         let Some(begin_end) = find_soh(buf, 2, MAX_BEGIN_STRING_FIELD) else {
@@ -170,7 +173,7 @@ impl Framer {
         // is reported as such rather than waited on.
         let Some(end_soh) = find_soh(buf, value_start, 8) else {
             return if buf.len() < value_start + 8 {
-                Ok(Status::Partial(Some(value_start + 4)))
+                Ok(Status::Partial(Some((value_start + 4).max(buf.len() + 1))))
             } else {
                 Err(Garbled {
                     len: value_start,
@@ -341,6 +344,10 @@ mod tests {
         let g = err(b"xyz");
         assert_eq!(g.len, 3);
         assert_eq!(Framer::default().parse(b"8"), Ok(Status::Partial(None)));
+        assert_eq!(Framer::default().parse(b"8=FI"), Ok(Status::Partial(None)));
+        // "8=" alone does not start a frame: BeginString is always FIX.x.y or FIXT.1.1.
+        let g = err(b"8=FOO.4.4\x019=5\x01");
+        assert!(matches!(g.error, FrameError::BeginStringNotFirst { .. }));
         assert_eq!(Framer::default().parse(b""), Ok(Status::Partial(None)));
     }
 
@@ -498,8 +505,8 @@ mod tests {
 
     #[test]
     fn malformed_begin_string() {
-        let mut f = b"8=".to_vec();
-        f.extend(std::iter::repeat_n(b'F', 40));
+        let mut f = b"8=FIX".to_vec();
+        f.extend(std::iter::repeat_n(b'X', 40));
         assert!(matches!(
             err(&f).error,
             FrameError::BeginStringMalformed { .. }
