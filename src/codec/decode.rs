@@ -341,7 +341,12 @@ pub trait Fields<'a> {
     }
 }
 
-/// The decoded view of one frame. See the [module docs](self).
+/// The zero-copy decoded view of one frame, from [`Decoder::decode`].
+///
+/// Values are `&[u8]` into the frame; the [`Fields`] trait gives typed access.
+/// Decoding is lenient: a field with an invalid tag number or an empty value does
+/// not fail it, because the session must still read MsgSeqNum(34) to answer such a
+/// message with a Reject(3). The first such problem is in [`MessageView::problem`].
 #[derive(Clone, Copy)]
 pub struct MessageView<'a> {
     fields: FieldSlice<'a>,
@@ -461,6 +466,14 @@ impl<'a> Fields<'a> for MessageView<'a> {
 
     fn iter(&self) -> FieldIter<'a> {
         self.fields.iter()
+    }
+}
+
+impl fmt::Display for MessageView<'_> {
+    /// The frame as `tag=value|...` (SOH shown as `|`), with secrets such as
+    /// Password(554) masked and control bytes escaped: safe for a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&DisplayFields(self.iter()), f)
     }
 }
 
@@ -1006,6 +1019,7 @@ mod tests {
         let shown = format!("{m:?}");
         assert!(shown.contains("554=***"), "{shown}");
         assert!(!shown.contains("secret"));
+        assert_eq!(m.to_string(), "8=FIX.4.4|35=A|553=u|554=***|10=000|");
     }
 
     #[test]

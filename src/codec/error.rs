@@ -102,8 +102,8 @@ pub enum FrameError {
         /// The configured limit.
         max: usize,
     },
-    /// CheckSum(10) is not exactly three digits.
-    #[error("CheckSum(10) is not three digits: {found}")]
+    /// CheckSum(10) is not exactly three digits from 000 to 255.
+    #[error("CheckSum(10) is not three digits from 000 to 255: {found}")]
     CheckSumNotThreeDigits {
         /// The value.
         found: Snippet,
