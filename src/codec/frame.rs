@@ -86,7 +86,7 @@ impl Framer {
             };
         }
         let Some(begin_end) = find_soh(buf, 2, MAX_BEGIN_STRING_FIELD) else {
-            return if buf.len() < MAX_BEGIN_STRING_FIELD {
+            return if buf.len() < 2 + MAX_BEGIN_STRING_FIELD {
                 Ok(Status::Partial(None))
             } else {
                 Err(self.resync(
@@ -505,6 +505,26 @@ mod tests {
             g.error.to_string(),
             "BodyLength(9) = 3 but the body is 10 bytes long"
         );
+    }
+
+    #[test]
+    fn begin_string_window_is_the_same_however_bytes_arrive() {
+        // Found by fuzzing: an SOH at the far end of the window was an error when
+        // the buffer ended just before it, and a frame when it had arrived.
+        let mut f = b"8=FIX.4.4".to_vec();
+        f.extend(std::iter::repeat_n(b'x', 24));
+        f.extend_from_slice(b"\x019=5\x0135=0\x0110=227\x01");
+        let whole = Framer::default().parse(&f);
+        for cut in 0..f.len() {
+            match Framer::default().parse(&f[..cut]) {
+                Ok(Status::Partial(_)) => {}
+                other => assert_eq!(
+                    other.map_err(|g| g.error),
+                    whole.map_err(|g| g.error),
+                    "cut {cut}"
+                ),
+            }
+        }
     }
 
     #[test]

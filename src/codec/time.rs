@@ -42,6 +42,9 @@ pub struct UtcTimestamp {
     nanos: u32,
 }
 
+/// 9999-12-31T23:59:59Z, the last second a UTCTimestamp can name.
+const MAX_UNIX_SECS: i64 = 253_402_300_799;
+
 /// The longest formatted timestamp: `YYYYMMDD-HH:MM:SS.sssssssss`.
 pub const MAX_TIMESTAMP_LEN: usize = 27;
 
@@ -130,7 +133,9 @@ impl UtcTimestamp {
         };
         let days = days_from_civil(i64::from(year), month, day);
         let secs = days * 86_400 + i64::from(hour * 3600 + min * 60 + sec);
-        Some(Self::from_unix(secs, nanos))
+        // A leap second on the last day of 9999 would be year 10000, which has no
+        // four-digit form (found by fuzzing the parse/format round trip).
+        (secs <= MAX_UNIX_SECS).then(|| Self::from_unix(secs, nanos))
     }
 
     /// Writes the timestamp into `out` with `precision` and returns the bytes written.
@@ -339,6 +344,8 @@ mod tests {
         }
         assert!(UtcTimestamp::parse(b"20240229-00:00:00").is_some());
         assert!(UtcTimestamp::parse(b"20161231-23:59:60").is_some());
+        assert!(UtcTimestamp::parse(b"99991231-23:59:59.999").is_some());
+        assert!(UtcTimestamp::parse(b"99991231-23:59:60").is_none());
     }
 
     #[test]
