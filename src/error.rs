@@ -9,6 +9,7 @@ use thiserror::Error;
 pub use crate::codec::{DecodeError, FieldError, FrameError};
 pub use crate::config::ConfigError;
 pub use crate::id::IdError;
+pub use crate::store::StoreError;
 
 /// Any error fixengine returns.
 #[derive(Debug, Error)]
@@ -29,4 +30,7 @@ pub enum Error {
     /// An identity value is invalid.
     #[error(transparent)]
     Id(#[from] IdError),
+    /// A session's store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }

@@ -16,8 +16,8 @@
 //! | module | owns |
 //! |---|---|
 //! | [`codec`] | FIX tag=value: framing, zero-copy decoding, encoding, UTC timestamps, tag constants |
-//! | `session` | the session-layer state machine, sans-IO (to come) |
-//! | `store` | per-session persistence (to come) |
+//! | [`session`] | the session-layer state machine, sans-IO |
+//! | [`store`] | per-session persistence: the store trait and the in-memory store |
 //! | `engine` | reactor and worker threads, the public handles (to come) |
 //! | [`config`] | `engine.properties` and per-session parameters, with defaults |
 //! | [`error`] | one error enum per layer, aggregated in [`Error`] |
@@ -46,11 +46,15 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+mod clock;
 pub mod codec;
 pub mod config;
 pub mod error;
 mod id;
+pub mod session;
+pub mod store;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use codec::{
     Decoder, Encoder, Field, FieldValue, Fields, Framer, Garbled, Message, MessageView, Status,
     TimePrecision, Timestamp, UtcTimestamp, msg_type, tags,

@@ -28,8 +28,13 @@ pub struct Decoder {
 pub const DEFAULT_MAX_FIELDS: usize = 16_384;
 
 impl Default for Decoder {
+    /// A decoder that has not allocated yet (its index grows on first use), so
+    /// one can be swapped out of a struct with `std::mem::take` for free.
     fn default() -> Self {
-        Self::new()
+        Self {
+            entries: Vec::new(),
+            max_fields: DEFAULT_MAX_FIELDS,
+        }
     }
 }
 
@@ -426,6 +431,45 @@ impl<'a> MessageView<'a> {
     /// tag without a value. The session answers it with a Reject(3).
     pub fn problem(&self) -> Option<FieldError> {
         self.problem
+    }
+
+    /// The raw bytes of the body fields (`tag=value<SOH>...`), exactly as received:
+    /// from the first field after the standard header to the trailer. A resend
+    /// copies these verbatim behind a rewritten header.
+    pub fn body_bytes(&self) -> &'a [u8] {
+        let entries = self.fields.entries;
+        let start = entries
+            .iter()
+            .position(|e| !tags::is_header(e.tag))
+            .unwrap_or(entries.len());
+        let end = entries
+            .iter()
+            .rposition(|e| !tags::is_trailer(e.tag))
+            .map_or(start, |p| (p + 1).max(start));
+        if start == end {
+            return &[];
+        }
+        // A field starts right after the SOH that ends the one before it.
+        let from = start
+            .checked_sub(1)
+            .map_or(0, |i| entries[i].end as usize + 1);
+        let to = entries[end - 1].end as usize + 1;
+        &self.fields.frame[from..to]
+    }
+
+    /// The standard header fields after BeginString, BodyLength and MsgType, in wire order.
+    pub fn header(&self) -> FieldIter<'a> {
+        let entries = self.fields.entries;
+        let start = entries.len().min(3);
+        let end = entries
+            .iter()
+            .position(|e| !tags::is_header(e.tag))
+            .unwrap_or(entries.len())
+            .max(start);
+        FieldIter {
+            frame: self.fields.frame,
+            entries: &entries[start..end],
+        }
     }
 
     /// The fields after the standard header and before the trailer, in wire order.
@@ -826,6 +870,9 @@ mod tests {
         assert_eq!(m.sending_time().unwrap().subsec_nanos(), 123_000_000);
         let body: Vec<u32> = m.body().map(|f| f.tag).collect();
         assert_eq!(body, [11, 55, 11]);
+        assert_eq!(m.body_bytes(), b"11=X\x0155=IBM\x0111=Y\x01");
+        let header: Vec<u32> = m.header().map(|f| f.tag).collect();
+        assert_eq!(header, [34, 49, 56, 52]);
         assert!(m.problem().is_none());
         assert!(!m.is_admin());
     }
@@ -903,6 +950,13 @@ mod tests {
         let mut d = Decoder::new();
         let m = d.decode(&f).unwrap();
         assert_eq!(m.get(RAW_DATA), Some(&b"a\x01b=c\x01d"[..]));
+        assert_eq!(m.body_bytes(), b"95=7\x0196=a\x01b=c\x01d\x0158=after\x01");
+        // A frame the framer would refuse (no header first) still has safe accessors.
+        let odd = soh("11=X|10=000|");
+        let mut d2 = Decoder::new();
+        let m2 = d2.decode(&odd).unwrap();
+        assert_eq!(m2.body_bytes(), b"11=X\x01");
+        assert_eq!(m2.header().count(), 0);
         assert_eq!(m.get(TEXT), Some(&b"after"[..]));
         let f = soh("8=FIX.4.4|35=B|354=3|355=||||58=x|10=000|");
         let m = d.decode(&f).unwrap();

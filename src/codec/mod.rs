@@ -30,6 +30,7 @@ pub use decode::{
     MessageView,
 };
 pub use encode::Encoder;
+pub(crate) use encode::format_u64;
 pub use error::{DecodeError, FieldError, FrameError, Snippet};
 pub use frame::{DEFAULT_MAX_MESSAGE_SIZE, Framer, Garbled, Status};
 pub use message::{FieldValue, Message, Timestamp};

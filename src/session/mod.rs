@@ -1,0 +1,1265 @@
+//! The FIX session layer for one acceptor session, sans-IO.
+//!
+//! [`SessionMachine`] touches no socket, thread or clock. It is fed complete
+//! frames ([`SessionMachine::handle_frame`]), the passage of time
+//! ([`SessionMachine::handle_timeout`]), application sends ([`SessionMachine::send`])
+//! and commands ([`SessionMachine::logout`], [`SessionMachine::handle_disconnect`]).
+//! It answers with bytes to write ([`SessionMachine::poll_transmit`]), events
+//! ([`SessionMachine::poll_event`]) and its next deadline
+//! ([`SessionMachine::poll_timeout`]).
+//!
+//! # The driver's contract
+//!
+//! After every `handle_*` call or `send`, drain `poll_transmit` into the transport
+//! (a resend is produced in batches as it is drained), then `poll_event`, then ask
+//! `poll_timeout` when to call `handle_timeout` next. When [`SessionMachine::wants_close`]
+//! is true, flush what `poll_transmit` gives and close the transport, then call
+//! `handle_disconnect`. Monotonic time is passed in as `now`; the UTC stamp for
+//! SendingTime(52) comes from the injected [`Clock`].
+//!
+//! Application messages reach the [`Handler`] synchronously, as a zero-copy view of
+//! the frame, in sequence and exactly once; the handler replies through a
+//! [`Reply`] that encodes straight into the outbound buffer.
+
+mod reasons;
+mod resend;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+pub use reasons::RejectReason;
+
+use crate::clock::Clock;
+use crate::codec::format_u64;
+use crate::codec::{
+    Decoder, Encoder, FieldError, Fields, MAX_TIMESTAMP_LEN, Message, MessageView, TimePrecision,
+    UtcTimestamp, msg_type, tags,
+};
+use crate::config::SessionConfig;
+use crate::id::{FixVersion, SeqNum, SessionId};
+use crate::store::{MessageStore, StoreError};
+
+/// Where a session is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum State {
+    /// No transport attached.
+    Disconnected,
+    /// A transport is attached; the counterparty's Logon has not arrived.
+    WaitForLogon,
+    /// Logged on: messages flow.
+    Established,
+    /// We sent Logout and wait for the counterparty's.
+    WaitForLogout,
+}
+
+/// What the application is told about, besides application messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    /// The state changed.
+    StateChanged {
+        /// The state before.
+        from: State,
+        /// The state now.
+        to: State,
+    },
+    /// The counterparty logged on.
+    LoggedOn {
+        /// True when sequence numbers were reset to 1 (ResetSeqNumFlag or policy).
+        reset: bool,
+        /// The HeartBtInt(108) agreed, in seconds.
+        heart_bt_int: u32,
+    },
+    /// A Logon was refused before any session state changed.
+    LogonRefused {
+        /// Why.
+        reason: String,
+    },
+    /// A Logout was sent or received.
+    LoggedOut {
+        /// Our Text(58), or the counterparty's.
+        text: Option<String>,
+        /// True when the counterparty started it.
+        by_counterparty: bool,
+    },
+    /// The session asks the transport to close.
+    Disconnect {
+        /// Why.
+        reason: String,
+    },
+    /// We rejected an inbound message with Reject(3).
+    RejectSent {
+        /// The MsgSeqNum rejected.
+        ref_seq_num: u64,
+        /// SessionRejectReason(373).
+        reason: RejectReason,
+        /// The tag at fault, if any.
+        ref_tag: Option<u32>,
+    },
+    /// The counterparty rejected one of ours.
+    RejectReceived {
+        /// RefSeqNum(45).
+        ref_seq_num: Option<u64>,
+        /// Text(58).
+        text: Option<String>,
+    },
+    /// A frame that could not be decoded was ignored; no sequence number was used.
+    Garbled {
+        /// What was wrong.
+        error: String,
+    },
+    /// We sent a ResendRequest for a gap in the inbound sequence.
+    ResendRequestSent {
+        /// BeginSeqNo(7).
+        begin: u64,
+        /// EndSeqNo(16); 0 is "to the end".
+        end: u64,
+    },
+    /// We served a ResendRequest from the store.
+    ResendServed {
+        /// The first sequence number covered.
+        begin: u64,
+        /// The last sequence number covered.
+        end: u64,
+        /// Application messages resent.
+        resent: u64,
+        /// Sequence numbers covered by SequenceReset-GapFill.
+        gap_filled: u64,
+    },
+    /// The inbound sequence moved by SequenceReset.
+    SequenceReset {
+        /// The next expected inbound MsgSeqNum.
+        new_seq_num: u64,
+        /// True for GapFill mode.
+        gap_fill: bool,
+    },
+}
+
+/// Receives what the session delivers to the application.
+pub trait Handler {
+    /// Decides on a Logon before any session state changes (sequence numbers,
+    /// store): `Err(reason)` refuses it, and the transport is closed without a reply.
+    /// Built-in checks (CompIDs, BeginString, HeartBtInt, Username/Password from the
+    /// configuration) run first.
+    fn on_logon(&mut self, logon: &MessageView<'_>) -> Result<(), String> {
+        let _ = logon;
+        Ok(())
+    }
+
+    /// An application message, delivered once and in sequence. Replies sent through
+    /// `reply` go out before the next inbound message is read.
+    fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>);
+}
+
+/// Why an application message could not be sent.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// Session-level messages are the session's job.
+    #[error("MsgType {msg_type:?} is a session-level message; the session sends those itself")]
+    AdminMessage {
+        /// The MsgType given.
+        msg_type: String,
+    },
+    /// The message cannot be put on the wire.
+    #[error("invalid message: {0}")]
+    Invalid(#[from] FieldError),
+    /// The message could not be stored, so it was not sent.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The sans-IO state machine of one acceptor session. See the [module docs](self).
+pub struct SessionMachine<S: MessageStore> {
+    id: SessionId,
+    version: FixVersion,
+    config: SessionConfig,
+    clock: Arc<dyn Clock>,
+    store: S,
+    state: State,
+    close_requested: bool,
+    decoder: Decoder,
+    /// Bytes ready for the transport.
+    outbox: Vec<u8>,
+    /// Encoding space, reused.
+    scratch: Vec<u8>,
+    events: VecDeque<SessionEvent>,
+    heart_bt_int: Duration,
+    /// When we last sent anything / last received anything.
+    last_sent: Instant,
+    last_received: Instant,
+    /// A TestRequest is outstanding since this time.
+    test_request_sent: Option<Instant>,
+    logon_deadline: Option<Instant>,
+    logout_deadline: Option<Instant>,
+    /// DefaultApplVerID(1137) the counterparty sent, echoed in our Logon (FIXT).
+    default_appl_ver_id: Option<Vec<u8>>,
+    /// Our outstanding ResendRequest: inbound messages up to this number are being resent.
+    resend_requested_to: Option<u64>,
+    /// Messages received ahead of a gap, by MsgSeqNum, processed once the gap fills.
+    queue: BTreeMap<u64, Vec<u8>>,
+    /// A ResendRequest being served in batches.
+    serving: Option<resend::Progress>,
+}
+
+/// The most messages held while waiting for a gap to fill. Beyond it the session
+/// logs out: a counterparty that far ahead is not going to fill the gap.
+pub const MAX_QUEUED: usize = 10_000;
+
+/// Stored messages read per batch when serving a ResendRequest.
+pub const RESEND_BATCH: usize = 256;
+
+impl<S: MessageStore> fmt::Debug for SessionMachine<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionMachine")
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("state", &self.state)
+            .field("next_sender_seq", &self.store.next_sender_seq())
+            .field("next_target_seq", &self.store.next_target_seq())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: MessageStore> SessionMachine<S> {
+    /// A session `id` speaking `version`, with policies from `config`, persisting
+    /// through `store`, stamping SendingTime from `clock`. It starts disconnected.
+    pub fn new(
+        id: SessionId,
+        version: FixVersion,
+        config: SessionConfig,
+        store: S,
+        clock: Arc<dyn Clock>,
+        now: Instant,
+    ) -> Self {
+        Self {
+            id,
+            version,
+            config,
+            clock,
+            store,
+            state: State::Disconnected,
+            close_requested: false,
+            decoder: Decoder::new(),
+            outbox: Vec::with_capacity(4096),
+            scratch: Vec::with_capacity(1024),
+            events: VecDeque::new(),
+            heart_bt_int: Duration::from_secs(30),
+            last_sent: now,
+            last_received: now,
+            test_request_sent: None,
+            logon_deadline: None,
+            logout_deadline: None,
+            default_appl_ver_id: None,
+            resend_requested_to: None,
+            queue: BTreeMap::new(),
+            serving: None,
+        }
+    }
+
+    /// The session's identity.
+    pub fn id(&self) -> &SessionId {
+        &self.id
+    }
+
+    /// The FIX version spoken.
+    pub fn version(&self) -> FixVersion {
+        self.version
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The store, for inspection.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The HeartBtInt(108) in force (the counterparty's, once logged on).
+    pub fn heart_bt_int(&self) -> Duration {
+        self.heart_bt_int
+    }
+
+    /// True when the session wants its transport closed: flush `poll_transmit`, close,
+    /// then call [`SessionMachine::handle_disconnect`].
+    pub fn wants_close(&self) -> bool {
+        self.close_requested
+    }
+
+    /// A transport was attached: wait for the counterparty's Logon until
+    /// `now + logon_timeout`.
+    pub fn handle_connect(&mut self, now: Instant, logon_timeout: Duration) {
+        self.close_requested = false;
+        self.last_received = now;
+        self.last_sent = now;
+        self.test_request_sent = None;
+        self.logout_deadline = None;
+        self.logon_deadline = Some(now + logon_timeout);
+        self.set_state(State::WaitForLogon);
+    }
+
+    /// The transport closed (either side). The session keeps its sequence numbers
+    /// and store for the next Logon unless ResetSeqNumOnDisconnect says otherwise.
+    ///
+    /// # Errors
+    /// When a reset the policy asks for cannot be stored.
+    pub fn handle_disconnect(&mut self, _now: Instant) -> Result<(), StoreError> {
+        self.close_requested = false;
+        self.logon_deadline = None;
+        self.logout_deadline = None;
+        self.test_request_sent = None;
+        self.resend_requested_to = None;
+        self.queue.clear();
+        self.serving = None;
+        self.outbox.clear();
+        if self.state != State::Disconnected && self.config.reset_seq_num_on_disconnect() {
+            self.store.reset()?;
+        }
+        self.set_state(State::Disconnected);
+        Ok(())
+    }
+
+    /// Processes one complete inbound frame (as delimited by [`crate::Framer`]).
+    ///
+    /// # Errors
+    /// Only when the store fails; protocol problems are answered on the wire.
+    pub fn handle_frame<H: Handler>(
+        &mut self,
+        now: Instant,
+        frame: &[u8],
+        handler: &mut H,
+    ) -> Result<(), StoreError> {
+        if self.close_requested || self.state == State::Disconnected {
+            return Ok(());
+        }
+        self.last_received = now;
+        let mut decoder = std::mem::take(&mut self.decoder);
+        let result = self.process(now, frame, &mut decoder, handler);
+        // Messages that arrived ahead of a gap, now next in line.
+        let result = result.and_then(|()| self.drain_queue(now, &mut decoder, handler));
+        self.decoder = decoder;
+        result
+    }
+
+    /// Runs the timers due at `now`: heartbeats, TestRequest, the Logon and Logout
+    /// timeouts.
+    ///
+    /// # Errors
+    /// Only when the store fails.
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), StoreError> {
+        if self.close_requested {
+            return Ok(());
+        }
+        match self.state {
+            State::Disconnected => {}
+            State::WaitForLogon => {
+                if self.logon_deadline.is_some_and(|d| now >= d) {
+                    self.close("no Logon received within the logon timeout");
+                }
+            }
+            State::WaitForLogout => {
+                if self.logout_deadline.is_some_and(|d| now >= d) {
+                    self.close("no Logout reply within the logout timeout");
+                }
+            }
+            State::Established => {
+                let silence = self.heart_bt_int + self.config.reasonable_transmission_time();
+                match self.test_request_sent {
+                    Some(sent) if now >= sent + silence => {
+                        self.close("TestRequest not answered: the link is lost");
+                    }
+                    Some(_) => {}
+                    None if now >= self.last_received + silence => {
+                        self.send_admin(now, msg_type::TEST_REQUEST, |e| {
+                            e.str(tags::TEST_REQ_ID, reasons::TEST_REQ_ID);
+                        })?;
+                        self.test_request_sent = Some(now);
+                    }
+                    None if now >= self.last_sent + self.heart_bt_int => {
+                        self.send_admin(now, msg_type::HEARTBEAT, |_| {})?;
+                    }
+                    None => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// When [`SessionMachine::handle_timeout`] should next be called.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.close_requested {
+            return None;
+        }
+        match self.state {
+            State::Disconnected => None,
+            State::WaitForLogon => self.logon_deadline,
+            State::WaitForLogout => self.logout_deadline,
+            State::Established => {
+                let silence = self.heart_bt_int + self.config.reasonable_transmission_time();
+                Some(match self.test_request_sent {
+                    Some(sent) => sent + silence,
+                    None => (self.last_received + silence).min(self.last_sent + self.heart_bt_int),
+                })
+            }
+        }
+    }
+
+    /// Moves the bytes ready for the transport to the end of `out`; returns how many.
+    /// A ResendRequest being served produces its next batch as the previous one is taken.
+    ///
+    /// # Errors
+    /// When the store cannot be read for a resend.
+    pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> Result<usize, StoreError> {
+        if self.outbox.is_empty() && self.serving.is_some() {
+            self.serve_resend_batch()?;
+        }
+        let n = self.outbox.len();
+        out.extend_from_slice(&self.outbox);
+        self.outbox.clear();
+        Ok(n)
+    }
+
+    /// The next event for the application.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        self.events.pop_front()
+    }
+
+    /// Sends an application message: numbered, stored, and transmitted if logged on.
+    /// While not logged on it is stored only, and the counterparty's ResendRequest
+    /// after the next Logon recovers it: nothing is lost.
+    ///
+    /// # Errors
+    /// A session-level MsgType, an invalid message, or a store failure (then nothing
+    /// was sent and no sequence number was used).
+    pub fn send(&mut self, now: Instant, message: &Message) -> Result<SeqNum, SendError> {
+        if message.is_admin() {
+            return Err(SendError::AdminMessage {
+                msg_type: String::from_utf8_lossy(message.msg_type()).into_owned(),
+            });
+        }
+        message.validate()?;
+        let seq = self.store.next_sender_seq();
+        let mut seq_buf = [0u8; 20];
+        let seq_text = format_u64(seq, &mut seq_buf);
+        let mut time_buf = [0u8; MAX_TIMESTAMP_LEN];
+        let time = self.clock.now_utc().format(self.precision(), &mut time_buf);
+        let header: [(u32, &[u8]); 4] = [
+            (tags::MSG_SEQ_NUM, seq_text),
+            (tags::SENDER_COMP_ID, self.id.sender().as_bytes()),
+            (tags::SENDING_TIME, time),
+            (tags::TARGET_COMP_ID, self.id.target().as_bytes()),
+        ];
+        self.scratch.clear();
+        message.encode(self.version, &header, &mut self.scratch);
+        self.store.append(seq, &self.scratch)?;
+        if self.is_transmitting() {
+            self.outbox.extend_from_slice(&self.scratch);
+            self.last_sent = now;
+        }
+        Ok(SeqNum::new(seq).unwrap_or(SeqNum::ONE))
+    }
+
+    /// Starts a graceful logout: sends Logout with `text` and waits (up to the
+    /// configured LogoutTimeout) for the counterparty's, then asks to close.
+    ///
+    /// # Errors
+    /// When the Logout cannot be stored.
+    pub fn logout(&mut self, now: Instant, text: Option<&str>) -> Result<(), StoreError> {
+        match self.state {
+            State::Established => {
+                self.send_logout(now, text)?;
+                self.logout_deadline = Some(now + self.config.logout_timeout());
+                self.set_state(State::WaitForLogout);
+            }
+            State::WaitForLogon => self.close("logout requested before Logon"),
+            State::WaitForLogout | State::Disconnected => {}
+        }
+        Ok(())
+    }
+
+    // ---- inbound ---------------------------------------------------------------
+
+    fn process<H: Handler>(
+        &mut self,
+        now: Instant,
+        frame: &[u8],
+        decoder: &mut Decoder,
+        handler: &mut H,
+    ) -> Result<(), StoreError> {
+        let view = match decoder.decode(frame) {
+            Ok(v) => v,
+            Err(e) => {
+                self.events.push_back(SessionEvent::Garbled {
+                    error: e.to_string(),
+                });
+                return Ok(());
+            }
+        };
+        match self.state {
+            State::WaitForLogon => self.on_first_message(now, &view, handler),
+            State::Established | State::WaitForLogout => self.on_message(now, &view, handler),
+            State::Disconnected => Ok(()),
+        }
+    }
+
+    fn drain_queue<H: Handler>(
+        &mut self,
+        now: Instant,
+        decoder: &mut Decoder,
+        handler: &mut H,
+    ) -> Result<(), StoreError> {
+        while !self.close_requested {
+            let expected = self.store.next_target_seq();
+            // Anything at or below the expected number is now in line (or a duplicate).
+            let Some(entry) = self.queue.first_entry() else {
+                break;
+            };
+            if *entry.key() > expected {
+                break;
+            }
+            let frame = entry.remove();
+            self.process(now, &frame, decoder, handler)?;
+        }
+        Ok(())
+    }
+
+    /// The first message on a new transport: it must be a valid Logon.
+    fn on_first_message<H: Handler>(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        handler: &mut H,
+    ) -> Result<(), StoreError> {
+        if view.msg_type() != msg_type::LOGON {
+            self.close("first message not a Logon");
+            return Ok(());
+        }
+        if let Err(reason) = self.check_logon(view) {
+            self.refuse_logon(reason);
+            return Ok(());
+        }
+        if let Err(reason) = handler.on_logon(view) {
+            self.refuse_logon(reason);
+            return Ok(());
+        }
+        // From here the Logon is accepted: state may change.
+        let Ok(heart_bt_int) = view.get_u64(tags::HEART_BT_INT) else {
+            self.refuse_logon("HeartBtInt(108) missing".into());
+            return Ok(());
+        };
+        let heart_bt_int = u32::try_from(heart_bt_int).unwrap_or(u32::MAX);
+        let reset_requested = view.get_bool(tags::RESET_SEQ_NUM_FLAG) == Ok(true);
+        let reset = reset_requested || self.config.reset_seq_num_on_logon();
+        if reset {
+            self.store.reset()?;
+        }
+        self.heart_bt_int = Duration::from_secs(u64::from(heart_bt_int));
+        self.default_appl_ver_id = view.get(tags::DEFAULT_APPL_VER_ID).map(<[u8]>::to_vec);
+        self.logon_deadline = None;
+        let expected = self.store.next_target_seq();
+        let seq = match view.msg_seq_num() {
+            Ok(s) => s.get(),
+            Err(_) => {
+                self.close("Logon without a valid MsgSeqNum(34)");
+                return Ok(());
+            }
+        };
+        if seq < expected {
+            // Answer with a Logout and no Logon: the counterparty is behind us.
+            self.set_state(State::Established);
+            self.send_logout(now, Some(&reasons::seq_too_low(expected, seq)))?;
+            self.close("Logon MsgSeqNum too low");
+            return Ok(());
+        }
+        self.send_admin(now, msg_type::LOGON, |e| {
+            e.uint(tags::ENCRYPT_METHOD, 0)
+                .uint(tags::HEART_BT_INT, u64::from(heart_bt_int));
+            if reset_requested {
+                e.bool(tags::RESET_SEQ_NUM_FLAG, true);
+            }
+        })?;
+        self.set_state(State::Established);
+        self.events.push_back(SessionEvent::LoggedOn {
+            reset,
+            heart_bt_int,
+        });
+        if seq > expected {
+            self.request_resend(now, expected, seq)?;
+        } else {
+            self.store.set_next_target_seq(seq + 1)?;
+        }
+        Ok(())
+    }
+
+    /// The checks that refuse a Logon before anything changes.
+    fn check_logon(&self, view: &MessageView<'_>) -> Result<(), String> {
+        if view.begin_string() != self.version.begin_string().as_bytes() {
+            return Err(format!(
+                "BeginString {:?} is not this session's {}",
+                String::from_utf8_lossy(view.begin_string()),
+                self.version.begin_string()
+            ));
+        }
+        if view.sender_comp_id() != Some(self.id.target().as_bytes())
+            || view.target_comp_id() != Some(self.id.sender().as_bytes())
+        {
+            return Err("CompIDs do not match the session".into());
+        }
+        if self.config.check_sending_time() && !self.sending_time_ok(view) {
+            return Err("SendingTime(52) missing or outside the accepted window".into());
+        }
+        let hbi = view
+            .get_u64(tags::HEART_BT_INT)
+            .map_err(|e| format!("Logon HeartBtInt: {e}"))?;
+        let (min, max) = (
+            u64::from(self.config.min_heart_bt_int()),
+            u64::from(self.config.max_heart_bt_int()),
+        );
+        if hbi < min || hbi > max {
+            return Err(format!("HeartBtInt(108) = {hbi} outside {min}..={max}"));
+        }
+        match view.get_u64(tags::ENCRYPT_METHOD) {
+            Ok(0) | Err(FieldError::Missing { .. }) => {}
+            _ => return Err("EncryptMethod(98) must be 0 (none)".into()),
+        }
+        if let Some(user) = self.config.username() {
+            if view.get(tags::USERNAME) != Some(user.as_bytes()) {
+                return Err("Username(553) does not match".into());
+            }
+        }
+        if let Some(password) = self.config.password() {
+            if view.get(tags::PASSWORD) != Some(password.as_bytes()) {
+                return Err("Password(554) does not match".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn refuse_logon(&mut self, reason: String) {
+        self.events.push_back(SessionEvent::LogonRefused {
+            reason: reason.clone(),
+        });
+        // Nothing is sent: a reply would use a sequence number of a session the
+        // peer has not proven to own.
+        self.close(&format!("Logon refused: {reason}"));
+    }
+
+    /// Every message after the Logon.
+    fn on_message<H: Handler>(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        handler: &mut H,
+    ) -> Result<(), StoreError> {
+        let mt = view.msg_type();
+        if view.begin_string() != self.version.begin_string().as_bytes() {
+            self.send_logout(now, Some(reasons::INCORRECT_BEGIN_STRING))?;
+            self.await_logout_or_close(now);
+            return Ok(());
+        }
+        let Ok(seq) = view.msg_seq_num().map(SeqNum::get) else {
+            // A SequenceReset-Reset ignores its own MsgSeqNum (which may be 0).
+            if mt == msg_type::SEQUENCE_RESET && !is_gap_fill(view) {
+                return self.on_sequence_reset(now, view, 0);
+            }
+            self.reject(
+                now,
+                view,
+                0,
+                RejectReason::RequiredTagMissing,
+                Some(tags::MSG_SEQ_NUM),
+            )?;
+            return Ok(());
+        };
+        if self.config.check_sending_time() && !self.sending_time_ok(view) {
+            self.reject(
+                now,
+                view,
+                seq,
+                RejectReason::SendingTimeAccuracyProblem,
+                None,
+            )?;
+            self.logout_after_error(now)?;
+            return Ok(());
+        }
+        if self.config.validate_comp_ids()
+            && (view.sender_comp_id() != Some(self.id.target().as_bytes())
+                || view.target_comp_id() != Some(self.id.sender().as_bytes()))
+        {
+            self.reject(now, view, seq, RejectReason::CompIdProblem, None)?;
+            self.logout_after_error(now)?;
+            return Ok(());
+        }
+        let expected = self.store.next_target_seq();
+
+        // SequenceReset-Reset ignores MsgSeqNum altogether.
+        if mt == msg_type::SEQUENCE_RESET && !is_gap_fill(view) {
+            return self.on_sequence_reset(now, view, seq);
+        }
+        if seq > expected {
+            if mt == msg_type::RESEND_REQUEST {
+                // Serve the counterparty first, then ask for our gap (test case 20).
+                self.on_resend_request(now, view, seq)?;
+            }
+            if mt == msg_type::LOGOUT {
+                // A Logout ahead of a gap: answer it, there is nothing to recover.
+                return self.on_logout(now, view);
+            }
+            if self.queue.len() >= MAX_QUEUED {
+                self.send_logout(now, Some("too many messages queued behind a sequence gap"))?;
+                self.await_logout_or_close(now);
+                return Ok(());
+            }
+            self.queue.insert(seq, view.frame().to_vec());
+            // Our ResendRequests run to the end (EndSeqNo 0), so one outstanding
+            // request covers every later gap: never ask twice.
+            if self.resend_requested_to.is_none() {
+                self.request_resend(now, expected, seq)?;
+            }
+            return Ok(());
+        }
+        if seq < expected {
+            return self.on_seq_too_low(now, view, seq, expected);
+        }
+
+        // In sequence. PossDup messages in sequence must still carry a sane OrigSendingTime.
+        if view.is_poss_dup() && !self.poss_dup_ok(now, view, seq)? {
+            return Ok(());
+        }
+        if let Some(problem) = view.problem() {
+            let reason = match problem {
+                FieldError::InvalidTagNumber { .. } => RejectReason::InvalidTagNumber,
+                _ => RejectReason::TagSpecifiedWithoutValue,
+            };
+            let tag = problem.tag();
+            self.reject(now, view, seq, reason, (tag != 0).then_some(tag))?;
+            return self.advance_inbound(seq);
+        }
+        match mt {
+            msg_type::HEARTBEAT => {
+                if view.get(tags::TEST_REQ_ID) == Some(reasons::TEST_REQ_ID.as_bytes()) {
+                    self.test_request_sent = None;
+                }
+                self.advance_inbound(seq)
+            }
+            msg_type::TEST_REQUEST => {
+                let id = view.get(tags::TEST_REQ_ID).unwrap_or_default().to_vec();
+                self.advance_inbound(seq)?;
+                self.send_admin(now, msg_type::HEARTBEAT, |e| {
+                    e.bytes(tags::TEST_REQ_ID, &id);
+                })
+            }
+            msg_type::RESEND_REQUEST => {
+                self.on_resend_request(now, view, seq)?;
+                self.advance_inbound(seq)
+            }
+            msg_type::REJECT => {
+                self.events.push_back(SessionEvent::RejectReceived {
+                    ref_seq_num: view.get_u64(tags::REF_SEQ_NUM).ok(),
+                    text: view.get_str(tags::TEXT).ok().map(str::to_owned),
+                });
+                self.advance_inbound(seq)
+            }
+            msg_type::SEQUENCE_RESET => self.on_sequence_reset(now, view, seq),
+            msg_type::LOGOUT => {
+                self.advance_inbound(seq)?;
+                self.on_logout(now, view)
+            }
+            msg_type::LOGON => {
+                // A second Logon on an established session is a protocol error.
+                self.advance_inbound(seq)?;
+                self.send_logout(now, Some("Logon received on an established session"))?;
+                self.await_logout_or_close(now);
+                Ok(())
+            }
+            _ => {
+                let mut reply = Reply { machine: self, now };
+                handler.on_message(view, &mut reply);
+                // The inbound number moves only once the application has processed it.
+                self.advance_inbound(seq)
+            }
+        }
+    }
+
+    fn on_seq_too_low(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        if !view.is_poss_dup() {
+            self.send_logout(now, Some(&reasons::seq_too_low(expected, seq)))?;
+            self.close("MsgSeqNum too low without PossDupFlag");
+            return Ok(());
+        }
+        // A possible duplicate of something already processed: check it, then ignore it.
+        self.poss_dup_ok(now, view, seq)?;
+        Ok(())
+    }
+
+    /// PossDupFlag=Y needs OrigSendingTime(122) no later than SendingTime(52).
+    /// Returns false (after rejecting) when it does not.
+    fn poss_dup_ok(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+    ) -> Result<bool, StoreError> {
+        // SequenceReset-GapFill is often sent without OrigSendingTime; accept it.
+        if view.msg_type() == msg_type::SEQUENCE_RESET {
+            return Ok(true);
+        }
+        match view.get_timestamp(tags::ORIG_SENDING_TIME) {
+            Err(FieldError::Missing { .. }) => {
+                self.reject(
+                    now,
+                    view,
+                    seq,
+                    RejectReason::RequiredTagMissing,
+                    Some(tags::ORIG_SENDING_TIME),
+                )?;
+                Ok(false)
+            }
+            Err(_) => {
+                self.reject(
+                    now,
+                    view,
+                    seq,
+                    RejectReason::IncorrectDataFormat,
+                    Some(tags::ORIG_SENDING_TIME),
+                )?;
+                Ok(false)
+            }
+            Ok(orig) => match view.sending_time() {
+                Ok(sent) if orig > sent => {
+                    self.reject(
+                        now,
+                        view,
+                        seq,
+                        RejectReason::SendingTimeAccuracyProblem,
+                        None,
+                    )?;
+                    self.logout_after_error(now)?;
+                    Ok(false)
+                }
+                _ => Ok(true),
+            },
+        }
+    }
+
+    fn on_sequence_reset(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+    ) -> Result<(), StoreError> {
+        let expected = self.store.next_target_seq();
+        let gap_fill = is_gap_fill(view);
+        let new_seq = match view.get_u64(tags::NEW_SEQ_NO) {
+            Ok(n) => n,
+            Err(FieldError::Missing { .. }) => {
+                return self.reject_then_maybe_advance(
+                    now,
+                    view,
+                    seq,
+                    gap_fill,
+                    RejectReason::RequiredTagMissing,
+                    Some(tags::NEW_SEQ_NO),
+                );
+            }
+            Err(_) => {
+                return self.reject_then_maybe_advance(
+                    now,
+                    view,
+                    seq,
+                    gap_fill,
+                    RejectReason::IncorrectDataFormat,
+                    Some(tags::NEW_SEQ_NO),
+                );
+            }
+        };
+        if new_seq < expected || (gap_fill && new_seq == expected && seq != expected) {
+            // Lowering the expected number is never allowed (SessionRejectReason 5).
+            return self.reject_then_maybe_advance(
+                now,
+                view,
+                seq,
+                gap_fill,
+                RejectReason::ValueIsIncorrect,
+                Some(tags::NEW_SEQ_NO),
+            );
+        }
+        if new_seq == expected && !gap_fill {
+            // Reset to the number already expected: nothing to do (the spec's "warning").
+            return Ok(());
+        }
+        self.store.set_next_target_seq(new_seq)?;
+        if self.resend_requested_to.is_some_and(|to| new_seq > to) {
+            self.resend_requested_to = None;
+        }
+        self.events.push_back(SessionEvent::SequenceReset {
+            new_seq_num: new_seq,
+            gap_fill,
+        });
+        Ok(())
+    }
+
+    fn reject_then_maybe_advance(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+        gap_fill: bool,
+        reason: RejectReason,
+        tag: Option<u32>,
+    ) -> Result<(), StoreError> {
+        self.reject(now, view, seq, reason, tag)?;
+        // A GapFill in sequence uses its number even when rejected; a Reset has none.
+        if gap_fill && seq == self.store.next_target_seq() {
+            self.advance_inbound(seq)?;
+        }
+        Ok(())
+    }
+
+    fn on_logout(&mut self, now: Instant, view: &MessageView<'_>) -> Result<(), StoreError> {
+        let text = view.get_str(tags::TEXT).ok().map(str::to_owned);
+        self.events.push_back(SessionEvent::LoggedOut {
+            text,
+            by_counterparty: self.state == State::Established,
+        });
+        if self.state == State::Established {
+            self.send_logout(now, None)?;
+        }
+        if self.config.reset_seq_num_on_logout() {
+            self.store.reset()?;
+        }
+        self.close("Logout exchanged");
+        Ok(())
+    }
+
+    fn advance_inbound(&mut self, seq: u64) -> Result<(), StoreError> {
+        if seq >= self.store.next_target_seq() {
+            self.store.set_next_target_seq(seq + 1)?;
+        }
+        if self.resend_requested_to.is_some_and(|to| seq >= to) {
+            self.resend_requested_to = None;
+        }
+        Ok(())
+    }
+
+    // ---- resend ----------------------------------------------------------------
+
+    fn request_resend(
+        &mut self,
+        now: Instant,
+        expected: u64,
+        received: u64,
+    ) -> Result<(), StoreError> {
+        self.resend_requested_to = Some(received - 1);
+        let end = 0;
+        self.send_admin(now, msg_type::RESEND_REQUEST, |e| {
+            e.uint(tags::BEGIN_SEQ_NO, expected)
+                .uint(tags::END_SEQ_NO, end);
+        })?;
+        self.events.push_back(SessionEvent::ResendRequestSent {
+            begin: expected,
+            end,
+        });
+        Ok(())
+    }
+
+    fn on_resend_request(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+    ) -> Result<(), StoreError> {
+        let (Ok(begin), Ok(end)) = (
+            view.get_u64(tags::BEGIN_SEQ_NO),
+            view.get_u64(tags::END_SEQ_NO),
+        ) else {
+            return self.reject(now, view, seq, RejectReason::RequiredTagMissing, None);
+        };
+        let last_sent = self.store.next_sender_seq().saturating_sub(1);
+        let infinite = end == 0 || (self.version.uses_999999_as_infinity() && end == 999_999);
+        let end = if infinite {
+            last_sent
+        } else {
+            end.min(last_sent)
+        };
+        let begin = begin.max(1);
+        if begin > end {
+            return Ok(());
+        }
+        // Replace any resend in progress: the counterparty's latest request wins.
+        self.serving = Some(resend::Progress::new(begin, end));
+        self.serve_resend_batch()
+    }
+
+    fn serve_resend_batch(&mut self) -> Result<(), StoreError> {
+        let Some(mut progress) = self.serving.take() else {
+            return Ok(());
+        };
+        let mut time_buf = [0u8; MAX_TIMESTAMP_LEN];
+        let now_utc = self.clock.now_utc();
+        let time = now_utc.format(self.precision(), &mut time_buf);
+        let mut resend = resend::Writer {
+            version: self.version,
+            sender: self.id.sender().as_bytes(),
+            target: self.id.target().as_bytes(),
+            sending_time: time,
+            out: &mut self.outbox,
+            decoder: &mut self.decoder,
+        };
+        let done = progress.step(&self.store, &mut resend, RESEND_BATCH)?;
+        if done {
+            self.events.push_back(SessionEvent::ResendServed {
+                begin: progress.begin,
+                end: progress.end,
+                resent: progress.resent,
+                gap_filled: progress.gap_filled,
+            });
+        } else {
+            self.serving = Some(progress);
+        }
+        Ok(())
+    }
+
+    // ---- outbound --------------------------------------------------------------
+
+    /// Whether messages go to the transport now (otherwise they are only stored).
+    fn is_transmitting(&self) -> bool {
+        matches!(self.state, State::Established | State::WaitForLogout) && !self.close_requested
+    }
+
+    fn precision(&self) -> TimePrecision {
+        self.version.default_time_precision()
+    }
+
+    /// Encodes, stores and queues a session-level message; `body` adds its fields.
+    fn send_admin(
+        &mut self,
+        now: Instant,
+        mt: &[u8],
+        body: impl FnOnce(&mut Encoder<'_>),
+    ) -> Result<(), StoreError> {
+        let seq = self.store.next_sender_seq();
+        let time = self.clock.now_utc();
+        self.scratch.clear();
+        let mut e = Encoder::start(&mut self.scratch, self.version.begin_string(), mt);
+        e.uint(tags::MSG_SEQ_NUM, seq)
+            .bytes(tags::SENDER_COMP_ID, self.id.sender().as_bytes())
+            .timestamp(
+                tags::SENDING_TIME,
+                time,
+                self.version.default_time_precision(),
+            )
+            .bytes(tags::TARGET_COMP_ID, self.id.target().as_bytes());
+        if mt == msg_type::LOGON {
+            // FIXT: the Logon carries the application version (ours is the session's).
+            if let Some(id) = self.version.appl_ver_id() {
+                e.str(tags::DEFAULT_APPL_VER_ID, id);
+            }
+        }
+        body(&mut e);
+        e.finish();
+        self.store.append(seq, &self.scratch)?;
+        self.outbox.extend_from_slice(&self.scratch);
+        self.last_sent = now;
+        Ok(())
+    }
+
+    fn send_logout(&mut self, now: Instant, text: Option<&str>) -> Result<(), StoreError> {
+        self.send_admin(now, msg_type::LOGOUT, |e| {
+            if let Some(t) = text {
+                e.str(tags::TEXT, t);
+            }
+        })?;
+        self.events.push_back(SessionEvent::LoggedOut {
+            text: text.map(str::to_owned),
+            by_counterparty: false,
+        });
+        Ok(())
+    }
+
+    /// Sends Reject(3) for the inbound message `view` (MsgSeqNum `seq`).
+    fn reject(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+        reason: RejectReason,
+        ref_tag: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let ref_msg_type = view.msg_type().to_vec();
+        // FIX.4.0/4.1 have no RefTagID/RefMsgType/SessionRejectReason: the tag goes in the text.
+        let modern = !matches!(self.version, FixVersion::Fix40 | FixVersion::Fix41);
+        let text = match (modern, ref_tag) {
+            (false, Some(tag)) => format!("{} ({tag})", reason.text()),
+            _ => reason.text().to_owned(),
+        };
+        self.send_admin(now, msg_type::REJECT, |e| {
+            e.uint(tags::REF_SEQ_NUM, seq).str(tags::TEXT, &text);
+            if modern {
+                if let Some(tag) = ref_tag {
+                    e.uint(tags::REF_TAG_ID, u64::from(tag));
+                }
+                e.bytes(tags::REF_MSG_TYPE, &ref_msg_type)
+                    .uint(tags::SESSION_REJECT_REASON, u64::from(reason.code()));
+            }
+        })?;
+        self.events.push_back(SessionEvent::RejectSent {
+            ref_seq_num: seq,
+            reason,
+            ref_tag,
+        });
+        Ok(())
+    }
+
+    /// After a Reject that ends the session (SendingTime, CompID): Logout, then wait.
+    fn logout_after_error(&mut self, now: Instant) -> Result<(), StoreError> {
+        self.send_logout(now, None)?;
+        self.await_logout_or_close(now);
+        Ok(())
+    }
+
+    fn await_logout_or_close(&mut self, now: Instant) {
+        self.logout_deadline = Some(now + self.config.logout_timeout());
+        self.set_state(State::WaitForLogout);
+    }
+
+    fn sending_time_ok(&self, view: &MessageView<'_>) -> bool {
+        match view.sending_time() {
+            Ok(t) => t.abs_diff(self.clock.now_utc()) <= self.config.max_sending_time_delta(),
+            Err(_) => false,
+        }
+    }
+
+    fn close(&mut self, reason: &str) {
+        if !self.close_requested {
+            self.close_requested = true;
+            self.events.push_back(SessionEvent::Disconnect {
+                reason: reason.to_owned(),
+            });
+        }
+    }
+
+    fn set_state(&mut self, to: State) {
+        if self.state != to {
+            let from = std::mem::replace(&mut self.state, to);
+            self.events
+                .push_back(SessionEvent::StateChanged { from, to });
+        }
+    }
+}
+
+/// Sends replies from inside [`Handler::on_message`], straight into the session's
+/// outbound buffer: no queue, no thread hop.
+#[derive(Debug)]
+pub struct Reply<'m> {
+    machine: &'m mut dyn ReplySink,
+    now: Instant,
+}
+
+impl Reply<'_> {
+    /// Sends an application message, as [`SessionMachine::send`] does.
+    ///
+    /// # Errors
+    /// As [`SessionMachine::send`].
+    pub fn send(&mut self, message: &Message) -> Result<SeqNum, SendError> {
+        self.machine.send_message(self.now, message)
+    }
+
+    /// The UTC time the session stamps messages with.
+    pub fn now_utc(&self) -> UtcTimestamp {
+        self.machine.now_utc()
+    }
+
+    /// The session's FIX version.
+    pub fn version(&self) -> FixVersion {
+        self.machine.fix_version()
+    }
+
+    /// Answers `message` with a BusinessMessageReject(j) (FIX.4.2 and later) or,
+    /// for FIX.4.0/4.1, which lack it, a session Reject(3) carrying the text.
+    ///
+    /// # Errors
+    /// As [`SessionMachine::send`].
+    pub fn business_reject(
+        &mut self,
+        message: &MessageView<'_>,
+        reason: u32,
+        text: &str,
+    ) -> Result<(), SendError> {
+        let seq = message.msg_seq_num().map(SeqNum::get).unwrap_or(0);
+        self.machine
+            .business_reject(self.now, message, seq, reason, text)
+    }
+}
+
+/// What [`Reply`] needs from the machine, without its store type parameter.
+trait ReplySink: fmt::Debug {
+    fn send_message(&mut self, now: Instant, message: &Message) -> Result<SeqNum, SendError>;
+    fn now_utc(&self) -> UtcTimestamp;
+    fn fix_version(&self) -> FixVersion;
+    fn business_reject(
+        &mut self,
+        now: Instant,
+        message: &MessageView<'_>,
+        seq: u64,
+        reason: u32,
+        text: &str,
+    ) -> Result<(), SendError>;
+}
+
+impl<S: MessageStore> ReplySink for SessionMachine<S> {
+    fn send_message(&mut self, now: Instant, message: &Message) -> Result<SeqNum, SendError> {
+        self.send(now, message)
+    }
+
+    fn now_utc(&self) -> UtcTimestamp {
+        self.clock.now_utc()
+    }
+
+    fn fix_version(&self) -> FixVersion {
+        self.version
+    }
+
+    fn business_reject(
+        &mut self,
+        now: Instant,
+        message: &MessageView<'_>,
+        seq: u64,
+        reason: u32,
+        text: &str,
+    ) -> Result<(), SendError> {
+        if matches!(self.version, FixVersion::Fix40 | FixVersion::Fix41) {
+            self.send_admin(now, msg_type::REJECT, |e| {
+                e.uint(tags::REF_SEQ_NUM, seq).str(tags::TEXT, text);
+            })?;
+            return Ok(());
+        }
+        let reject = Message::new(msg_type::BUSINESS_MESSAGE_REJECT)
+            .with(tags::REF_SEQ_NUM, seq)
+            .with(tags::TEXT, text)
+            .with(tags::REF_MSG_TYPE, message.msg_type())
+            .with(tags::BUSINESS_REJECT_REASON, reason);
+        self.send(now, &reject).map(|_| ())
+    }
+}
+
+fn is_gap_fill(view: &MessageView<'_>) -> bool {
+    view.get_bool(tags::GAP_FILL_FLAG) == Ok(true)
+}

@@ -1,0 +1,1044 @@
+//! The session state machine driven by scripted frames on a fake clock.
+//!
+//! Test names follow the acceptor checklist of the FIX session-layer test cases
+//! (and the QuickFIX acceptance scripts they mirror: `t2b_` is `2b_MsgSeqNumTooHigh`).
+//! Outbound messages are shown as `35=..|34=..|...` without 8, 9 and 10 (checked
+//! separately), with SendingTime and OrigSendingTime shown as `T`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::codec::{Framer, Status};
+use crate::store::MemoryStore;
+
+const T0: &[u8] = b"20261125-20:16:27.000";
+
+/// The application side: records messages, echoes orders, rejects the rest.
+#[derive(Debug, Default)]
+struct App {
+    received: Vec<String>,
+    refuse_logon: Option<String>,
+}
+
+impl Handler for App {
+    fn on_logon(&mut self, _logon: &MessageView<'_>) -> Result<(), String> {
+        match &self.refuse_logon {
+            Some(r) => Err(r.clone()),
+            None => Ok(()),
+        }
+    }
+
+    fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>) {
+        self.received.push(render_body(message));
+        if message.msg_type() == b"D" {
+            let mut echo = Message::new("D");
+            for f in message.body() {
+                echo.push(f.tag, f.value);
+            }
+            reply.send(&echo).unwrap();
+        } else {
+            reply
+                .business_reject(message, 3, "Unsupported Message Type")
+                .unwrap();
+        }
+    }
+}
+
+struct Harness {
+    m: SessionMachine<MemoryStore>,
+    clock: ManualClock,
+    now: Instant,
+    app: App,
+    version: FixVersion,
+    framer: Framer,
+    decoder: Decoder,
+    pending: Vec<u8>,
+}
+
+impl Harness {
+    fn new(version: FixVersion) -> Self {
+        Self::with_config(version, SessionConfig::default())
+    }
+
+    fn with_config(version: FixVersion, config: SessionConfig) -> Self {
+        let clock = ManualClock::new(UtcTimestamp::parse(T0).unwrap());
+        let now = origin();
+        let mut m = SessionMachine::new(
+            SessionId::new("ISLD", "TW"),
+            version,
+            config,
+            MemoryStore::new(),
+            Arc::new(clock.clone()),
+            now,
+        );
+        m.handle_connect(now, Duration::from_secs(5));
+        Self {
+            m,
+            clock,
+            now,
+            app: App::default(),
+            version,
+            framer: Framer::default(),
+            decoder: Decoder::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// A frame from the counterparty TW: header then `body`, with SendingTime now.
+    fn frame(&self, mt: &str, seq: u64, body: &str) -> Vec<u8> {
+        let time = self.clock.now_utc();
+        self.frame_at(mt, seq, body, time, "TW", "ISLD")
+    }
+
+    fn frame_at(
+        &self,
+        mt: &str,
+        seq: u64,
+        body: &str,
+        time: UtcTimestamp,
+        sender: &str,
+        target: &str,
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut e = Encoder::start(&mut out, self.version.begin_string(), mt.as_bytes());
+        e.uint(tags::MSG_SEQ_NUM, seq)
+            .str(tags::SENDER_COMP_ID, sender)
+            .timestamp(tags::SENDING_TIME, time, TimePrecision::Millis)
+            .str(tags::TARGET_COMP_ID, target);
+        if !body.is_empty() {
+            e.raw(body.replace('|', "\x01").as_bytes());
+            if !body.ends_with('|') {
+                e.raw(b"\x01");
+            }
+        }
+        e.finish();
+        out
+    }
+
+    fn feed(&mut self, frame: &[u8]) {
+        self.m.handle_frame(self.now, frame, &mut self.app).unwrap();
+    }
+
+    fn send(&mut self, mt: &str, seq: u64, body: &str) {
+        let f = self.frame(mt, seq, body);
+        self.feed(&f);
+    }
+
+    /// Everything sent since the last call, one rendered message each.
+    fn out(&mut self) -> Vec<String> {
+        self.m.poll_transmit(&mut self.pending).unwrap();
+        // Resends come in batches: keep draining.
+        while self.m.poll_transmit(&mut self.pending).unwrap() > 0 {}
+        let mut rendered = Vec::new();
+        let mut buf = &self.pending[..];
+        while !buf.is_empty() {
+            let Ok(Status::Complete(len)) = self.framer.parse(buf) else {
+                panic!(
+                    "the machine wrote a bad frame: {:?}",
+                    String::from_utf8_lossy(buf)
+                );
+            };
+            let view = self.decoder.decode(&buf[..len]).unwrap();
+            assert_eq!(view.begin_string(), self.version.begin_string().as_bytes());
+            rendered.push(render(&view));
+            buf = &buf[len..];
+        }
+        self.pending.clear();
+        rendered
+    }
+
+    fn events(&mut self) -> Vec<SessionEvent> {
+        std::iter::from_fn(|| self.m.poll_event()).collect()
+    }
+
+    /// Moves both clocks by `d`, running every timer that falls due on the way.
+    fn advance(&mut self, d: Duration) {
+        let end = self.now + d;
+        while let Some(at) = self.m.poll_timeout().filter(|&at| at <= end) {
+            let step = at.saturating_duration_since(self.now);
+            self.clock.advance(step);
+            self.now = at.max(self.now);
+            self.m.handle_timeout(self.now).unwrap();
+        }
+        self.clock.advance(end.saturating_duration_since(self.now));
+        self.now = end;
+    }
+
+    fn logon(&mut self) {
+        self.send("A", 1, "98=0|108=30");
+        assert_eq!(self.out(), ["35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=30"]);
+        assert_eq!(self.m.state(), State::Established);
+        self.events();
+    }
+
+    fn seqs(&self) -> (u64, u64) {
+        (
+            self.m.store().next_sender_seq(),
+            self.m.store().next_target_seq(),
+        )
+    }
+}
+
+/// A message as `35=..|34=..|...` without 8, 9, 10, with times as `T`.
+fn render(view: &MessageView<'_>) -> String {
+    view.iter()
+        .filter(|f| !matches!(f.tag, 8..=10))
+        .map(|f| match f.tag {
+            52 | 122 => format!("{}=T", f.tag),
+            _ => format!("{}={}", f.tag, String::from_utf8_lossy(f.value)),
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn render_body(view: &MessageView<'_>) -> String {
+    format!(
+        "{}:{}",
+        String::from_utf8_lossy(view.msg_type()),
+        view.body()
+            .map(|f| format!("{}={}", f.tag, String::from_utf8_lossy(f.value)))
+            .collect::<Vec<_>>()
+            .join("|")
+    )
+}
+
+/// The origin of a test's monotonic time; tests move time themselves from here.
+#[allow(clippy::disallowed_methods)]
+fn origin() -> Instant {
+    Instant::now()
+}
+
+const ORDER: &str = "11=ID|21=3|40=1|54=1|55=INTC";
+
+// ---- 1S: Logon ------------------------------------------------------------------
+
+#[test]
+fn t1a_valid_logon_with_correct_msg_seq_num() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    assert_eq!(h.seqs(), (2, 2));
+    assert_eq!(h.m.heart_bt_int(), Duration::from_secs(30));
+}
+
+#[test]
+fn t1a_valid_logon_msg_seq_num_too_high() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.send("A", 5, "98=0|108=30");
+    assert_eq!(
+        h.out(),
+        [
+            "35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=30",
+            "35=2|34=2|49=ISLD|52=T|56=TW|7=1|16=0"
+        ]
+    );
+    assert_eq!(h.m.state(), State::Established);
+    // The gap is filled by the counterparty's resends, then the session goes on.
+    h.send("4", 1, "123=Y|36=6|43=Y");
+    h.send("0", 6, "");
+    assert_eq!(h.seqs().1, 7);
+}
+
+#[test]
+fn t1c_invalid_comp_ids_close_without_sending() {
+    for (sender, target) in [("XX", "ISLD"), ("TW", "XX")] {
+        let mut h = Harness::new(FixVersion::Fix44);
+        let f = h.frame_at("A", 1, "98=0|108=30", h.clock.now_utc(), sender, target);
+        h.feed(&f);
+        assert!(h.out().is_empty());
+        assert!(h.m.wants_close());
+        assert!(
+            h.events()
+                .iter()
+                .any(|e| matches!(e, SessionEvent::LogonRefused { .. }))
+        );
+        assert_eq!(h.seqs(), (1, 1));
+    }
+}
+
+#[test]
+fn t1d_invalid_logon_bad_sending_time() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    let old = UtcTimestamp::parse(b"20010101-00:00:00").unwrap();
+    let f = h.frame_at("A", 1, "98=0|108=30", old, "TW", "ISLD");
+    h.feed(&f);
+    assert!(h.out().is_empty());
+    assert!(h.m.wants_close());
+}
+
+#[test]
+fn t1d_invalid_logon_wrong_begin_string() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.version = FixVersion::Fix42; // the peer speaks another version
+    h.send("A", 1, "98=0|108=30");
+    h.version = FixVersion::Fix44;
+    assert!(h.out().is_empty());
+    assert!(h.m.wants_close());
+}
+
+#[test]
+fn t1e_not_logon_message() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.send("D", 1, ORDER);
+    assert!(h.out().is_empty());
+    assert!(h.m.wants_close());
+    let events = h.events();
+    assert!(
+        events.contains(&SessionEvent::Disconnect {
+            reason: "first message not a Logon".into()
+        }),
+        "{events:?}"
+    );
+    assert!(h.app.received.is_empty());
+}
+
+#[test]
+fn logon_refused_by_the_application_changes_nothing() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, ORDER);
+    h.out();
+    h.m.handle_disconnect(h.now).unwrap();
+    let before = h.seqs();
+    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.app.refuse_logon = Some("bad password".into());
+    // Even a reset request from a peer that fails authentication resets nothing.
+    h.send("A", 1, "98=0|108=30|141=Y");
+    assert!(h.out().is_empty());
+    assert!(h.m.wants_close());
+    assert_eq!(h.seqs(), before);
+    assert_eq!(h.m.store().len(), 2, "the Logon reply and the echoed order");
+}
+
+#[test]
+fn logon_credentials_from_the_configuration() {
+    let config = SessionConfig::default()
+        .with_username("tw")
+        .with_password("pw");
+    let mut h = Harness::with_config(FixVersion::Fix44, config.clone());
+    h.send("A", 1, "98=0|108=30|553=tw|554=wrong");
+    assert!(h.out().is_empty());
+    assert!(h.m.wants_close());
+    let mut h = Harness::with_config(FixVersion::Fix44, config);
+    h.send("A", 1, "98=0|108=30|553=tw|554=pw");
+    assert_eq!(h.out().len(), 1);
+    assert_eq!(h.m.state(), State::Established);
+}
+
+#[test]
+fn logon_heart_bt_int_outside_bounds_is_refused() {
+    let config = SessionConfig::default()
+        .with_min_heart_bt_int(5)
+        .with_max_heart_bt_int(60);
+    for hbi in ["1", "61", "x"] {
+        let mut h = Harness::with_config(FixVersion::Fix44, config.clone());
+        h.send("A", 1, &format!("98=0|108={hbi}"));
+        assert!(h.out().is_empty(), "HeartBtInt {hbi}");
+        assert!(h.m.wants_close());
+    }
+}
+
+#[test]
+fn logon_encrypt_method_must_be_none() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.send("A", 1, "98=1|108=30");
+    assert!(h.out().is_empty());
+    assert!(h.m.wants_close());
+}
+
+#[test]
+fn session_reset_logon_resets_both_and_echoes_141() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, ORDER);
+    h.out();
+    h.m.handle_disconnect(h.now).unwrap();
+    assert_eq!(h.seqs(), (3, 3));
+    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.send("A", 1, "98=0|108=30|141=Y");
+    assert_eq!(h.out(), ["35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=30|141=Y"]);
+    assert_eq!(h.seqs(), (2, 2));
+    assert!(h.events().contains(&SessionEvent::LoggedOn {
+        reset: true,
+        heart_bt_int: 30
+    }));
+}
+
+#[test]
+fn logon_continues_sequence_numbers_across_reconnects() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("0", 2, "");
+    h.m.handle_disconnect(h.now).unwrap();
+    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.send("A", 3, "98=0|108=30");
+    assert_eq!(h.out(), ["35=A|34=2|49=ISLD|52=T|56=TW|98=0|108=30"]);
+    assert_eq!(h.seqs(), (3, 4));
+}
+
+#[test]
+fn logon_msg_seq_num_too_low_logs_out() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("0", 2, "");
+    h.m.handle_disconnect(h.now).unwrap();
+    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.send("A", 1, "98=0|108=30");
+    assert_eq!(
+        h.out(),
+        ["35=5|34=2|49=ISLD|52=T|56=TW|58=MsgSeqNum too low, expecting 3 but received 1"]
+    );
+    assert!(h.m.wants_close());
+}
+
+#[test]
+fn logon_timeout_closes_a_silent_connection() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.advance(Duration::from_millis(4_999));
+    assert!(!h.m.wants_close());
+    h.advance(Duration::from_millis(1));
+    assert!(h.m.wants_close());
+    assert!(h.out().is_empty());
+}
+
+#[test]
+fn already_logged_on_second_logon_is_an_error() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("A", 2, "98=0|108=30");
+    assert_eq!(
+        h.out(),
+        ["35=5|34=2|49=ISLD|52=T|56=TW|58=Logon received on an established session"]
+    );
+    assert_eq!(h.m.state(), State::WaitForLogout);
+}
+
+#[test]
+fn fixt_logon_carries_default_appl_ver_id() {
+    let mut h = Harness::new(FixVersion::Fix50Sp2);
+    h.send("A", 1, "98=0|108=30|1137=9");
+    assert_eq!(h.out(), ["35=A|34=1|49=ISLD|52=T|56=TW|1137=9|98=0|108=30"]);
+}
+
+// ---- 2: standard header -------------------------------------------------------------
+
+#[test]
+fn t2a_msg_seq_num_correct() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, ORDER);
+    assert_eq!(h.app.received, ["D:11=ID|21=3|40=1|54=1|55=INTC"]);
+    assert_eq!(
+        h.out(),
+        ["35=D|34=2|49=ISLD|52=T|56=TW|11=ID|21=3|40=1|54=1|55=INTC"]
+    );
+    assert_eq!(h.seqs(), (3, 3));
+}
+
+#[test]
+fn t2b_msg_seq_num_too_high() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    for seq in 2..=4 {
+        h.send("0", seq, "");
+    }
+    h.send("0", 10, "");
+    assert_eq!(h.out(), ["35=2|34=2|49=ISLD|52=T|56=TW|7=5|16=0"]);
+    // More messages ahead of the gap: queued, and no redundant ResendRequest.
+    h.send("D", 11, ORDER);
+    assert!(h.out().is_empty());
+    for seq in 5..=9 {
+        h.send("0", seq, "");
+    }
+    // The gap is filled: the queued 10 and 11 are processed, in order.
+    assert_eq!(h.seqs().1, 12);
+    assert_eq!(h.app.received.len(), 1);
+    assert_eq!(
+        h.out(),
+        ["35=D|34=3|49=ISLD|52=T|56=TW|11=ID|21=3|40=1|54=1|55=INTC"]
+    );
+    h.send("5", 12, "");
+    assert_eq!(h.out(), ["35=5|34=4|49=ISLD|52=T|56=TW"]);
+    assert!(h.m.wants_close());
+}
+
+#[test]
+fn t2c_msg_seq_num_too_low() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("0", 2, "");
+    h.send("0", 1, "");
+    assert_eq!(
+        h.out(),
+        ["35=5|34=2|49=ISLD|52=T|56=TW|58=MsgSeqNum too low, expecting 3 but received 1"]
+    );
+    assert!(h.m.wants_close());
+}
+
+#[test]
+fn t2d_garbled_message_is_ignored() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.feed(b"8=FIX.4.4\x019=5\x0135=0\x01garbage\x0110=000\x01");
+    assert!(
+        h.events()
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Garbled { .. }))
+    );
+    assert!(h.out().is_empty());
+    assert_eq!(h.seqs().1, 2);
+    h.send("0", 2, "");
+    assert_eq!(h.seqs().1, 3);
+}
+
+#[test]
+fn t2e_poss_dup_already_received() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, ORDER);
+    h.out();
+    let orig = h.clock.now_utc();
+    h.clock.advance(Duration::from_secs(1));
+    let body = format!("43=Y|122={orig}|{ORDER}").replace("000000", "");
+    h.send("D", 2, &body);
+    assert!(h.out().is_empty());
+    assert_eq!(h.app.received.len(), 1);
+    assert_eq!(h.seqs().1, 3);
+}
+
+#[test]
+fn t2e_poss_dup_not_received() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send(
+        "D",
+        2,
+        "43=Y|122=20261125-20:16:26.000|11=ID|21=3|40=1|54=1|55=INTC",
+    );
+    assert_eq!(h.app.received.len(), 1);
+    assert_eq!(h.seqs().1, 3);
+}
+
+#[test]
+fn t2f_poss_dup_orig_sending_time_too_high() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, ORDER);
+    h.send("D", 3, ORDER);
+    h.out();
+    h.send("D", 2, &format!("43=Y|122=20261125-20:16:37.000|{ORDER}"));
+    assert_eq!(
+        h.out(),
+        [
+            "35=3|34=4|49=ISLD|52=T|56=TW|45=2|58=SendingTime accuracy problem|372=D|373=10",
+            "35=5|34=5|49=ISLD|52=T|56=TW",
+        ]
+    );
+    assert_eq!(h.m.state(), State::WaitForLogout);
+    h.send("5", 4, "");
+    assert!(h.m.wants_close());
+}
+
+#[test]
+fn t2g_poss_dup_no_orig_sending_time() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, ORDER);
+    h.send("D", 3, ORDER);
+    h.out();
+    h.send("D", 2, &format!("43=Y|{ORDER}"));
+    assert_eq!(
+        h.out(),
+        ["35=3|34=4|49=ISLD|52=T|56=TW|45=2|58=Required tag missing|371=122|372=D|373=1"]
+    );
+    // The expected number did not move.
+    h.send("1", 4, "112=HELLO");
+    assert_eq!(h.out(), ["35=0|34=5|49=ISLD|52=T|56=TW|112=HELLO"]);
+}
+
+#[test]
+fn t2i_begin_string_value_unexpected() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.version = FixVersion::Fix41;
+    h.send("1", 2, "112=id");
+    h.version = FixVersion::Fix44;
+    assert_eq!(
+        h.out(),
+        ["35=5|34=2|49=ISLD|52=T|56=TW|58=Incorrect BeginString"]
+    );
+    assert_eq!(h.m.state(), State::WaitForLogout);
+    // No Logout comes back: the logout timeout closes the transport.
+    h.advance(Duration::from_secs(2));
+    assert!(h.m.wants_close());
+    assert!(h.out().is_empty());
+}
+
+#[test]
+fn t2k_comp_id_does_not_match_profile() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    let f = h.frame_at("D", 2, ORDER, h.clock.now_utc(), "WT", "ISLD");
+    h.feed(&f);
+    assert_eq!(
+        h.out(),
+        [
+            "35=3|34=2|49=ISLD|52=T|56=TW|45=2|58=CompID problem|372=D|373=9",
+            "35=5|34=3|49=ISLD|52=T|56=TW"
+        ]
+    );
+    assert!(h.app.received.is_empty());
+    h.send("5", 3, "");
+    assert!(h.m.wants_close());
+    assert!(
+        h.out().is_empty(),
+        "a Logout answering ours is not answered"
+    );
+}
+
+#[test]
+fn t2o_sending_time_value_out_of_range() {
+    for offset in [-121i64, 121] {
+        let mut h = Harness::new(FixVersion::Fix44);
+        h.logon();
+        let t = UtcTimestamp::from_unix(h.clock.now_utc().unix_secs() + offset, 0);
+        let f = h.frame_at("0", 2, "", t, "TW", "ISLD");
+        h.feed(&f);
+        assert_eq!(
+            h.out(),
+            [
+                "35=3|34=2|49=ISLD|52=T|56=TW|45=2|58=SendingTime accuracy problem|372=0|373=10",
+                "35=5|34=3|49=ISLD|52=T|56=TW"
+            ]
+        );
+    }
+}
+
+#[test]
+fn field_problems_are_rejected_and_consume_the_number() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, "11=ID|x9=1");
+    h.send("D", 3, "11=ID|58=");
+    assert_eq!(
+        h.out(),
+        [
+            "35=3|34=2|49=ISLD|52=T|56=TW|45=2|58=Invalid tag number|372=D|373=0",
+            "35=3|34=3|49=ISLD|52=T|56=TW|45=3|58=Tag specified without a value|371=58|372=D|373=4",
+        ]
+    );
+    assert_eq!(h.seqs().1, 4);
+    assert!(h.app.received.is_empty());
+}
+
+#[test]
+fn fix40_rejects_carry_the_tag_in_the_text() {
+    let mut h = Harness::new(FixVersion::Fix40);
+    h.send("A", 1, "98=0|108=30");
+    h.out();
+    h.send("D", 2, "11=ID|58=");
+    assert_eq!(
+        h.out(),
+        ["35=3|34=2|49=ISLD|52=T|56=TW|45=2|58=Tag specified without a value (58)"]
+    );
+}
+
+// ---- 4, 5, 6: heartbeats and TestRequest ---------------------------------------------
+
+#[test]
+fn t4a_no_data_sent_during_heart_bt_int() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("0", 2, "");
+    h.advance(Duration::from_millis(29_999));
+    assert!(h.out().is_empty());
+    h.advance(Duration::from_millis(1));
+    assert_eq!(h.out(), ["35=0|34=2|49=ISLD|52=T|56=TW"]);
+}
+
+#[test]
+fn t4b_received_test_request() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("1", 2, "112=HELLO");
+    assert_eq!(h.out(), ["35=0|34=2|49=ISLD|52=T|56=TW|112=HELLO"]);
+}
+
+#[test]
+fn t6_send_test_request_then_disconnect() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.send("A", 1, "98=0|108=6");
+    h.out();
+    // Silence: our Heartbeat after 6 s, the TestRequest after 6 s + 1 s of silence.
+    h.advance(Duration::from_secs(6));
+    assert_eq!(h.out(), ["35=0|34=2|49=ISLD|52=T|56=TW"]);
+    h.advance(Duration::from_secs(1));
+    assert_eq!(h.out(), ["35=1|34=3|49=ISLD|52=T|56=TW|112=TEST"]);
+    // Answered: the link is fine.
+    h.send("0", 2, "112=TEST");
+    h.advance(Duration::from_secs(6));
+    assert_eq!(h.out(), ["35=0|34=4|49=ISLD|52=T|56=TW"]);
+    h.advance(Duration::from_secs(1));
+    assert_eq!(h.out(), ["35=1|34=5|49=ISLD|52=T|56=TW|112=TEST"]);
+    // Not answered: no heartbeat while waiting, then the link is declared lost.
+    h.advance(Duration::from_millis(6_999));
+    assert!(h.out().is_empty());
+    assert!(!h.m.wants_close());
+    h.advance(Duration::from_millis(1));
+    assert!(h.m.wants_close());
+    assert!(h.out().is_empty());
+}
+
+// ---- 7: Reject received ----------------------------------------------------------------
+
+#[test]
+fn t7_receive_reject_message() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("3", 2, "45=2|58=no");
+    assert!(h.out().is_empty());
+    assert_eq!(h.seqs().1, 3);
+    assert!(h.events().contains(&SessionEvent::RejectReceived {
+        ref_seq_num: Some(2),
+        text: Some("no".into())
+    }));
+}
+
+// ---- 8: ResendRequest served ----------------------------------------------------------
+
+fn session_with_history() -> Harness {
+    // Sent: 1 Logon, 2-4 Heartbeats, 5-6 orders, 7-8 Heartbeats, 9 order.
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    for (seq, step) in (2..).zip(["1", "1", "1", "D", "D", "1", "1", "D"]) {
+        let body = if step == "1" { "112=HELLO" } else { ORDER };
+        h.send(step, seq, body);
+    }
+    h.out();
+    h
+}
+
+#[test]
+fn t8_admin_and_application_messages() {
+    let mut h = session_with_history();
+    h.send("2", 10, "7=2|16=4");
+    assert_eq!(
+        h.out(),
+        ["35=4|34=2|43=Y|49=ISLD|52=T|56=TW|122=T|36=5|123=Y"]
+    );
+    h.send("2", 11, "7=2|16=8");
+    let order = "11=ID|21=3|40=1|54=1|55=INTC";
+    assert_eq!(
+        h.out(),
+        [
+            "35=4|34=2|43=Y|49=ISLD|52=T|56=TW|122=T|36=5|123=Y".to_owned(),
+            format!("35=D|34=5|43=Y|49=ISLD|52=T|56=TW|122=T|{order}"),
+            format!("35=D|34=6|43=Y|49=ISLD|52=T|56=TW|122=T|{order}"),
+            "35=4|34=7|43=Y|49=ISLD|52=T|56=TW|122=T|36=9|123=Y".to_owned(),
+        ]
+    );
+    h.send("2", 12, "7=2|16=0");
+    assert_eq!(h.out().len(), 5);
+    // Resends do not use new numbers.
+    h.send("1", 13, "112=HELLO");
+    assert_eq!(h.out(), ["35=0|34=10|49=ISLD|52=T|56=TW|112=HELLO"]);
+    let served = h
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, SessionEvent::ResendServed { .. }))
+        .count();
+    assert_eq!(served, 3);
+}
+
+#[test]
+fn t8_resent_messages_keep_their_body_and_original_sending_time() {
+    let mut h = session_with_history();
+    let mut original = Vec::new();
+    h.m.store()
+        .read_range(5, 5, 1, &mut |_, f| original = f.to_vec())
+        .unwrap();
+    h.clock.advance(Duration::from_secs(3));
+    h.send("2", 10, "7=5|16=5");
+    h.m.poll_transmit(&mut h.pending).unwrap();
+    let resent = std::mem::take(&mut h.pending);
+    let mut d1 = Decoder::new();
+    let mut d2 = Decoder::new();
+    let a = d1.decode(&original).unwrap();
+    let b = d2.decode(&resent).unwrap();
+    assert_eq!(a.body_bytes(), b.body_bytes());
+    assert_eq!(b.get(tags::ORIG_SENDING_TIME), a.get(tags::SENDING_TIME));
+    assert_ne!(b.get(tags::SENDING_TIME), a.get(tags::SENDING_TIME));
+    assert!(b.is_poss_dup());
+}
+
+#[test]
+fn t8_only_admin_messages() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("1", 2, "112=A");
+    h.send("1", 3, "112=B");
+    h.out();
+    h.send("2", 4, "7=1|16=0");
+    assert_eq!(
+        h.out(),
+        ["35=4|34=1|43=Y|49=ISLD|52=T|56=TW|122=T|36=4|123=Y"]
+    );
+}
+
+#[test]
+fn fix40_end_seq_no_999999_means_to_the_end() {
+    let mut h = Harness::new(FixVersion::Fix40);
+    h.send("A", 1, "98=0|108=30");
+    h.out();
+    h.send("D", 2, ORDER);
+    h.out();
+    h.send("2", 3, "7=1|16=999999");
+    let out = h.out();
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert!(out[0].starts_with("35=4|34=1|43=Y"));
+    assert!(out[1].starts_with("35=D|34=2|43=Y"));
+}
+
+#[test]
+fn resend_of_a_long_history_is_served_in_bounded_batches() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    let total = 3 * RESEND_BATCH as u64 + 17;
+    for i in 0..total {
+        h.m.send(h.now, &Message::new("8").with(tags::EXEC_ID, i))
+            .unwrap();
+    }
+    h.out();
+    h.send("2", 2, "7=1|16=0");
+    // Each poll yields at most one batch.
+    let mut polls = 0;
+    let mut frames = 0;
+    loop {
+        let mut buf = Vec::new();
+        if h.m.poll_transmit(&mut buf).unwrap() == 0 {
+            break;
+        }
+        polls += 1;
+        let mut rest = &buf[..];
+        let mut in_batch = 0;
+        while let Ok(Status::Complete(n)) = h.framer.parse(rest) {
+            rest = &rest[n..];
+            in_batch += 1;
+        }
+        assert!(in_batch <= RESEND_BATCH + 1, "batch of {in_batch}");
+        frames += in_batch;
+    }
+    assert!(polls >= 4, "{polls} polls");
+    assert_eq!(
+        frames as u64,
+        total + 1,
+        "one GapFill for the Logon, then every report"
+    );
+}
+
+// ---- 10, 11: SequenceReset ----------------------------------------------------------
+
+#[test]
+fn t10_gap_fill_msg_seq_num_equal() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("4", 2, "123=Y|36=20");
+    assert!(h.out().is_empty());
+    assert_eq!(h.seqs().1, 20);
+}
+
+#[test]
+fn t10_gap_fill_msg_seq_num_greater() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("4", 5, "123=Y|36=20");
+    assert_eq!(h.out(), ["35=2|34=2|49=ISLD|52=T|56=TW|7=2|16=0"]);
+    assert_eq!(h.seqs().1, 2);
+}
+
+#[test]
+fn t10_gap_fill_msg_seq_num_less() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("4", 1, "43=Y|122=20261125-20:16:26.000|36=20|123=Y");
+    h.send("1", 2, "112=HELLO");
+    assert_eq!(h.out(), ["35=0|34=2|49=ISLD|52=T|56=TW|112=HELLO"]);
+    h.send("4", 1, "36=20|123=Y");
+    assert_eq!(
+        h.out(),
+        ["35=5|34=3|49=ISLD|52=T|56=TW|58=MsgSeqNum too low, expecting 3 but received 1"]
+    );
+    assert!(h.m.wants_close());
+}
+
+#[test]
+fn t11a_new_seq_no_greater() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("4", 0, "36=20");
+    assert!(h.out().is_empty());
+    assert_eq!(h.seqs().1, 20);
+    assert!(h.events().contains(&SessionEvent::SequenceReset {
+        new_seq_num: 20,
+        gap_fill: false
+    }));
+}
+
+#[test]
+fn t11b_new_seq_no_equal() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("4", 0, "36=2");
+    assert!(h.out().is_empty());
+    assert_eq!(h.seqs().1, 2);
+}
+
+#[test]
+fn t11c_new_seq_no_less() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("4", 0, "36=1");
+    assert_eq!(
+        h.out(),
+        [
+            "35=3|34=2|49=ISLD|52=T|56=TW|45=0|58=Value is incorrect (out of range) for this tag|371=36|372=4|373=5"
+        ]
+    );
+    h.send("1", 2, "112=HELLO");
+    assert_eq!(h.out(), ["35=0|34=3|49=ISLD|52=T|56=TW|112=HELLO"]);
+}
+
+// ---- 12, 13: Logout -----------------------------------------------------------------
+
+#[test]
+fn t12_logout_initiated_processes_messages_until_the_reply() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.m.logout(h.now, Some("end of day")).unwrap();
+    assert_eq!(h.out(), ["35=5|34=2|49=ISLD|52=T|56=TW|58=end of day"]);
+    assert_eq!(h.m.state(), State::WaitForLogout);
+    // A ResendRequest while waiting is still served.
+    h.send("2", 2, "7=1|16=0");
+    assert_eq!(
+        h.out(),
+        ["35=4|34=1|43=Y|49=ISLD|52=T|56=TW|122=T|36=3|123=Y"]
+    );
+    h.send("5", 3, "");
+    assert!(h.out().is_empty());
+    assert!(h.m.wants_close());
+}
+
+#[test]
+fn t12_logout_reply_never_comes() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.m.logout(h.now, None).unwrap();
+    h.out();
+    h.advance(Duration::from_millis(1_999));
+    assert!(!h.m.wants_close());
+    h.advance(Duration::from_millis(1));
+    assert!(h.m.wants_close());
+}
+
+#[test]
+fn t13b_unsolicited_logout_message() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("5", 2, "");
+    assert_eq!(h.out(), ["35=5|34=2|49=ISLD|52=T|56=TW"]);
+    assert!(h.m.wants_close());
+    assert_eq!(h.seqs(), (3, 3));
+}
+
+// ---- 16, 20 and the application's side ------------------------------------------------
+
+#[test]
+fn t16_messages_put_while_disconnected_are_recovered() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.m.handle_disconnect(h.now).unwrap();
+    let seq =
+        h.m.send(h.now, &Message::new("8").with(tags::EXEC_ID, "E1"))
+            .unwrap();
+    assert_eq!(seq.get(), 2);
+    assert!(
+        h.out().is_empty(),
+        "nothing is transmitted while disconnected"
+    );
+    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.send("A", 2, "98=0|108=30");
+    assert_eq!(h.out(), ["35=A|34=3|49=ISLD|52=T|56=TW|98=0|108=30"]);
+    h.send("2", 3, "7=2|16=0");
+    assert_eq!(
+        h.out(),
+        [
+            "35=8|34=2|43=Y|49=ISLD|52=T|56=TW|122=T|17=E1",
+            "35=4|34=3|43=Y|49=ISLD|52=T|56=TW|122=T|36=4|123=Y",
+        ]
+    );
+}
+
+#[test]
+fn t20_simultaneous_resend_request() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, ORDER);
+    h.out();
+    // The counterparty asks for a resend while itself ahead of us.
+    h.send("2", 5, "7=1|16=0");
+    let out = h.out();
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert!(out[0].starts_with("35=4|34=1|43=Y"));
+    assert!(out[1].starts_with("35=D|34=2|43=Y"));
+    assert_eq!(out[2], "35=2|34=3|49=ISLD|52=T|56=TW|7=3|16=0");
+}
+
+#[test]
+fn application_sends_are_refused_for_session_messages() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    let e = h.m.send(h.now, &Message::new("5")).unwrap_err();
+    assert!(matches!(e, SendError::AdminMessage { .. }));
+    let e =
+        h.m.send(h.now, &Message::new("D").with(tags::TEXT, ""))
+            .unwrap_err();
+    assert!(matches!(
+        e,
+        SendError::Invalid(FieldError::Empty { tag: 58 })
+    ));
+    assert_eq!(h.seqs().0, 2, "refused sends use no sequence number");
+}
+
+#[test]
+fn t2r_unregistered_msg_type_gets_a_business_reject() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("B", 2, "148=news");
+    assert_eq!(
+        h.out(),
+        ["35=j|34=2|49=ISLD|52=T|56=TW|45=2|58=Unsupported Message Type|372=B|380=3"]
+    );
+}
+
+#[test]
+fn events_report_state_changes_in_order() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    assert_eq!(
+        h.events(),
+        [SessionEvent::StateChanged {
+            from: State::Disconnected,
+            to: State::WaitForLogon
+        }]
+    );
+    h.send("A", 1, "98=0|108=30");
+    let events = h.events();
+    assert!(events.contains(&SessionEvent::StateChanged {
+        from: State::WaitForLogon,
+        to: State::Established
+    }));
+    assert!(events.contains(&SessionEvent::LoggedOn {
+        reset: false,
+        heart_bt_int: 30
+    }));
+}

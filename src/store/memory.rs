@@ -1,0 +1,167 @@
+//! `MemoryStore`: the store in memory, for tests, benchmarks and transient sessions.
+
+use crate::store::{MessageStore, StoreError};
+
+/// Sequence numbers and sent frames in memory: lost when the process ends.
+///
+/// Frames are kept in one growing buffer with an index, so storing a message
+/// allocates only when the buffers grow.
+#[derive(Debug, Clone)]
+pub struct MemoryStore {
+    next_sender: u64,
+    next_target: u64,
+    data: Vec<u8>,
+    /// (seq, start, end) into `data`, ascending by seq.
+    index: Vec<(u64, usize, usize)>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store at sequence numbers 1 and 1.
+    pub fn new() -> Self {
+        Self {
+            next_sender: 1,
+            next_target: 1,
+            data: Vec::new(),
+            index: Vec::new(),
+        }
+    }
+
+    /// The number of stored frames.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when no frame is stored.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
+
+impl MessageStore for MemoryStore {
+    fn next_sender_seq(&self) -> u64 {
+        self.next_sender
+    }
+
+    fn next_target_seq(&self) -> u64 {
+        self.next_target
+    }
+
+    fn set_next_sender_seq(&mut self, seq: u64) -> Result<(), StoreError> {
+        self.next_sender = seq;
+        Ok(())
+    }
+
+    fn set_next_target_seq(&mut self, seq: u64) -> Result<(), StoreError> {
+        self.next_target = seq;
+        Ok(())
+    }
+
+    fn append(&mut self, seq: u64, frame: &[u8]) -> Result<(), StoreError> {
+        if self.index.last().is_some_and(|&(last, _, _)| seq <= last) {
+            return Err(StoreError::OutOfOrder {
+                seq,
+                expected: self.next_sender,
+            });
+        }
+        let start = self.data.len();
+        self.data.extend_from_slice(frame);
+        self.index.push((seq, start, self.data.len()));
+        self.next_sender = seq + 1;
+        Ok(())
+    }
+
+    fn read_range(
+        &self,
+        begin: u64,
+        end: u64,
+        max: usize,
+        f: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<u64, StoreError> {
+        let first = self.index.partition_point(|&(seq, _, _)| seq < begin);
+        let mut next = end.saturating_add(1);
+        for (n, &(seq, start, stop)) in self.index[first..].iter().enumerate() {
+            if seq > end {
+                break;
+            }
+            if n == max {
+                next = seq;
+                break;
+            }
+            f(seq, &self.data[start..stop]);
+        }
+        Ok(next)
+    }
+
+    fn reset(&mut self) -> Result<(), StoreError> {
+        *self = Self::new();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(
+        store: &MemoryStore,
+        begin: u64,
+        end: u64,
+        max: usize,
+    ) -> (Vec<(u64, Vec<u8>)>, u64) {
+        let mut got = Vec::new();
+        let next = store
+            .read_range(begin, end, max, &mut |seq, frame| {
+                got.push((seq, frame.to_vec()))
+            })
+            .unwrap();
+        (got, next)
+    }
+
+    #[test]
+    fn appends_and_reads_in_bounded_batches() {
+        let mut s = MemoryStore::new();
+        for seq in [1, 2, 4, 5] {
+            s.append(seq, format!("m{seq}").as_bytes()).unwrap();
+        }
+        assert_eq!(s.next_sender_seq(), 6);
+        let (got, next) = collect(&s, 1, 5, 2);
+        assert_eq!(got, [(1, b"m1".to_vec()), (2, b"m2".to_vec())]);
+        assert_eq!(next, 4);
+        let (got, next) = collect(&s, next, 5, 2);
+        assert_eq!(got, [(4, b"m4".to_vec()), (5, b"m5".to_vec())]);
+        assert_eq!(next, 6);
+        let (got, next) = collect(&s, 2, 4, 10);
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [2, 4]);
+        assert_eq!(next, 5);
+        assert_eq!(collect(&s, 6, u64::MAX, 10), (vec![], u64::MAX));
+    }
+
+    #[test]
+    fn refuses_out_of_order_appends() {
+        let mut s = MemoryStore::new();
+        s.append(3, b"x").unwrap();
+        let e = s.append(3, b"y").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "append of MsgSeqNum 3 out of order: the next outbound number is 4"
+        );
+    }
+
+    #[test]
+    fn reset_starts_over() {
+        let mut s = MemoryStore::new();
+        s.append(1, b"x").unwrap();
+        s.set_next_target_seq(9).unwrap();
+        s.reset().unwrap();
+        assert_eq!(
+            (s.next_sender_seq(), s.next_target_seq(), s.len()),
+            (1, 1, 0)
+        );
+    }
+}

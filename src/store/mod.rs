@@ -1,0 +1,73 @@
+//! Per-session persistence: the next sequence numbers and every message sent.
+//!
+//! The session layer reads and writes through [`MessageStore`], so it runs the same
+//! on the in-memory [`MemoryStore`] (tests, benchmarks, `StorageType = transient`)
+//! and on the memory-mapped store (to come).
+//!
+//! # Contract
+//!
+//! - **Persist before send.** The session appends an outbound message with
+//!   [`MessageStore::append`] before its bytes are handed to the transport, so a
+//!   message a counterparty saw can always be resent.
+//! - **Advance inbound after processing.** The session moves the next expected
+//!   inbound number only after the application has processed the message, so a crash
+//!   in between ends in a gap the counterparty fills, never in a lost message.
+//! - Stored frames are the exact wire bytes; a resend changes only the header.
+
+mod error;
+mod memory;
+
+pub use error::StoreError;
+pub use memory::MemoryStore;
+
+/// Storage for one session's sequence numbers and sent messages.
+pub trait MessageStore {
+    /// The MsgSeqNum(34) the next outbound message will carry (1 on a new session).
+    fn next_sender_seq(&self) -> u64;
+
+    /// The MsgSeqNum(34) expected on the next inbound message (1 on a new session).
+    fn next_target_seq(&self) -> u64;
+
+    /// Sets the next outbound sequence number.
+    ///
+    /// # Errors
+    /// When the value cannot be stored.
+    fn set_next_sender_seq(&mut self, seq: u64) -> Result<(), StoreError>;
+
+    /// Sets the next expected inbound sequence number.
+    ///
+    /// # Errors
+    /// When the value cannot be stored.
+    fn set_next_target_seq(&mut self, seq: u64) -> Result<(), StoreError>;
+
+    /// Stores the frame sent with MsgSeqNum `seq` and moves the next outbound number
+    /// past it, as one step.
+    ///
+    /// # Errors
+    /// When the frame cannot be stored; the caller must not send it.
+    fn append(&mut self, seq: u64, frame: &[u8]) -> Result<(), StoreError>;
+
+    /// Calls `f` with the stored frames whose sequence numbers are in
+    /// `begin..=end`, in order, at most `max` of them, and returns the sequence
+    /// number to continue from (`end + 1` when the range is done). Numbers with no
+    /// stored frame (admin messages are not necessarily kept) are skipped.
+    ///
+    /// Bounded so that a ResendRequest for millions of messages is served in
+    /// batches, never loaded at once.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    fn read_range(
+        &self,
+        begin: u64,
+        end: u64,
+        max: usize,
+        f: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<u64, StoreError>;
+
+    /// Starts a new FIX session: both sequence numbers back to 1, no stored messages.
+    ///
+    /// # Errors
+    /// When the reset cannot be stored.
+    fn reset(&mut self) -> Result<(), StoreError>;
+}
