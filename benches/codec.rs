@@ -70,6 +70,24 @@ fn decode(c: &mut Criterion) {
         })
     });
     g.bench_function(
+        "frame+decode+validate NewOrderSingle (BodyLength, CheckSum, BeginString, MsgType, CompIDs, MsgSeqNum)",
+        |b| {
+            b.iter(|| {
+                let buf = black_box(&nos[..]);
+                let Ok(Status::Complete(len)) = framer.parse(buf) else {
+                    panic!("bench message must frame")
+                };
+                let view = decoder.decode(&buf[..len]).expect("bench message must decode");
+                let ok = view.begin_string() == b"FIX.4.4"
+                    && view.msg_type() == b"D"
+                    && view.sender_comp_id() == Some(b"CLIENT01")
+                    && view.target_comp_id() == Some(b"FIXENGINE")
+                    && view.problem().is_none();
+                black_box((view.msg_seq_num().expect("seq"), ok));
+            })
+        },
+    );
+    g.bench_function(
         "frame+decode+header checks NewOrderSingle (seq, CompIDs, SendingTime, ClOrdID)",
         |b| {
             b.iter(|| {

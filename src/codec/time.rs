@@ -97,15 +97,46 @@ impl UtcTimestamp {
     ///
     /// Returns `None` for anything else, including impossible dates such as February 30.
     pub fn parse(s: &[u8]) -> Option<Self> {
-        if s.len() < 17 || s[8] != b'-' || s[11] != b':' || s[14] != b':' {
+        let Some(
+            &[
+                y0,
+                y1,
+                y2,
+                y3,
+                mo0,
+                mo1,
+                d0,
+                d1,
+                dash,
+                h0,
+                h1,
+                c1,
+                mi0,
+                mi1,
+                c2,
+                s0,
+                s1,
+            ],
+        ) = s.get(..17).and_then(|h| <&[u8; 17]>::try_from(h).ok())
+        else {
+            return None;
+        };
+        if dash != b'-' || c1 != b':' || c2 != b':' {
             return None;
         }
-        let year = digits(&s[0..4])?;
-        let month = digits(&s[4..6])?;
-        let day = digits(&s[6..8])?;
-        let hour = digits(&s[9..11])?;
-        let min = digits(&s[12..14])?;
-        let sec = digits(&s[15..17])?;
+        // Straight-line digit checks: SendingTime is parsed on every inbound message.
+        let values = [y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1]
+            .map(|b| b.wrapping_sub(b'0'));
+        if values.iter().any(|&d| d > 9) {
+            return None;
+        }
+        let [y0, y1, y2, y3, mo0, mo1, d0, d1, h0, h1, mi0, mi1, s0, s1] = values.map(u32::from);
+        let year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+        let month = mo0 * 10 + mo1;
+        let day = d0 * 10 + d1;
+        let hour = h0 * 10 + h1;
+        let min = mi0 * 10 + mi1;
+        let sec = s0 * 10 + s1;
         if !(1..=12).contains(&month)
             || day == 0
             || day > days_in_month(year, month)
