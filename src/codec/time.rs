@@ -97,30 +97,26 @@ impl UtcTimestamp {
     ///
     /// Returns `None` for anything else, including impossible dates such as February 30.
     pub fn parse(s: &[u8]) -> Option<Self> {
-        let Some(
-            &[
-                y0,
-                y1,
-                y2,
-                y3,
-                mo0,
-                mo1,
-                d0,
-                d1,
-                dash,
-                h0,
-                h1,
-                c1,
-                mi0,
-                mi1,
-                c2,
-                s0,
-                s1,
-            ],
-        ) = s.get(..17).and_then(|h| <&[u8; 17]>::try_from(h).ok())
-        else {
-            return None;
-        };
+        let head: &[u8; 17] = s.get(..17)?.try_into().ok()?;
+        let [
+            y0,
+            y1,
+            y2,
+            y3,
+            mo0,
+            mo1,
+            d0,
+            d1,
+            dash,
+            h0,
+            h1,
+            c1,
+            mi0,
+            mi1,
+            c2,
+            s0,
+            s1,
+        ] = *head;
         if dash != b'-' || c1 != b':' || c2 != b':' {
             return None;
         }
