@@ -203,8 +203,9 @@ pub struct SessionMachine<S: MessageStore> {
     default_appl_ver_id: Option<Vec<u8>>,
     /// Our outstanding ResendRequest: inbound messages up to this number are being resent.
     resend_requested_to: Option<u64>,
-    /// Messages received ahead of a gap, by MsgSeqNum, processed once the gap fills.
-    queue: BTreeMap<u64, Vec<u8>>,
+    /// Messages received ahead of a gap, by MsgSeqNum, processed once the gap fills
+    /// (`None`: already acted on, only its number remains to be consumed).
+    queue: BTreeMap<u64, Option<Vec<u8>>>,
     /// A ResendRequest being served in batches.
     serving: Option<resend::Progress>,
 }
@@ -528,8 +529,11 @@ impl<S: MessageStore> SessionMachine<S> {
             if *entry.key() > expected {
                 break;
             }
-            let frame = entry.remove();
-            self.process(now, &frame, decoder, handler)?;
+            let seq = *entry.key();
+            match entry.remove() {
+                Some(frame) => self.process(now, &frame, decoder, handler)?,
+                None => self.advance_inbound(seq)?,
+            }
         }
         Ok(())
     }
@@ -629,6 +633,9 @@ impl<S: MessageStore> SessionMachine<S> {
         if hbi < min || hbi > max {
             return Err(format!("HeartBtInt(108) = {hbi} outside {min}..={max}"));
         }
+        if self.version.is_fixt() && !view.contains(tags::DEFAULT_APPL_VER_ID) {
+            return Err("DefaultApplVerID(1137) missing from a FIXT.1.1 Logon".into());
+        }
         match view.get_u64(tags::ENCRYPT_METHOD) {
             Ok(0) | Err(FieldError::Missing { .. }) => {}
             _ => return Err("EncryptMethod(98) must be 0 (none)".into()),
@@ -682,6 +689,20 @@ impl<S: MessageStore> SessionMachine<S> {
             )?;
             return Ok(());
         };
+        // The standard header's required fields, before anything reads them.
+        for tag in [
+            tags::SENDER_COMP_ID,
+            tags::TARGET_COMP_ID,
+            tags::SENDING_TIME,
+        ] {
+            let reason = match view.get(tag) {
+                None => RejectReason::RequiredTagMissing,
+                Some([]) => RejectReason::TagSpecifiedWithoutValue,
+                Some(_) => continue,
+            };
+            self.reject(now, view, seq, reason, Some(tag))?;
+            return self.advance_inbound(seq);
+        }
         if self.config.check_sending_time() && !self.sending_time_ok(view) {
             self.reject(
                 now,
@@ -707,21 +728,33 @@ impl<S: MessageStore> SessionMachine<S> {
         if mt == msg_type::SEQUENCE_RESET && !is_gap_fill(view) {
             return self.on_sequence_reset(now, view, seq);
         }
+        // A Logon with ResetSeqNumFlag=Y on a live session starts the FIX session over.
+        if mt == msg_type::LOGON && view.get_bool(tags::RESET_SEQ_NUM_FLAG) == Ok(true) {
+            return self.on_reset_logon(now, view, seq);
+        }
+        // Like QuickFIX, a Logout or a ResendRequest is acted on whatever its number:
+        // answering either is harmless, and refusing a Logout helps nobody.
+        if mt == msg_type::LOGOUT && seq != expected {
+            return self.on_logout(now, view);
+        }
+        if mt == msg_type::RESEND_REQUEST && seq < expected && !view.is_poss_dup() {
+            return self.on_resend_request(now, view, seq);
+        }
         if seq > expected {
+            let mut served = false;
             if mt == msg_type::RESEND_REQUEST {
                 // Serve the counterparty first, then ask for our gap (test case 20).
                 self.on_resend_request(now, view, seq)?;
-            }
-            if mt == msg_type::LOGOUT {
-                // A Logout ahead of a gap: answer it, there is nothing to recover.
-                return self.on_logout(now, view);
+                served = true;
             }
             if self.queue.len() >= MAX_QUEUED {
                 self.send_logout(now, Some("too many messages queued behind a sequence gap"))?;
                 self.await_logout_or_close(now);
                 return Ok(());
             }
-            self.queue.insert(seq, view.frame().to_vec());
+            // A served ResendRequest keeps its place in the sequence, not its frame.
+            self.queue
+                .insert(seq, (!served).then(|| view.frame().to_vec()));
             // Our ResendRequests run to the end (EndSeqNo 0), so one outstanding
             // request covers every later gap: never ask twice.
             if self.resend_requested_to.is_none() {
@@ -790,6 +823,34 @@ impl<S: MessageStore> SessionMachine<S> {
                 self.advance_inbound(seq)
             }
         }
+    }
+
+    /// Logon(141=Y) on an established session: both sides start again at 1.
+    fn on_reset_logon(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+    ) -> Result<(), StoreError> {
+        let heart_bt_int = view
+            .get_u64(tags::HEART_BT_INT)
+            .ok()
+            .and_then(|h| u32::try_from(h).ok())
+            .unwrap_or_else(|| u32::try_from(self.heart_bt_int.as_secs()).unwrap_or(u32::MAX));
+        self.store.reset()?;
+        self.queue.clear();
+        self.resend_requested_to = None;
+        self.send_admin(now, msg_type::LOGON, |e| {
+            e.uint(tags::ENCRYPT_METHOD, 0)
+                .uint(tags::HEART_BT_INT, u64::from(heart_bt_int))
+                .bool(tags::RESET_SEQ_NUM_FLAG, true);
+        })?;
+        self.store.set_next_target_seq(seq + 1)?;
+        self.events.push_back(SessionEvent::LoggedOn {
+            reset: true,
+            heart_bt_int,
+        });
+        Ok(())
     }
 
     fn on_seq_too_low(
@@ -898,7 +959,7 @@ impl<S: MessageStore> SessionMachine<S> {
                 seq,
                 gap_fill,
                 RejectReason::ValueIsIncorrect,
-                Some(tags::NEW_SEQ_NO),
+                None,
             );
         }
         if new_seq == expected && !gap_fill {
@@ -968,7 +1029,12 @@ impl<S: MessageStore> SessionMachine<S> {
         received: u64,
     ) -> Result<(), StoreError> {
         self.resend_requested_to = Some(received - 1);
-        let end = 0;
+        // "To the end": 0 from FIX.4.2 on, 999999 before.
+        let end = if self.version.uses_999999_as_infinity() {
+            999_999
+        } else {
+            0
+        };
         self.send_admin(now, msg_type::RESEND_REQUEST, |e| {
             e.uint(tags::BEGIN_SEQ_NO, expected)
                 .uint(tags::END_SEQ_NO, end);
@@ -1067,13 +1133,14 @@ impl<S: MessageStore> SessionMachine<S> {
                 self.version.default_time_precision(),
             )
             .bytes(tags::TARGET_COMP_ID, self.id.target().as_bytes());
+        body(&mut e);
         if mt == msg_type::LOGON {
-            // FIXT: the Logon carries the application version (ours is the session's).
+            // FIXT: the Logon carries the application version (ours is the session's),
+            // after the other body fields as QuickFIX orders them.
             if let Some(id) = self.version.appl_ver_id() {
                 e.str(tags::DEFAULT_APPL_VER_ID, id);
             }
         }
-        body(&mut e);
         e.finish();
         self.store.append(seq, &self.scratch)?;
         self.outbox.extend_from_slice(&self.scratch);
@@ -1110,7 +1177,19 @@ impl<S: MessageStore> SessionMachine<S> {
             (false, Some(tag)) => format!("{} ({tag})", reason.text()),
             _ => reason.text().to_owned(),
         };
+        // Route the Reject back the way the message came (OnBehalfOf <-> DeliverTo).
+        let mut route: [(u32, &[u8]); 6] = [(0, &[]); 6];
+        let mut hops = 0;
+        for (to, from) in REVERSE_ROUTE {
+            if let Some(v) = view.get(from).filter(|v| !v.is_empty()) {
+                route[hops] = (to, v);
+                hops += 1;
+            }
+        }
         self.send_admin(now, msg_type::REJECT, |e| {
+            for &(tag, value) in &route[..hops] {
+                e.bytes(tag, value);
+            }
             e.uint(tags::REF_SEQ_NUM, seq).str(tags::TEXT, &text);
             if modern {
                 if let Some(tag) = ref_tag {
@@ -1251,11 +1330,16 @@ impl<S: MessageStore> ReplySink for SessionMachine<S> {
             })?;
             return Ok(());
         }
-        let reject = Message::new(msg_type::BUSINESS_MESSAGE_REJECT)
+        let mut reject = Message::new(msg_type::BUSINESS_MESSAGE_REJECT)
             .with(tags::REF_SEQ_NUM, seq)
             .with(tags::TEXT, text)
             .with(tags::REF_MSG_TYPE, message.msg_type())
             .with(tags::BUSINESS_REJECT_REASON, reason);
+        if let Some(id) = self.version.appl_ver_id() {
+            // QuickFIX names the application version on FIXT rejects; counterparties
+            // (and the conformance scripts) expect it.
+            reject.push(tags::DEFAULT_APPL_VER_ID, id);
+        }
         self.send(now, &reject).map(|_| ())
     }
 }
@@ -1263,3 +1347,13 @@ impl<S: MessageStore> ReplySink for SessionMachine<S> {
 fn is_gap_fill(view: &MessageView<'_>) -> bool {
     view.get_bool(tags::GAP_FILL_FLAG) == Ok(true)
 }
+
+/// Reply header field <- inbound header field, in the ascending order of the reply's tags.
+const REVERSE_ROUTE: [(u32, u32); 6] = [
+    (tags::ON_BEHALF_OF_COMP_ID, tags::DELIVER_TO_COMP_ID),
+    (tags::ON_BEHALF_OF_SUB_ID, tags::DELIVER_TO_SUB_ID),
+    (tags::DELIVER_TO_COMP_ID, tags::ON_BEHALF_OF_COMP_ID),
+    (tags::DELIVER_TO_SUB_ID, tags::ON_BEHALF_OF_SUB_ID),
+    (tags::ON_BEHALF_OF_LOCATION_ID, tags::DELIVER_TO_LOCATION_ID),
+    (tags::DELIVER_TO_LOCATION_ID, tags::ON_BEHALF_OF_LOCATION_ID),
+];

@@ -418,7 +418,12 @@ fn already_logged_on_second_logon_is_an_error() {
 fn fixt_logon_carries_default_appl_ver_id() {
     let mut h = Harness::new(FixVersion::Fix50Sp2);
     h.send("A", 1, "98=0|108=30|1137=9");
-    assert_eq!(h.out(), ["35=A|34=1|49=ISLD|52=T|56=TW|1137=9|98=0|108=30"]);
+    assert_eq!(h.out(), ["35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=30|1137=9"]);
+    // A FIXT Logon without DefaultApplVerID is refused.
+    let mut h = Harness::new(FixVersion::Fix50Sp2);
+    h.send("A", 1, "98=0|108=30");
+    assert!(h.out().is_empty());
+    assert!(h.m.wants_close());
 }
 
 // ---- 2: standard header -------------------------------------------------------------
@@ -902,7 +907,7 @@ fn t11c_new_seq_no_less() {
     assert_eq!(
         h.out(),
         [
-            "35=3|34=2|49=ISLD|52=T|56=TW|45=0|58=Value is incorrect (out of range) for this tag|371=36|372=4|373=5"
+            "35=3|34=2|49=ISLD|52=T|56=TW|45=0|58=Value is incorrect (out of range) for this tag|372=4|373=5"
         ]
     );
     h.send("1", 2, "112=HELLO");
@@ -1041,4 +1046,97 @@ fn events_report_state_changes_in_order() {
         reset: false,
         heart_bt_int: 30
     }));
+}
+
+#[test]
+fn t10_logout_is_answered_whatever_its_number() {
+    // 10_MsgSeqNumEqual: after a GapFill to 20, a Logout numbered 3 is still answered.
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("4", 2, "36=20|123=Y");
+    h.send("1", 20, "112=HELLO");
+    h.out();
+    h.send("5", 3, "");
+    assert_eq!(h.out(), ["35=5|34=3|49=ISLD|52=T|56=TW"]);
+    assert!(h.m.wants_close());
+}
+
+#[test]
+fn t8_resend_request_with_a_used_number_is_still_served() {
+    // 8_OnlyAdminMessages: the second ResendRequest repeats MsgSeqNum 5.
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("2", 2, "7=1|16=0");
+    assert_eq!(
+        h.out(),
+        ["35=4|34=1|43=Y|49=ISLD|52=T|56=TW|122=T|36=2|123=Y"]
+    );
+    h.send("2", 2, "7=1|16=0");
+    assert_eq!(
+        h.out(),
+        ["35=4|34=1|43=Y|49=ISLD|52=T|56=TW|122=T|36=2|123=Y"]
+    );
+    assert!(!h.m.wants_close());
+    assert_eq!(h.seqs().1, 3);
+}
+
+#[test]
+fn session_reset_logon_on_an_established_session() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    for seq in 2..=9 {
+        h.send("0", seq, "");
+    }
+    h.send("1", 10, "112=1");
+    assert_eq!(h.out(), ["35=0|34=2|49=ISLD|52=T|56=TW|112=1"]);
+    h.send("A", 1, "98=0|108=30|141=Y");
+    assert_eq!(h.out(), ["35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=30|141=Y"]);
+    h.send("1", 2, "112=1");
+    assert_eq!(h.out(), ["35=0|34=2|49=ISLD|52=T|56=TW|112=1"]);
+}
+
+#[test]
+fn rejects_are_routed_back_the_way_the_message_came() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, "115=JCD|116=|144=CHI|11=ID|58=");
+    assert_eq!(
+        h.out(),
+        [
+            "35=3|34=2|49=ISLD|52=T|56=TW|128=JCD|145=CHI|45=2|58=Tag specified without a value|371=116|372=D|373=4"
+        ]
+    );
+}
+
+#[test]
+fn t14b_required_header_field_missing_is_rejected_and_consumes_the_number() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    let mut f = Vec::new();
+    let mut e = Encoder::start(&mut f, "FIX.4.4", b"0");
+    e.uint(tags::MSG_SEQ_NUM, 2)
+        .str(tags::SENDER_COMP_ID, "TW")
+        .timestamp(tags::SENDING_TIME, h.clock.now_utc(), TimePrecision::Millis);
+    e.finish();
+    h.feed(&f);
+    assert_eq!(
+        h.out(),
+        ["35=3|34=2|49=ISLD|52=T|56=TW|45=2|58=Required tag missing|371=56|372=0|373=1"]
+    );
+    h.send("0", 3, "");
+    assert_eq!(h.seqs().1, 4);
+    assert!(h.out().is_empty());
+}
+
+#[test]
+fn fix40_resend_requests_ask_to_999999() {
+    let mut h = Harness::new(FixVersion::Fix41);
+    h.send("A", 3, "98=0|108=30");
+    assert_eq!(
+        h.out(),
+        [
+            "35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=30",
+            "35=2|34=2|49=ISLD|52=T|56=TW|7=1|16=999999"
+        ]
+    );
 }
