@@ -4,14 +4,17 @@
 //! cargo run --release --example acceptor                  # embedded engine.properties, port 9880
 //! cargo run --release --example acceptor -- --port 9881
 //! cargo run --release --example acceptor -- --properties my.properties
-//! cargo run --release --example acceptor -- --conformance --port 19880
+//! cargo run --release --example acceptor -- --conformance --port 19880 \
+//!     --dictionaries ../shared/conformance/spec
 //! ```
 //!
 //! `--conformance` registers the sessions the QuickFIX acceptance suite in
 //! `../shared/conformance` expects (ISLD against TW40 ... TW50SP2, TW and
 //! NO_CHECK_FIELDS_HAVE_VALUES, reset on every Logon) and behaves as its test
 //! application: NewOrderSingle, SecurityDefinition and Email are echoed back,
-//! anything else is rejected as unsupported. Type `q` and Enter to stop.
+//! anything else is rejected as unsupported. `--dictionaries DIR` validates
+//! inbound messages against the QuickFIX XML data dictionaries in DIR
+//! (FIX40.xml ... FIX44.xml, FIXT11.xml with FIX50*.xml). Type `q` and Enter to stop.
 //!
 //! This is a stopgap transport until the engine (mio reactor and worker threads)
 //! lands: one blocking thread per connection, driving the same sans-IO
@@ -20,10 +23,12 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use fixengine::dictionary::{Dictionary, Validation};
 use fixengine::session::{Handler, Reply, SessionEvent, SessionMachine};
 use fixengine::store::MemoryStore;
 use fixengine::{
@@ -83,7 +88,15 @@ fn main() -> ExitCode {
         None => config.listen_ports().first().copied().unwrap_or(9880),
     };
 
-    let registry = Arc::new(build_registry(&config, conformance));
+    let dictionaries = match flag("--dictionaries").map(|d| load_dictionaries(Path::new(d))) {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => {
+            eprintln!("acceptor: {e}");
+            return ExitCode::from(2);
+        }
+        None => HashMap::new(),
+    };
+    let registry = Arc::new(build_registry(&config, conformance, &dictionaries));
     // The conformance suite plays on loopback only.
     let ip = if conformance {
         std::net::Ipv4Addr::LOCALHOST.into()
@@ -128,7 +141,40 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn build_registry(config: &EngineConfig, conformance: bool) -> Registry {
+/// The dictionaries of every version found in `dir`, by version.
+fn load_dictionaries(
+    dir: &Path,
+) -> Result<HashMap<FixVersion, Dictionaries>, fixengine::dictionary::DictionaryError> {
+    let load = |name: &str| Dictionary::from_file(dir.join(name)).map(Arc::new);
+    let mut out = HashMap::new();
+    for (version, file) in [
+        (FixVersion::Fix40, "FIX40.xml"),
+        (FixVersion::Fix41, "FIX41.xml"),
+        (FixVersion::Fix42, "FIX42.xml"),
+        (FixVersion::Fix43, "FIX43.xml"),
+        (FixVersion::Fix44, "FIX44.xml"),
+    ] {
+        out.insert(version, (load(file)?, None));
+    }
+    let transport = load("FIXT11.xml")?;
+    for (version, file) in [
+        (FixVersion::Fix50, "FIX50.xml"),
+        (FixVersion::Fix50Sp1, "FIX50SP1.xml"),
+        (FixVersion::Fix50Sp2, "FIX50SP2.xml"),
+    ] {
+        out.insert(version, (Arc::clone(&transport), Some(load(file)?)));
+    }
+    Ok(out)
+}
+
+/// A session's dictionary and, for FIXT, its application dictionary.
+type Dictionaries = (Arc<Dictionary>, Option<Arc<Dictionary>>);
+
+fn build_registry(
+    config: &EngineConfig,
+    conformance: bool,
+    dictionaries: &HashMap<FixVersion, Dictionaries>,
+) -> Registry {
     let mut sessions: Vec<(SessionId, FixVersion, SessionConfig)> = Vec::new();
     if conformance {
         for &(target, version) in CONFORMANCE_SESSIONS {
@@ -137,6 +183,10 @@ fn build_registry(config: &EngineConfig, conformance: bool) -> Registry {
                 .clone()
                 .with_reset_seq_num_on_logon(true)
                 .with_max_heart_bt_int(3600);
+            // The suite's validate/CheckFieldsHaveValues script expects this session
+            // to accept empty values (QuickFIX's ValidateFieldsHaveValues=N).
+            let session_config = session_config
+                .with_validate_fields_have_values(target != "NO_CHECK_FIELDS_HAVE_VALUES");
             sessions.push((SessionId::new("ISLD", target), version, session_config));
         }
     } else {
@@ -153,7 +203,7 @@ fn build_registry(config: &EngineConfig, conformance: bool) -> Registry {
         .into_iter()
         .map(|(id, version, session_config)| {
             let key = (id.sender().to_string(), id.target().to_string());
-            let machine = SessionMachine::new(
+            let mut machine = SessionMachine::new(
                 id,
                 version,
                 session_config,
@@ -161,6 +211,13 @@ fn build_registry(config: &EngineConfig, conformance: bool) -> Registry {
                 Arc::new(SystemClock),
                 now(),
             );
+            if let Some((session, app)) = dictionaries.get(&version) {
+                machine = machine.with_dictionary(
+                    Arc::clone(session),
+                    app.clone(),
+                    Validation::default(),
+                );
+            }
             let slot = Slot {
                 machine,
                 app: EchoApp::default(),

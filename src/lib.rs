@@ -17,6 +17,7 @@
 //! |---|---|
 //! | [`codec`] | FIX tag=value: framing, zero-copy decoding, encoding, UTC timestamps, tag constants |
 //! | [`session`] | the session-layer state machine, sans-IO |
+//! | [`dictionary`] | data dictionaries (QuickFIX XML) and message validation |
 //! | [`store`] | per-session persistence: the store trait and the in-memory store |
 //! | `engine` | reactor and worker threads, the public handles (to come) |
 //! | [`config`] | `engine.properties` and per-session parameters, with defaults |
@@ -49,6 +50,7 @@
 mod clock;
 pub mod codec;
 pub mod config;
+pub mod dictionary;
 pub mod error;
 mod id;
 pub mod session;

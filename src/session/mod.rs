@@ -42,6 +42,7 @@ use crate::codec::{
     UtcTimestamp, msg_type, tags,
 };
 use crate::config::SessionConfig;
+use crate::dictionary::{Dictionary, Validation, Violation};
 use crate::id::{FixVersion, SeqNum, SessionId};
 use crate::store::{MessageStore, StoreError};
 
@@ -208,6 +209,11 @@ pub struct SessionMachine<S: MessageStore> {
     queue: BTreeMap<u64, Option<Vec<u8>>>,
     /// A ResendRequest being served in batches.
     serving: Option<resend::Progress>,
+    /// The data dictionary inbound messages are validated against (for FIXT, the
+    /// transport's), and for FIXT the application's.
+    dictionary: Option<Arc<Dictionary>>,
+    app_dictionary: Option<Arc<Dictionary>>,
+    validation: Validation,
 }
 
 /// The most messages held while waiting for a gap to fill. Beyond it the session
@@ -262,7 +268,26 @@ impl<S: MessageStore> SessionMachine<S> {
             resend_requested_to: None,
             queue: BTreeMap::new(),
             serving: None,
+            dictionary: None,
+            app_dictionary: None,
+            validation: Validation::default(),
         }
+    }
+
+    /// Validates inbound messages against `dictionary` (for FIXT sessions the
+    /// transport dictionary, FIXT11.xml) and, for FIXT, `app` (e.g. FIX50SP2.xml).
+    /// Without a dictionary only what the decoder finds is rejected.
+    #[must_use]
+    pub fn with_dictionary(
+        mut self,
+        dictionary: Arc<Dictionary>,
+        app: Option<Arc<Dictionary>>,
+        validation: Validation,
+    ) -> Self {
+        self.dictionary = Some(dictionary);
+        self.app_dictionary = app;
+        self.validation = validation;
+        self
     }
 
     /// The session's identity.
@@ -770,13 +795,8 @@ impl<S: MessageStore> SessionMachine<S> {
         if view.is_poss_dup() && !self.poss_dup_ok(now, view, seq)? {
             return Ok(());
         }
-        if let Some(problem) = view.problem() {
-            let reason = match problem {
-                FieldError::InvalidTagNumber { .. } => RejectReason::InvalidTagNumber,
-                _ => RejectReason::TagSpecifiedWithoutValue,
-            };
-            let tag = problem.tag();
-            self.reject(now, view, seq, reason, (tag != 0).then_some(tag))?;
+        if let Some(violation) = self.validate(view) {
+            self.reject_raw(now, view, seq, violation.reason, violation.tag.as_deref())?;
             return self.advance_inbound(seq);
         }
         match mt {
@@ -851,6 +871,34 @@ impl<S: MessageStore> SessionMachine<S> {
             heart_bt_int,
         });
         Ok(())
+    }
+
+    /// What is wrong with an in-sequence message, if anything: against the data
+    /// dictionary when there is one, else the decoder's own findings (invalid tag
+    /// numbers, empty values).
+    fn validate(&self, view: &MessageView<'_>) -> Option<Violation> {
+        if let Some(dictionary) = &self.dictionary {
+            let checks = Validation {
+                fields_have_values: self.config.validate_fields_have_values(),
+                ..self.validation
+            };
+            return dictionary
+                .validate(self.app_dictionary.as_deref(), view, checks)
+                .err();
+        }
+        match view.problem()? {
+            FieldError::InvalidTagNumber { found } => Some(Violation {
+                reason: RejectReason::InvalidTagNumber,
+                tag: Some(found.as_bytes().to_vec()),
+            }),
+            FieldError::Empty { tag } if self.config.validate_fields_have_values() => {
+                Some(Violation {
+                    reason: RejectReason::TagSpecifiedWithoutValue,
+                    tag: Some(tag.to_string().into_bytes()),
+                })
+            }
+            _ => None,
+        }
     }
 
     fn on_seq_too_low(
@@ -1170,17 +1218,54 @@ impl<S: MessageStore> SessionMachine<S> {
         reason: RejectReason,
         ref_tag: Option<u32>,
     ) -> Result<(), StoreError> {
+        let mut buf = [0u8; 20];
+        let tag = ref_tag.map(|t| format_u64(u64::from(t), &mut buf).to_vec());
+        self.reject_raw(now, view, seq, reason, tag.as_deref())
+    }
+
+    /// Sends Reject(3) with RefTagID(371) exactly as the tag appeared on the wire
+    /// (an invalid tag such as `-1` is echoed as sent).
+    fn reject_raw(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+        reason: RejectReason,
+        ref_tag: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
         let ref_msg_type = view.msg_type().to_vec();
         // FIX.4.0/4.1 have no RefTagID/RefMsgType/SessionRejectReason: the tag goes in the text.
         let modern = !matches!(self.version, FixVersion::Fix40 | FixVersion::Fix41);
+        // A version defines only some SessionRejectReason codes (FIX.4.2: 0 to 11);
+        // the others are sent as Text alone, as QuickFIX does.
+        let mut code_buf = [0u8; 20];
+        let code = format_u64(u64::from(reason.code()), &mut code_buf);
+        let reason_defined = match &self.dictionary {
+            Some(d) => d.allows_value(tags::SESSION_REJECT_REASON, code),
+            None => self.version != FixVersion::Fix42 || reason.code() <= 11,
+        };
         let text = match (modern, ref_tag) {
-            (false, Some(tag)) => format!("{} ({tag})", reason.text()),
+            (false, Some(tag)) => format!("{} ({})", reason.text(), String::from_utf8_lossy(tag)),
             _ => reason.text().to_owned(),
         };
         // Route the Reject back the way the message came (OnBehalfOf <-> DeliverTo).
         let mut route: [(u32, &[u8]); 6] = [(0, &[]); 6];
         let mut hops = 0;
         for (to, from) in REVERSE_ROUTE {
+            // Only fields the version has: FIX.4.0 has no LocationIDs.
+            let known = match &self.dictionary {
+                Some(d) => d.has_field(to),
+                None => {
+                    self.version != FixVersion::Fix40
+                        || !matches!(
+                            to,
+                            tags::ON_BEHALF_OF_LOCATION_ID | tags::DELIVER_TO_LOCATION_ID
+                        )
+                }
+            };
+            if !known {
+                continue;
+            }
             if let Some(v) = view.get(from).filter(|v| !v.is_empty()) {
                 route[hops] = (to, v);
                 hops += 1;
@@ -1193,16 +1278,18 @@ impl<S: MessageStore> SessionMachine<S> {
             e.uint(tags::REF_SEQ_NUM, seq).str(tags::TEXT, &text);
             if modern {
                 if let Some(tag) = ref_tag {
-                    e.uint(tags::REF_TAG_ID, u64::from(tag));
+                    e.bytes(tags::REF_TAG_ID, tag);
                 }
-                e.bytes(tags::REF_MSG_TYPE, &ref_msg_type)
-                    .uint(tags::SESSION_REJECT_REASON, u64::from(reason.code()));
+                e.bytes(tags::REF_MSG_TYPE, &ref_msg_type);
+                if reason_defined {
+                    e.uint(tags::SESSION_REJECT_REASON, u64::from(reason.code()));
+                }
             }
         })?;
         self.events.push_back(SessionEvent::RejectSent {
             ref_seq_num: seq,
             reason,
-            ref_tag,
+            ref_tag: ref_tag.and_then(|t| std::str::from_utf8(t).ok()?.parse().ok()),
         });
         Ok(())
     }

@@ -629,7 +629,7 @@ fn field_problems_are_rejected_and_consume_the_number() {
     assert_eq!(
         h.out(),
         [
-            "35=3|34=2|49=ISLD|52=T|56=TW|45=2|58=Invalid tag number|372=D|373=0",
+            "35=3|34=2|49=ISLD|52=T|56=TW|45=2|58=Invalid tag number|371=x9|372=D|373=0",
             "35=3|34=3|49=ISLD|52=T|56=TW|45=3|58=Tag specified without a value|371=58|372=D|373=4",
         ]
     );

@@ -1,0 +1,648 @@
+//! Data dictionaries: the fields, messages and repeating groups of a FIX version,
+//! read from the QuickFIX XML format users already have, and validation of
+//! inbound messages against them.
+//!
+//! Validation follows QuickFIX's order, so the same malformed message gets the same
+//! Reject: fields out of order (header, body, trailer), unknown MsgType, required
+//! fields, then field by field: repeated tag, empty value, data format, enumerated
+//! value, unknown tag, tag not in the message, NumInGroup count. Each check can be
+//! turned off ([`Validation`]).
+
+mod xml;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::codec::{Field, Fields, MessageView, UtcTimestamp, tags};
+use crate::session::RejectReason;
+
+/// Why a dictionary could not be loaded.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DictionaryError {
+    /// The file could not be read.
+    #[error("cannot read data dictionary {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The XML is malformed.
+    #[error("malformed data dictionary XML at byte {offset}: {what}")]
+    Xml {
+        /// Where.
+        offset: usize,
+        /// What.
+        what: &'static str,
+    },
+    /// The XML is well formed but not a usable dictionary.
+    #[error("invalid data dictionary: {0}")]
+    Invalid(String),
+}
+
+/// Which validation checks run. All on by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validation {
+    /// Header fields first, trailer last (SessionRejectReason 14).
+    pub fields_out_of_order: bool,
+    /// Empty values are rejected (SessionRejectReason 4).
+    pub fields_have_values: bool,
+    /// Values have their field's type (6) and, for enumerated fields, a listed value (5).
+    pub field_values: bool,
+    /// Tags unknown to the dictionary (0) and tags not defined for the message (2).
+    pub unknown_fields: bool,
+    /// Required fields are present (1).
+    pub required_fields: bool,
+}
+
+impl Default for Validation {
+    fn default() -> Self {
+        Self {
+            fields_out_of_order: true,
+            fields_have_values: true,
+            field_values: true,
+            unknown_fields: true,
+            required_fields: true,
+        }
+    }
+}
+
+/// What is wrong with a message: the SessionRejectReason and the tag (as sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// SessionRejectReason(373).
+    pub reason: RejectReason,
+    /// RefTagID(371), as it appeared on the wire; `None` when no tag is at fault.
+    pub tag: Option<Vec<u8>>,
+}
+
+/// One FIX version's data dictionary.
+#[derive(Debug, Clone)]
+pub struct Dictionary {
+    begin_string: String,
+    fields: HashMap<u32, FieldDef>,
+    header: Section,
+    trailer: Section,
+    messages: HashMap<Vec<u8>, Section>,
+}
+
+#[derive(Debug, Clone)]
+struct FieldDef {
+    ty: FieldType,
+    values: Option<HashSet<Vec<u8>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FieldType {
+    Int,
+    Float,
+    Char,
+    Boolean,
+    Timestamp,
+    TimeOnly,
+    Date,
+    MultipleValues,
+    Text,
+}
+
+/// The fields of a message, header, trailer or group instance.
+#[derive(Debug, Clone, Default)]
+struct Section {
+    /// Every tag allowed at this level, with whether it is required.
+    fields: HashMap<u32, bool>,
+    /// The same tags in the dictionary's order, which decides which missing
+    /// required field is reported first.
+    order: Vec<u32>,
+    /// Repeating groups at this level, by NumInGroup tag.
+    groups: HashMap<u32, Group>,
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    delimiter: u32,
+    section: Section,
+}
+
+impl Dictionary {
+    /// Loads a QuickFIX-format XML dictionary from `path`.
+    ///
+    /// # Errors
+    /// The file cannot be read or is not a valid dictionary.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, DictionaryError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| DictionaryError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_xml(&text)
+    }
+
+    /// Parses a QuickFIX-format XML dictionary.
+    ///
+    /// # Errors
+    /// The XML is malformed, or refers to fields or components it does not define.
+    pub fn from_xml(text: &str) -> Result<Self, DictionaryError> {
+        let root = xml::parse(text)?;
+        if root.name != "fix" {
+            return Err(DictionaryError::Invalid(format!(
+                "root element is <{}>, not <fix>",
+                root.name
+            )));
+        }
+        let kind = root.attr("type").unwrap_or("FIX");
+        let major = root.attr("major").unwrap_or("4");
+        let minor = root.attr("minor").unwrap_or("0");
+        let begin_string = format!("{kind}.{major}.{minor}");
+
+        let mut fields = HashMap::new();
+        let mut names = HashMap::new();
+        for f in root
+            .child("fields")
+            .map(|n| &n.children[..])
+            .unwrap_or_default()
+        {
+            let (Some(number), Some(name)) = (f.attr("number"), f.attr("name")) else {
+                return Err(DictionaryError::Invalid(
+                    "<field> without number or name".into(),
+                ));
+            };
+            let tag: u32 = number.parse().map_err(|_| {
+                DictionaryError::Invalid(format!("field {name}: number {number:?}"))
+            })?;
+            let mut ty = field_type(f.attr("type").unwrap_or("STRING"));
+            // FIX.4.0 and 4.1 call any string "char": only from 4.2 is it one character.
+            if ty == FieldType::Char && matches!(begin_string.as_str(), "FIX.4.0" | "FIX.4.1") {
+                ty = FieldType::Text;
+            }
+            let values: HashSet<Vec<u8>> = f
+                .children
+                .iter()
+                .filter_map(|v| v.attr("enum"))
+                .map(|e| e.as_bytes().to_vec())
+                .collect();
+            names.insert(name.to_owned(), tag);
+            fields.insert(
+                tag,
+                FieldDef {
+                    ty,
+                    values: (!values.is_empty()).then_some(values),
+                },
+            );
+        }
+        let components: HashMap<&str, &xml::Node> = root
+            .child("components")
+            .map(|n| &n.children[..])
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| c.attr("name").map(|n| (n, c)))
+            .collect();
+        let resolver = Resolver {
+            names: &names,
+            components: &components,
+        };
+        let header = match root.child("header") {
+            Some(h) => resolver.section(h, 0)?,
+            None => Section::default(),
+        };
+        let trailer = match root.child("trailer") {
+            Some(t) => resolver.section(t, 0)?,
+            None => Section::default(),
+        };
+        let mut messages = HashMap::new();
+        for m in root
+            .child("messages")
+            .map(|n| &n.children[..])
+            .unwrap_or_default()
+        {
+            let msg_type = m
+                .attr("msgtype")
+                .ok_or_else(|| DictionaryError::Invalid("<message> without msgtype".into()))?;
+            messages.insert(msg_type.as_bytes().to_vec(), resolver.section(m, 0)?);
+        }
+        Ok(Self {
+            begin_string,
+            fields,
+            header,
+            trailer,
+            messages,
+        })
+    }
+
+    /// The BeginString(8) this dictionary describes (`FIX.4.4`, `FIXT.1.1`, `FIX.5.0`...).
+    pub fn begin_string(&self) -> &str {
+        &self.begin_string
+    }
+
+    /// True when `value` is allowed for `tag`: the field lists it among its values,
+    /// or lists none. Used to leave out SessionRejectReason(373) codes a version does
+    /// not define (FIX.4.2 stops at 11).
+    pub fn allows_value(&self, tag: u32, value: &[u8]) -> bool {
+        self.fields
+            .get(&tag)
+            .and_then(|f| f.values.as_ref())
+            .is_none_or(|values| values.contains(value))
+    }
+
+    /// True when the dictionary defines field `tag`.
+    pub fn has_field(&self, tag: u32) -> bool {
+        self.fields.contains_key(&tag)
+    }
+
+    /// True when the dictionary defines MsgType `msg_type`.
+    pub fn has_msg_type(&self, msg_type: &[u8]) -> bool {
+        self.messages.contains_key(msg_type)
+    }
+
+    /// Validates `view` against this dictionary. For FIXT sessions, `self` is the
+    /// transport dictionary (header, trailer, session messages) and `app` the
+    /// application's; for FIX.4.x pass `None` (one dictionary holds everything).
+    ///
+    /// # Errors
+    /// The first [`Violation`] found, in QuickFIX's order.
+    pub fn validate(
+        &self,
+        app: Option<&Self>,
+        view: &MessageView<'_>,
+        checks: Validation,
+    ) -> Result<(), Violation> {
+        let fields: Vec<Field<'_>> = view.iter().collect();
+        if checks.fields_out_of_order {
+            check_structure(&fields)?;
+        }
+        let msg_type = view.msg_type();
+        let body_dict = match app {
+            Some(app) if !self.has_msg_type(msg_type) => app,
+            _ => self,
+        };
+        let Some(message) = body_dict.messages.get(msg_type) else {
+            return Err(violation(RejectReason::InvalidMsgType, None));
+        };
+        if checks.required_fields {
+            for (section, part) in [
+                (&self.header, Part::Header),
+                (message, Part::Body),
+                (&self.trailer, Part::Trailer),
+            ] {
+                for &tag in &section.order {
+                    let required = section.fields.get(&tag).copied().unwrap_or(false);
+                    let present = fields.iter().any(|f| f.tag == tag && part.holds(f.tag));
+                    if required
+                        && !present
+                        && !matches!(
+                            tag,
+                            tags::CHECK_SUM
+                                | tags::BODY_LENGTH
+                                | tags::BEGIN_STRING
+                                | tags::MSG_TYPE
+                        )
+                    {
+                        return Err(violation(
+                            RejectReason::RequiredTagMissing,
+                            Some(tag_bytes(tag)),
+                        ));
+                    }
+                }
+            }
+        }
+        let (header, rest): (Vec<Field<'_>>, Vec<Field<'_>>) =
+            fields.iter().partition(|f| tags::is_header(f.tag));
+        let (trailer, body): (Vec<Field<'_>>, Vec<Field<'_>>) =
+            rest.iter().partition(|f| tags::is_trailer(f.tag));
+        self.walk(&header, &self.header, None, checks, view)?;
+        self.walk(&trailer, &self.trailer, None, checks, view)?;
+        body_dict.walk(&body, message, Some(self), checks, view)?;
+        Ok(())
+    }
+
+    /// Checks the fields of one level (message body, header, trailer or group
+    /// instance) in wire order, descending into repeating groups.
+    fn walk(
+        &self,
+        fields: &[Field<'_>],
+        section: &Section,
+        transport: Option<&Self>,
+        checks: Validation,
+        view: &MessageView<'_>,
+    ) -> Result<(), Violation> {
+        let mut seen: HashSet<u32> = HashSet::new();
+        let mut i = 0;
+        while i < fields.len() {
+            let f = fields[i];
+            i += 1;
+            if !seen.insert(f.tag) {
+                return Err(violation(
+                    RejectReason::TagAppearsMoreThanOnce,
+                    Some(tag_bytes(f.tag)),
+                ));
+            }
+            self.check_field(f, transport, checks, view)?;
+            if checks.unknown_fields && !section.fields.contains_key(&f.tag) {
+                return Err(violation(
+                    RejectReason::TagNotDefinedForMessageType,
+                    Some(tag_bytes(f.tag)),
+                ));
+            }
+            if let Some(group) = section.groups.get(&f.tag) {
+                let declared = std::str::from_utf8(f.value)
+                    .ok()
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                // The group runs while fields belong to it; an instance starts at each delimiter.
+                let start = i;
+                while i < fields.len() && group.section.fields.contains_key(&fields[i].tag) {
+                    i += 1;
+                }
+                let run = &fields[start..i];
+                let starts: Vec<usize> = run
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.tag == group.delimiter)
+                    .map(|(k, _)| k)
+                    .collect();
+                let found = starts.len()
+                    + usize::from(run.first().is_some_and(|g| g.tag != group.delimiter));
+                if found != declared {
+                    return Err(violation(
+                        RejectReason::IncorrectNumInGroupCount,
+                        Some(tag_bytes(f.tag)),
+                    ));
+                }
+                for (n, &s) in starts.iter().enumerate() {
+                    let e = starts.get(n + 1).copied().unwrap_or(run.len());
+                    self.walk(&run[s..e], &group.section, transport, checks, view)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_field(
+        &self,
+        f: Field<'_>,
+        transport: Option<&Self>,
+        checks: Validation,
+        view: &MessageView<'_>,
+    ) -> Result<(), Violation> {
+        if f.tag == 0 {
+            let raw = match view.problem() {
+                Some(crate::codec::FieldError::InvalidTagNumber { found }) => {
+                    found.as_bytes().to_vec()
+                }
+                _ => b"0".to_vec(),
+            };
+            return Err(violation(RejectReason::InvalidTagNumber, Some(raw)));
+        }
+        // BeginString, BodyLength, MsgType and CheckSum were checked by the framer;
+        // some dictionaries (FIX.4.0's) give them types their values do not have.
+        if matches!(
+            f.tag,
+            tags::BEGIN_STRING | tags::BODY_LENGTH | tags::MSG_TYPE | tags::CHECK_SUM
+        ) {
+            return Ok(());
+        }
+        if f.value.is_empty() {
+            if checks.fields_have_values {
+                return Err(violation(
+                    RejectReason::TagSpecifiedWithoutValue,
+                    Some(tag_bytes(f.tag)),
+                ));
+            }
+            return Ok(());
+        }
+        let def = self
+            .fields
+            .get(&f.tag)
+            .or_else(|| transport.and_then(|t| t.fields.get(&f.tag)));
+        let Some(def) = def else {
+            if checks.unknown_fields {
+                return Err(violation(
+                    RejectReason::InvalidTagNumber,
+                    Some(tag_bytes(f.tag)),
+                ));
+            }
+            return Ok(());
+        };
+        if checks.field_values {
+            if !def.ty.accepts(f.value) {
+                return Err(violation(
+                    RejectReason::IncorrectDataFormat,
+                    Some(tag_bytes(f.tag)),
+                ));
+            }
+            if let Some(values) = &def.values {
+                let ok = if def.ty == FieldType::MultipleValues {
+                    f.value.split(|&b| b == b' ').all(|v| values.contains(v))
+                } else {
+                    values.contains(f.value)
+                };
+                if !ok {
+                    return Err(violation(
+                        RejectReason::ValueIsIncorrect,
+                        Some(tag_bytes(f.tag)),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which part of a message a section describes, for the required-field check.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Header,
+    Body,
+    Trailer,
+}
+
+impl Part {
+    fn holds(self, tag: u32) -> bool {
+        match self {
+            Self::Header => tags::is_header(tag),
+            Self::Trailer => tags::is_trailer(tag),
+            Self::Body => !tags::is_header(tag) && !tags::is_trailer(tag),
+        }
+    }
+}
+
+/// Header fields first, body next, trailer last.
+fn check_structure(fields: &[Field<'_>]) -> Result<(), Violation> {
+    // 0: header, 1: body, 2: trailer.
+    let mut part = 0;
+    for f in fields {
+        let here = if tags::is_header(f.tag) {
+            0
+        } else if tags::is_trailer(f.tag) {
+            2
+        } else {
+            1
+        };
+        if here < part {
+            return Err(violation(
+                RejectReason::TagSpecifiedOutOfRequiredOrder,
+                Some(tag_bytes(f.tag)),
+            ));
+        }
+        part = here;
+    }
+    Ok(())
+}
+
+struct Resolver<'a> {
+    names: &'a HashMap<String, u32>,
+    components: &'a HashMap<&'a str, &'a xml::Node>,
+}
+
+impl Resolver<'_> {
+    /// The section an element (message, header, group, component) describes, with
+    /// components inlined. `depth` guards against components that include themselves.
+    fn section(&self, node: &xml::Node, depth: usize) -> Result<Section, DictionaryError> {
+        let mut section = Section::default();
+        self.add(&mut section, node, true, depth)?;
+        Ok(section)
+    }
+
+    fn add(
+        &self,
+        section: &mut Section,
+        node: &xml::Node,
+        required_ctx: bool,
+        depth: usize,
+    ) -> Result<(), DictionaryError> {
+        if depth > 32 {
+            return Err(DictionaryError::Invalid(
+                "components nested more than 32 deep".into(),
+            ));
+        }
+        for child in &node.children {
+            let name = child.attr("name").unwrap_or_default();
+            let required = required_ctx && child.attr("required") == Some("Y");
+            match child.name.as_str() {
+                "field" => {
+                    let tag = self.tag(name)?;
+                    section.fields.insert(tag, required);
+                    section.order.push(tag);
+                }
+                "group" => {
+                    let tag = self.tag(name)?;
+                    section.fields.insert(tag, required);
+                    section.order.push(tag);
+                    let inner = self.section(child, depth + 1)?;
+                    let delimiter = self.first_tag(child, depth + 1)?;
+                    section.groups.insert(
+                        tag,
+                        Group {
+                            delimiter,
+                            section: inner,
+                        },
+                    );
+                }
+                "component" => {
+                    let comp = self.components.get(name).ok_or_else(|| {
+                        DictionaryError::Invalid(format!("unknown component {name:?}"))
+                    })?;
+                    self.add(section, comp, required, depth + 1)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The first field of a group or component: a group instance's delimiter.
+    fn first_tag(&self, node: &xml::Node, depth: usize) -> Result<u32, DictionaryError> {
+        if depth > 32 {
+            return Err(DictionaryError::Invalid(
+                "components nested more than 32 deep".into(),
+            ));
+        }
+        let first = node
+            .children
+            .iter()
+            .find(|c| matches!(c.name.as_str(), "field" | "group" | "component"))
+            .ok_or_else(|| {
+                DictionaryError::Invalid(format!(
+                    "empty group or component {:?}",
+                    node.attr("name")
+                ))
+            })?;
+        let name = first.attr("name").unwrap_or_default();
+        if first.name == "component" {
+            let comp = self
+                .components
+                .get(name)
+                .ok_or_else(|| DictionaryError::Invalid(format!("unknown component {name:?}")))?;
+            return self.first_tag(comp, depth + 1);
+        }
+        self.tag(name)
+    }
+
+    fn tag(&self, name: &str) -> Result<u32, DictionaryError> {
+        self.names
+            .get(name)
+            .copied()
+            .ok_or_else(|| DictionaryError::Invalid(format!("unknown field {name:?}")))
+    }
+}
+
+fn field_type(name: &str) -> FieldType {
+    match name {
+        "INT" | "LENGTH" | "NUMINGROUP" | "SEQNUM" | "TAGNUM" | "DAYOFMONTH" => FieldType::Int,
+        "FLOAT" | "PRICE" | "QTY" | "AMT" | "PERCENTAGE" | "PRICEOFFSET" => FieldType::Float,
+        "CHAR" => FieldType::Char,
+        "BOOLEAN" => FieldType::Boolean,
+        "UTCTIMESTAMP" | "TIME" => FieldType::Timestamp,
+        "UTCTIMEONLY" => FieldType::TimeOnly,
+        "UTCDATEONLY" | "UTCDATE" | "LOCALMKTDATE" | "DATE" => FieldType::Date,
+        "MULTIPLEVALUESTRING" | "MULTIPLESTRINGVALUE" | "MULTIPLECHARVALUE" => {
+            FieldType::MultipleValues
+        }
+        _ => FieldType::Text,
+    }
+}
+
+impl FieldType {
+    fn accepts(self, v: &[u8]) -> bool {
+        let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+        match self {
+            Self::Int => digits(v.strip_prefix(b"-").unwrap_or(v)),
+            Self::Float => {
+                let s = v.strip_prefix(b"-").unwrap_or(v);
+                let mut parts = s.splitn(2, |&b| b == b'.');
+                let int = parts.next().unwrap_or_default();
+                let frac = parts.next().unwrap_or_default();
+                (!int.is_empty() || !frac.is_empty())
+                    && int.iter().all(u8::is_ascii_digit)
+                    && frac.iter().all(u8::is_ascii_digit)
+            }
+            Self::Char => v.len() == 1,
+            Self::Boolean => v == b"Y" || v == b"N",
+            Self::Timestamp => UtcTimestamp::parse(v).is_some(),
+            Self::TimeOnly => {
+                let mut with_date = b"20000101-".to_vec();
+                with_date.extend_from_slice(v);
+                UtcTimestamp::parse(&with_date).is_some()
+            }
+            Self::Date => {
+                let mut with_time = v.to_vec();
+                with_time.extend_from_slice(b"-00:00:00");
+                v.len() == 8 && UtcTimestamp::parse(&with_time).is_some()
+            }
+            Self::MultipleValues | Self::Text => true,
+        }
+    }
+}
+
+fn tag_bytes(tag: u32) -> Vec<u8> {
+    tag.to_string().into_bytes()
+}
+
+fn violation(reason: RejectReason, tag: Option<Vec<u8>>) -> Violation {
+    Violation { reason, tag }
+}
+
+#[cfg(test)]
+mod tests;
