@@ -1,0 +1,120 @@
+//! The session state machine on its own: an established FIX.4.4 session fed
+//! NewOrderSingles in sequence, each answered with an ExecutionReport from the
+//! application callback, against the in-memory store. No sockets: this is the
+//! per-message cost of the session layer (decode, sequence and header checks,
+//! callback, encode, store, outbound buffer).
+
+// criterion_group! generates undocumented functions.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use fixengine::session::{Handler, Reply, SessionMachine};
+use fixengine::store::MemoryStore;
+use fixengine::{
+    Encoder, FixVersion, ManualClock, Message, MessageView, SessionConfig, SessionId,
+    TimePrecision, UtcTimestamp, tags::*,
+};
+
+struct Exec {
+    report: Message,
+}
+
+impl Handler for Exec {
+    fn on_message(&mut self, _order: &MessageView<'_>, reply: &mut Reply<'_>) {
+        reply.send(&self.report).expect("the in-memory store does not fail");
+    }
+}
+
+fn frame(seq: u64, mt: &[u8], now: UtcTimestamp, body: impl FnOnce(&mut Encoder<'_>)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    let mut e = Encoder::start(&mut out, "FIX.4.4", mt);
+    e.uint(MSG_SEQ_NUM, seq)
+        .str(SENDER_COMP_ID, "CLIENT01")
+        .timestamp(SENDING_TIME, now, TimePrecision::Millis)
+        .str(TARGET_COMP_ID, "FIXENGINE");
+    body(&mut e);
+    e.finish();
+    out
+}
+
+fn order(seq: u64, now: UtcTimestamp) -> Vec<u8> {
+    frame(seq, b"D", now, |e| {
+        e.str(ACCOUNT, "ACCT-0042")
+            .str(CL_ORD_ID, "ORD-20261125-000001")
+            .char(HANDL_INST, b'1')
+            .str(ORDER_QTY, "1000")
+            .char(ORD_TYPE, b'2')
+            .str(PRICE, "101.2500")
+            .char(SIDE, b'1')
+            .str(SYMBOL, "MSFT")
+            .char(TIME_IN_FORCE, b'0')
+            .timestamp(TRANSACT_TIME, now, TimePrecision::Millis);
+    })
+}
+
+#[allow(clippy::disallowed_methods)] // a benchmark reads the clock to set its origin
+fn origin() -> Instant {
+    Instant::now()
+}
+
+fn order_to_execution_report(c: &mut Criterion) {
+    let now_utc = UtcTimestamp::parse(b"20261125-20:16:27.123").expect("valid timestamp");
+    let report = Message::new("8")
+        .with(ORDER_ID, "OID-000000001")
+        .with(EXEC_ID, "EXEC-000000001")
+        .with(EXEC_TYPE, '0')
+        .with(ORD_STATUS, '0')
+        .with(SYMBOL, "MSFT")
+        .with(SIDE, '1')
+        .with(LEAVES_QTY, "1000")
+        .with(CUM_QTY, "0")
+        .with(AVG_PX, "0");
+    c.bench_function("session: NewOrderSingle in -> ExecutionReport out (MemoryStore)", |b| {
+        b.iter_custom(|iters| {
+            let clock = ManualClock::new(now_utc);
+            let now = origin();
+            let mut machine = SessionMachine::new(
+                SessionId::new("FIXENGINE", "CLIENT01"),
+                FixVersion::Fix44,
+                SessionConfig::default(),
+                MemoryStore::new(),
+                Arc::new(clock),
+                now,
+            );
+            let mut app = Exec { report: report.clone() };
+            let mut out = Vec::with_capacity(64 * 1024);
+            machine.handle_connect(now, Duration::from_secs(5));
+            let logon = frame(1, b"A", now_utc, |e| {
+                e.uint(ENCRYPT_METHOD, 0).uint(HEART_BT_INT, 30);
+            });
+            machine.handle_frame(now, &logon, &mut app).expect("logon");
+            machine.poll_transmit(&mut out).expect("transmit");
+            // Frames are encoded before the clock starts, in chunks to bound memory.
+            let mut total = Duration::ZERO;
+            let mut seq = 2;
+            let mut left = iters;
+            while left > 0 {
+                let n = left.min(50_000);
+                let frames: Vec<Vec<u8>> = (seq..seq + n).map(|s| order(s, now_utc)).collect();
+                let start = origin();
+                for f in &frames {
+                    machine.handle_frame(now, black_box(f), &mut app).expect("order");
+                    out.clear();
+                    machine.poll_transmit(&mut out).expect("transmit");
+                    black_box(out.len());
+                }
+                total += start.elapsed();
+                seq += n;
+                left -= n;
+            }
+            total
+        })
+    });
+}
+
+criterion_group!(benches, order_to_execution_report);
+criterion_main!(benches);
