@@ -25,7 +25,9 @@ struct Exec {
 
 impl Handler for Exec {
     fn on_message(&mut self, _order: &MessageView<'_>, reply: &mut Reply<'_>) {
-        reply.send(&self.report).expect("the in-memory store does not fail");
+        reply
+            .send(&self.report)
+            .expect("the in-memory store does not fail");
     }
 }
 
@@ -73,47 +75,54 @@ fn order_to_execution_report(c: &mut Criterion) {
         .with(LEAVES_QTY, "1000")
         .with(CUM_QTY, "0")
         .with(AVG_PX, "0");
-    c.bench_function("session: NewOrderSingle in -> ExecutionReport out (MemoryStore)", |b| {
-        b.iter_custom(|iters| {
-            let clock = ManualClock::new(now_utc);
-            let now = origin();
-            let mut machine = SessionMachine::new(
-                SessionId::new("FIXENGINE", "CLIENT01"),
-                FixVersion::Fix44,
-                SessionConfig::default(),
-                MemoryStore::new(),
-                Arc::new(clock),
-                now,
-            );
-            let mut app = Exec { report: report.clone() };
-            let mut out = Vec::with_capacity(64 * 1024);
-            machine.handle_connect(now, Duration::from_secs(5));
-            let logon = frame(1, b"A", now_utc, |e| {
-                e.uint(ENCRYPT_METHOD, 0).uint(HEART_BT_INT, 30);
-            });
-            machine.handle_frame(now, &logon, &mut app).expect("logon");
-            machine.poll_transmit(&mut out).expect("transmit");
-            // Frames are encoded before the clock starts, in chunks to bound memory.
-            let mut total = Duration::ZERO;
-            let mut seq = 2;
-            let mut left = iters;
-            while left > 0 {
-                let n = left.min(50_000);
-                let frames: Vec<Vec<u8>> = (seq..seq + n).map(|s| order(s, now_utc)).collect();
-                let start = origin();
-                for f in &frames {
-                    machine.handle_frame(now, black_box(f), &mut app).expect("order");
-                    out.clear();
-                    machine.poll_transmit(&mut out).expect("transmit");
-                    black_box(out.len());
+    c.bench_function(
+        "session: NewOrderSingle in -> ExecutionReport out (MemoryStore)",
+        |b| {
+            b.iter_custom(|iters| {
+                let clock = ManualClock::new(now_utc);
+                let now = origin();
+                let mut machine = SessionMachine::new(
+                    SessionId::new("FIXENGINE", "CLIENT01"),
+                    FixVersion::Fix44,
+                    SessionConfig::default(),
+                    MemoryStore::new(),
+                    Arc::new(clock),
+                    now,
+                );
+                let mut app = Exec {
+                    report: report.clone(),
+                };
+                let mut out = Vec::with_capacity(64 * 1024);
+                machine.handle_connect(now, Duration::from_secs(5));
+                let logon = frame(1, b"A", now_utc, |e| {
+                    e.uint(ENCRYPT_METHOD, 0).uint(HEART_BT_INT, 30);
+                });
+                machine.handle_frame(now, &logon, &mut app).expect("logon");
+                machine.poll_transmit(&mut out).expect("transmit");
+                // Frames are encoded before the clock starts, in chunks to bound memory.
+                let mut total = Duration::ZERO;
+                let mut seq = 2;
+                let mut left = iters;
+                while left > 0 {
+                    let n = left.min(50_000);
+                    let frames: Vec<Vec<u8>> = (seq..seq + n).map(|s| order(s, now_utc)).collect();
+                    let start = origin();
+                    for f in &frames {
+                        machine
+                            .handle_frame(now, black_box(f), &mut app)
+                            .expect("order");
+                        out.clear();
+                        machine.poll_transmit(&mut out).expect("transmit");
+                        black_box(out.len());
+                    }
+                    total += start.elapsed();
+                    seq += n;
+                    left -= n;
                 }
-                total += start.elapsed();
-                seq += n;
-                left -= n;
-            }
-            total
-        })
-    });
+                total
+            })
+        },
+    );
 }
 
 criterion_group!(benches, order_to_execution_report);

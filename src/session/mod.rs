@@ -611,11 +611,30 @@ impl<S: MessageStore> SessionMachine<S> {
             self.close("Logon MsgSeqNum too low");
             return Ok(());
         }
+        // NextExpectedMsgSeqNum(789), when agreed: the counterparty says which of our
+        // messages it expects next, and we say which of its messages we expect.
+        let next_out = self.store.next_sender_seq();
+        let their_next_expected = if self.config.enable_next_expected_msg_seq_num() {
+            view.get_u64(tags::NEXT_EXPECTED_MSG_SEQ_NUM).ok()
+        } else {
+            None
+        };
+        if let Some(n) = their_next_expected.filter(|&n| n > next_out || n == 0) {
+            // It expects messages we never sent: nothing can repair that.
+            self.set_state(State::Established);
+            self.send_logout(now, Some(&reasons::next_expected_too_high(n, next_out)))?;
+            self.close("Logon NextExpectedMsgSeqNum(789) too high");
+            return Ok(());
+        }
+        let our_next_expected = if seq == expected { seq + 1 } else { expected };
         self.send_admin(now, msg_type::LOGON, |e| {
             e.uint(tags::ENCRYPT_METHOD, 0)
                 .uint(tags::HEART_BT_INT, u64::from(heart_bt_int));
             if reset_requested {
                 e.bool(tags::RESET_SEQ_NUM_FLAG, true);
+            }
+            if their_next_expected.is_some() {
+                e.uint(tags::NEXT_EXPECTED_MSG_SEQ_NUM, our_next_expected);
             }
         })?;
         self.set_state(State::Established);
@@ -623,10 +642,23 @@ impl<S: MessageStore> SessionMachine<S> {
             reset,
             heart_bt_int,
         });
-        if seq > expected {
-            self.request_resend(now, expected, seq)?;
-        } else {
-            self.store.set_next_target_seq(seq + 1)?;
+        match their_next_expected {
+            // With 789 the counterparty resends from our 789 by itself (and fills its
+            // Logon's own number): no ResendRequest. We resend what it missed, the
+            // Logon just sent included (as a GapFill).
+            Some(n) => {
+                if seq > expected {
+                    self.resend_requested_to = Some(seq);
+                } else {
+                    self.store.set_next_target_seq(seq + 1)?;
+                }
+                if n < next_out {
+                    self.serving = Some(resend::Progress::new(n, next_out));
+                    self.serve_resend_batch()?;
+                }
+            }
+            None if seq > expected => self.request_resend(now, expected, seq)?,
+            None => self.store.set_next_target_seq(seq + 1)?,
         }
         Ok(())
     }

@@ -104,6 +104,11 @@ pub(crate) fn seq_too_low(expected: u64, received: u64) -> String {
     format!("MsgSeqNum too low, expecting {expected} but received {received}")
 }
 
+/// The Logout text for a Logon whose NextExpectedMsgSeqNum(789) is beyond what we sent.
+pub(crate) fn next_expected_too_high(received: u64, next_out: u64) -> String {
+    format!("NextExpectedMsgSeqNum too high, expecting at most {next_out} but received {received}")
+}
+
 /// Logout text when BeginString(8) differs from the session's.
 pub(crate) const INCORRECT_BEGIN_STRING: &str = "Incorrect BeginString";
 
