@@ -48,6 +48,8 @@ const CONFORMANCE_SESSIONS: &[(&str, FixVersion)] = &[
     ("TW50SP2", FixVersion::Fix50Sp2),
     ("TW", FixVersion::Fix44),
     ("NO_CHECK_FIELDS_HAVE_VALUES", FixVersion::Fix44),
+    // The `future` scripts use TW with FIX.4.2: sessions are told apart by BeginString too.
+    ("TW", FixVersion::Fix42),
 ];
 
 struct Slot {
@@ -56,7 +58,8 @@ struct Slot {
     connected: bool,
 }
 
-type Registry = HashMap<(String, String), Arc<Mutex<Slot>>>;
+/// Sessions by (BeginString, our CompID, theirs): QuickFIX's SessionID.
+type Registry = HashMap<(String, String, String), Arc<Mutex<Slot>>>;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
@@ -202,7 +205,11 @@ fn build_registry(
     sessions
         .into_iter()
         .map(|(id, version, session_config)| {
-            let key = (id.sender().to_string(), id.target().to_string());
+            let key = (
+                version.begin_string().to_owned(),
+                id.sender().to_string(),
+                id.target().to_string(),
+            );
             let mut machine = SessionMachine::new(
                 id,
                 version,
@@ -263,6 +270,7 @@ fn serve(mut stream: TcpStream, registry: &Registry, logon_timeout: Duration) {
         let mut decoder = Decoder::new();
         match decoder.decode(&buf[..first_len]) {
             Ok(logon) if logon.msg_type() == msg_type::LOGON => (
+                String::from_utf8_lossy(logon.begin_string()).into_owned(),
                 String::from_utf8_lossy(logon.target_comp_id().unwrap_or_default()).into_owned(),
                 String::from_utf8_lossy(logon.sender_comp_id().unwrap_or_default()).into_owned(),
             ),
@@ -273,20 +281,25 @@ fn serve(mut stream: TcpStream, registry: &Registry, logon_timeout: Duration) {
         }
     };
     let Some(slot) = registry.get(&key) else {
-        log::info!("{peer}: Logon for unknown session {}/{}", key.0, key.1);
+        log::info!(
+            "{peer}: Logon for unknown session {} {}/{}",
+            key.0,
+            key.1,
+            key.2
+        );
         return;
     };
     {
         let Ok(mut s) = slot.lock() else { return };
         if s.connected {
             // Spec 1S-b: drop the new connection without sending anything.
-            log::warn!("{peer}: session {}/{} is already connected", key.0, key.1);
+            log::warn!("{peer}: session {}/{} is already connected", key.1, key.2);
             return;
         }
         s.connected = true;
         s.machine.handle_connect(now(), logon_timeout);
     }
-    log::info!("{peer}: session {}/{} connected", key.0, key.1);
+    log::info!("{peer}: session {}/{} connected", key.1, key.2);
     run_session(&mut stream, slot, &framer, buf);
     // Free the session before closing the socket: a counterparty that reconnects
     // the moment it sees the close must not find it still taken.
@@ -296,7 +309,7 @@ fn serve(mut stream: TcpStream, registry: &Registry, logon_timeout: Duration) {
         s.connected = false;
     }
     let _ = stream.shutdown(Shutdown::Both);
-    log::info!("{peer}: session {}/{} disconnected", key.0, key.1);
+    log::info!("{peer}: session {}/{} disconnected", key.1, key.2);
 }
 
 fn run_session(stream: &mut TcpStream, slot: &Mutex<Slot>, framer: &Framer, mut buf: Vec<u8>) {

@@ -67,7 +67,7 @@ impl Decoder {
         let mut pos = 0;
         // A data field's length, once its length field has been read.
         let mut pending_data: Option<(u32, u32, usize)> = None;
-        while pos < frame.len() {
+        'fields: while pos < frame.len() {
             let field_start = pos;
             let mut tag: u32 = 0;
             let mut tag_ok = true;
@@ -82,10 +82,19 @@ impl Decoder {
                         break;
                     }
                     if b == SOH {
-                        return Err(DecodeError::MissingEquals {
-                            offset: field_start,
-                            found: Snippet::new(&frame[field_start..]),
-                        });
+                        // No '=' before the next SOH: in a frame whose length and
+                        // checksum are right, the likeliest reading is an SOH embedded
+                        // in the previous value (SessionRejectReason 17).
+                        let Some(previous) = self.entries.last_mut() else {
+                            return Err(DecodeError::MissingEquals {
+                                offset: field_start,
+                                found: Snippet::new(&frame[field_start..]),
+                            });
+                        };
+                        previous.end = pos as u32;
+                        problem.get_or_insert(FieldError::EmbeddedSoh { tag: previous.tag });
+                        pos += 1;
+                        continue 'fields;
                     }
                     match (b.wrapping_sub(b'0'), tag.checked_mul(10)) {
                         (d @ 0..=9, Some(t)) => match t.checked_add(u32::from(d)) {
@@ -982,11 +991,21 @@ mod tests {
     }
 
     #[test]
+    fn embedded_soh_joins_the_previous_value() {
+        let f = soh("8=FIX.4.4|35=D|336=PRE-|OPEN|58=x|10=000|");
+        let mut d = Decoder::new();
+        let m = d.decode(&f).unwrap();
+        assert_eq!(m.get(336), Some(&b"PRE-\x01OPEN"[..]));
+        assert_eq!(m.get(TEXT), Some(&b"x"[..]));
+        assert_eq!(m.problem(), Some(FieldError::EmbeddedSoh { tag: 336 }));
+    }
+
+    #[test]
     fn structural_errors() {
         let mut d = Decoder::new();
         assert!(matches!(
-            d.decode(&soh("8=FIX.4.4|35=B|oops|10=000|")),
-            Err(DecodeError::MissingEquals { offset: 15, .. })
+            d.decode(&soh("oops|8=FIX.4.4|10=000|")),
+            Err(DecodeError::MissingEquals { offset: 0, .. })
         ));
         assert_eq!(
             d.decode(&soh("8=FIX.4.4|35=B")).unwrap_err(),

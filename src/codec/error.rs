@@ -199,6 +199,13 @@ pub enum FieldError {
         /// The value.
         found: Snippet,
     },
+    /// A value contains SOH although its field is not a data field
+    /// (SessionRejectReason 17): the decoder joined it to that value.
+    #[error("tag {tag} has a value with an embedded SOH")]
+    EmbeddedSoh {
+        /// The field whose value holds the SOH.
+        tag: u32,
+    },
     /// A repeating group's NumInGroup does not match its instances (SessionRejectReason 16).
     #[error("repeating group {count_tag} declares {declared} instances but has {found}")]
     GroupCount {
@@ -215,7 +222,10 @@ impl FieldError {
     /// The tag the error is about, for RefTagID(371); 0 for an invalid tag number.
     pub fn tag(&self) -> u32 {
         match *self {
-            Self::Missing { tag } | Self::Empty { tag } | Self::Format { tag, .. } => tag,
+            Self::Missing { tag }
+            | Self::Empty { tag }
+            | Self::Format { tag, .. }
+            | Self::EmbeddedSoh { tag } => tag,
             Self::GroupCount { count_tag, .. } => count_tag,
             Self::InvalidTagNumber { .. } => 0,
         }

@@ -362,8 +362,14 @@ impl Dictionary {
                     .filter(|(_, g)| g.tag == group.delimiter)
                     .map(|(k, _)| k)
                     .collect();
-                let found = starts.len()
-                    + usize::from(run.first().is_some_and(|g| g.tag != group.delimiter));
+                // An instance must open with the group's first field.
+                if let Some(first) = run.first().filter(|g| g.tag != group.delimiter) {
+                    return Err(violation(
+                        RejectReason::RepeatingGroupFieldsOutOfOrder,
+                        Some(tag_bytes(first.tag)),
+                    ));
+                }
+                let found = starts.len();
                 if found != declared {
                     return Err(violation(
                         RejectReason::IncorrectNumInGroupCount,

@@ -208,3 +208,19 @@ fn fix40_char_fields_are_strings() {
         v(RejectReason::ValueIsIncorrect, "40")
     );
 }
+
+#[test]
+fn t14j_out_of_order_repeating_group_members() {
+    let dict = DICT.replace(
+        "<group name='NoTradingSessions' required='N'><field name='TradingSessionID' required='N'/></group>",
+        "<group name='NoTradingSessions' required='N'><field name='TradingSessionID' required='N'/><field name='Price' required='N'/></group>",
+    );
+    let dict = Dictionary::from_xml(&dict).unwrap();
+    let frame = format!("{HEAD}11=A|55=IBM|40=2|386=1|44=1|336=X|10=000|").replace('|', "\x01");
+    let mut d = Decoder::new();
+    let view = d.decode(frame.as_bytes()).unwrap();
+    assert_eq!(
+        dict.validate(None, &view, Validation::default()),
+        v(RejectReason::RepeatingGroupFieldsOutOfOrder, "44")
+    );
+}

@@ -909,6 +909,12 @@ impl<S: MessageStore> SessionMachine<S> {
     /// dictionary when there is one, else the decoder's own findings (invalid tag
     /// numbers, empty values).
     fn validate(&self, view: &MessageView<'_>) -> Option<Violation> {
+        if let Some(FieldError::EmbeddedSoh { tag }) = view.problem() {
+            return Some(Violation {
+                reason: RejectReason::NonDataValueIncludesFieldDelimiter,
+                tag: Some(tag.to_string().into_bytes()),
+            });
+        }
         if let Some(dictionary) = &self.dictionary {
             let checks = Validation {
                 fields_have_values: self.config.validate_fields_have_values(),

@@ -91,9 +91,10 @@ impl RejectReason {
             Self::XmlValidationError => "XML Validation Error",
             Self::TagAppearsMoreThanOnce => "Tag appears more than once",
             Self::TagSpecifiedOutOfRequiredOrder => "Tag specified out of required order",
-            Self::RepeatingGroupFieldsOutOfOrder => "Repeating group fields out of order",
+            // QuickFIX has no text for 15 and 17; these are the acceptance suite's.
+            Self::RepeatingGroupFieldsOutOfOrder => "Out of order repeating group members",
             Self::IncorrectNumInGroupCount => "Incorrect NumInGroup count for repeating group",
-            Self::NonDataValueIncludesFieldDelimiter => "Non Data Value includes Field Delimiter",
+            Self::NonDataValueIncludesFieldDelimiter => "Embedded SOH",
             Self::Other => "Other",
         }
     }

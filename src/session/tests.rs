@@ -485,7 +485,8 @@ fn t2c_msg_seq_num_too_low() {
 fn t2d_garbled_message_is_ignored() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.logon();
-    h.feed(b"8=FIX.4.4\x019=5\x0135=0\x01garbage\x0110=000\x01");
+    // A frame that cannot be split into fields (it does not end with SOH).
+    h.feed(b"8=FIX.4.4\x019=5\x0135=0\x0110=000");
     assert!(
         h.events()
             .iter()
@@ -1219,4 +1220,18 @@ fn logon_789_is_ignored_unless_enabled() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.send("A", 1, "98=0|108=30|789=1");
     assert_eq!(h.out(), ["35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=30"]);
+}
+
+#[test]
+fn t14k_embedded_soh_in_a_non_data_field() {
+    let mut h = Harness::new(FixVersion::Fix42);
+    h.send("A", 1, "98=0|108=30");
+    h.out();
+    h.send("D", 2, "11=ID|336=PRE-|OPEN|55=INTC");
+    assert_eq!(
+        h.out(),
+        ["35=3|34=2|49=ISLD|52=T|56=TW|45=2|58=Embedded SOH|371=336|372=D"]
+    );
+    assert!(h.app.received.is_empty());
+    assert_eq!(h.seqs().1, 3);
 }
