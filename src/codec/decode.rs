@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+use crate::codec::SOH;
 use crate::codec::error::{DecodeError, FieldError, Snippet};
 use crate::codec::tags;
 use crate::codec::time::UtcTimestamp;
@@ -735,7 +736,6 @@ fn is_decimal(v: &[u8]) -> bool {
         && frac.iter().all(u8::is_ascii_digit)
 }
 
-const SOH: u8 = 0x01;
 const NONE: u32 = u32::MAX;
 const HEADER_SLOTS: usize = 9;
 const SLOT_BEGIN_STRING: usize = 0;

@@ -6,6 +6,7 @@
 //! Field order is the caller's: the session layer writes the standard header in
 //! ascending tag order, as QuickFIX does (see [`crate::Message::encode`]).
 
+use crate::codec::SOH;
 use crate::codec::checksum::{checksum, checksum_digits};
 use crate::codec::time::{TimePrecision, UtcTimestamp};
 
@@ -180,8 +181,6 @@ pub(crate) fn format_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     }
     &buf[i..]
 }
-
-const SOH: u8 = 0x01;
 
 #[cfg(test)]
 mod tests {

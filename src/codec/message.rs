@@ -9,6 +9,7 @@
 use std::fmt;
 use std::ops::Range;
 
+use crate::codec::SOH;
 use crate::codec::decode::{Fields, MessageView};
 use crate::codec::encode::{Encoder, write_u64};
 use crate::codec::error::{FieldError, Snippet};
@@ -454,8 +455,6 @@ fn is_framing(tag: u32) -> bool {
         tags::BEGIN_STRING | tags::BODY_LENGTH | tags::MSG_TYPE | tags::CHECK_SUM
     )
 }
-
-const SOH: u8 = 0x01;
 
 #[cfg(test)]
 mod tests {

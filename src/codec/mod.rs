@@ -15,6 +15,9 @@
 //!
 //! This module uses std only: no sockets, threads or clocks.
 
+/// The field delimiter, SOH (0x01).
+pub const SOH: u8 = 0x01;
+
 mod checksum;
 mod decode;
 mod encode;

@@ -761,22 +761,14 @@ impl<S: MessageStore> SessionMachine<S> {
             return self.advance_inbound(seq);
         }
         if self.config.check_sending_time() && !self.sending_time_ok(view) {
-            self.reject(
-                now,
-                view,
-                seq,
-                RejectReason::SendingTimeAccuracyProblem,
-                None,
-            )?;
-            self.logout_after_error(now)?;
+            self.reject_and_logout(now, view, seq, RejectReason::SendingTimeAccuracyProblem)?;
             return Ok(());
         }
         if self.config.validate_comp_ids()
             && (view.sender_comp_id() != Some(self.id.target().as_bytes())
                 || view.target_comp_id() != Some(self.id.sender().as_bytes()))
         {
-            self.reject(now, view, seq, RejectReason::CompIdProblem, None)?;
-            self.logout_after_error(now)?;
+            self.reject_and_logout(now, view, seq, RejectReason::CompIdProblem)?;
             return Ok(());
         }
         let expected = self.store.next_target_seq();
@@ -991,14 +983,12 @@ impl<S: MessageStore> SessionMachine<S> {
             }
             Ok(orig) => match view.sending_time() {
                 Ok(sent) if orig > sent => {
-                    self.reject(
+                    self.reject_and_logout(
                         now,
                         view,
                         seq,
                         RejectReason::SendingTimeAccuracyProblem,
-                        None,
                     )?;
-                    self.logout_after_error(now)?;
                     Ok(false)
                 }
                 _ => Ok(true),
@@ -1332,8 +1322,16 @@ impl<S: MessageStore> SessionMachine<S> {
         Ok(())
     }
 
-    /// After a Reject that ends the session (SendingTime, CompID): Logout, then wait.
-    fn logout_after_error(&mut self, now: Instant) -> Result<(), StoreError> {
+    /// A Reject that ends the session (SendingTime, CompID): Reject, Logout, then
+    /// wait for the counterparty's Logout.
+    fn reject_and_logout(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+        reason: RejectReason,
+    ) -> Result<(), StoreError> {
+        self.reject(now, view, seq, reason, None)?;
         self.send_logout(now, None)?;
         self.await_logout_or_close(now);
         Ok(())
