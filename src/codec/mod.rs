@@ -24,6 +24,7 @@ mod encode;
 mod error;
 mod frame;
 mod message;
+mod reject;
 pub mod tags;
 mod time;
 
@@ -37,5 +38,6 @@ pub(crate) use encode::format_u64;
 pub use error::{DecodeError, FieldError, FrameError, Snippet};
 pub use frame::{DEFAULT_MAX_MESSAGE_SIZE, Framer, Garbled, Status};
 pub use message::{FieldValue, Message, Timestamp};
+pub use reject::RejectReason;
 pub use tags::msg_type;
 pub use time::{MAX_TIMESTAMP_LEN, TimePrecision, UtcTimestamp};

@@ -15,8 +15,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::codec::{Field, Fields, MessageView, UtcTimestamp, tags};
-use crate::session::RejectReason;
+use crate::codec::{Field, Fields, MessageView, RejectReason, UtcTimestamp, tags};
 
 /// Why a dictionary could not be loaded.
 #[derive(Debug, Error)]

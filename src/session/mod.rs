@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
-pub use reasons::RejectReason;
+pub use crate::codec::RejectReason;
 
 use crate::clock::Clock;
 use crate::codec::format_u64;
