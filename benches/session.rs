@@ -12,8 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use fixengine::dictionary::{Dictionary, Validation};
 use fixengine::session::{Handler, Reply, SessionMachine};
-use fixengine::store::MemoryStore;
+use fixengine::store::{MemoryStore, MessageStore};
 use fixengine::{
     Encoder, FixVersion, ManualClock, Message, MessageView, SessionConfig, SessionId,
     TimePrecision, UtcTimestamp, tags::*,
@@ -63,6 +64,22 @@ fn origin() -> Instant {
     Instant::now()
 }
 
+/// The QuickFIX FIX.4.4 dictionary, when the shared conformance material is beside
+/// the repository (it is not copied into it).
+fn fix44_dictionary() -> Option<Arc<Dictionary>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/conformance/spec/FIX44.xml"
+    );
+    match Dictionary::from_file(path) {
+        Ok(d) => Some(Arc::new(d)),
+        Err(e) => {
+            eprintln!("session bench: no dictionary ({e}); the validating variant is skipped");
+            None
+        }
+    }
+}
+
 fn order_to_execution_report(c: &mut Criterion) {
     let now_utc = UtcTimestamp::parse(b"20261125-20:16:27.123").expect("valid timestamp");
     let report = Message::new("8")
@@ -75,54 +92,81 @@ fn order_to_execution_report(c: &mut Criterion) {
         .with(LEAVES_QTY, "1000")
         .with(CUM_QTY, "0")
         .with(AVG_PX, "0");
-    c.bench_function(
+    let mut variants = vec![(
         "session: NewOrderSingle in -> ExecutionReport out (MemoryStore)",
-        |b| {
-            b.iter_custom(|iters| {
-                let clock = ManualClock::new(now_utc);
-                let now = origin();
-                let mut machine = SessionMachine::new(
-                    SessionId::new("FIXENGINE", "CLIENT01"),
-                    FixVersion::Fix44,
-                    SessionConfig::default(),
-                    MemoryStore::new(),
-                    Arc::new(clock),
-                    now,
-                );
-                let mut app = Exec {
-                    report: report.clone(),
-                };
-                let mut out = Vec::with_capacity(64 * 1024);
-                machine.handle_connect(now, Duration::from_secs(5));
-                let logon = frame(1, b"A", now_utc, |e| {
-                    e.uint(ENCRYPT_METHOD, 0).uint(HEART_BT_INT, 30);
-                });
-                machine.handle_frame(now, &logon, &mut app).expect("logon");
-                machine.poll_transmit(&mut out).expect("transmit");
-                // Frames are encoded before the clock starts, in chunks to bound memory.
-                let mut total = Duration::ZERO;
-                let mut seq = 2;
-                let mut left = iters;
-                while left > 0 {
-                    let n = left.min(50_000);
-                    let frames: Vec<Vec<u8>> = (seq..seq + n).map(|s| order(s, now_utc)).collect();
-                    let start = origin();
-                    for f in &frames {
-                        machine
-                            .handle_frame(now, black_box(f), &mut app)
-                            .expect("order");
-                        out.clear();
-                        machine.poll_transmit(&mut out).expect("transmit");
-                        black_box(out.len());
-                    }
-                    total += start.elapsed();
-                    seq += n;
-                    left -= n;
-                }
-                total
-            })
-        },
+        None,
+    )];
+    if let Some(d) = fix44_dictionary() {
+        variants.push((
+            "session: the same, validated against the FIX.4.4 data dictionary",
+            Some(d),
+        ));
+    }
+    for (name, dictionary) in variants {
+        c.bench_function(name, |b| {
+            b.iter_custom(|iters| run_orders(iters, now_utc, &report, dictionary.as_ref()))
+        });
+    }
+}
+
+/// Feeds `iters` orders through a freshly logged-on session; returns the time spent
+/// processing them (encoding the input frames is not timed).
+fn run_orders(
+    iters: u64,
+    now_utc: UtcTimestamp,
+    report: &Message,
+    dictionary: Option<&Arc<Dictionary>>,
+) -> Duration {
+    let clock = ManualClock::new(now_utc);
+    let now = origin();
+    let mut machine = SessionMachine::new(
+        SessionId::new("FIXENGINE", "CLIENT01"),
+        FixVersion::Fix44,
+        SessionConfig::default(),
+        MemoryStore::new(),
+        Arc::new(clock),
+        now,
     );
+    if let Some(d) = dictionary {
+        machine = machine.with_dictionary(Arc::clone(d), None, Validation::default());
+    }
+    let mut app = Exec {
+        report: report.clone(),
+    };
+    let mut out = Vec::with_capacity(64 * 1024);
+    machine.handle_connect(now, Duration::from_secs(5));
+    let logon = frame(1, b"A", now_utc, |e| {
+        e.uint(ENCRYPT_METHOD, 0).uint(HEART_BT_INT, 30);
+    });
+    machine.handle_frame(now, &logon, &mut app).expect("logon");
+    machine.poll_transmit(&mut out).expect("transmit");
+    // Frames are encoded before the clock starts, in chunks to bound memory.
+    let mut total = Duration::ZERO;
+    let mut seq = 2;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(50_000);
+        let frames: Vec<Vec<u8>> = (seq..seq + n).map(|s| order(s, now_utc)).collect();
+        let start = origin();
+        for f in &frames {
+            machine
+                .handle_frame(now, black_box(f), &mut app)
+                .expect("order");
+            out.clear();
+            machine.poll_transmit(&mut out).expect("transmit");
+            black_box(out.len());
+        }
+        total += start.elapsed();
+        seq += n;
+        left -= n;
+    }
+    // Every order must have been answered: a rejected one would make the figure a lie.
+    assert_eq!(
+        machine.store().next_target_seq(),
+        seq,
+        "orders were rejected"
+    );
+    total
 }
 
 criterion_group!(benches, order_to_execution_report);

@@ -50,3 +50,40 @@ for i, ts in enumerate([
     "19700101-00:00:00.123456789012", "99991231-23:59:59.999999999", "00000101-00:00:00",
 ]):
     write("timestamp", f"ts{i}", ts.encode())
+
+# session: [config][config2] op... (see fuzz_targets/session.rs). A frame op is
+# [0][type][seq][flags][v1][v2][odd]: type indexes A,0,1,2,3,4,5,D,j,B; seq 2 is the
+# expected number, 5 three past it, 6 is 1; flags 1 PossDup, 2 OrigSendingTime,
+# 4 GapFill, 8 ResetSeqNumFlag, 32 extra field, 64 alternative, 128 oddity.
+def op_frame(t, seq=2, flags=0, v1=0, v2=0, odd=0):
+    return bytes([0, t, seq, flags, v1, v2, odd])
+
+A, HB, TR, RR, REJ, SR, LO, D, J, B = range(10)
+FIX40, FIX44, FIX50SP2 = 0, 4, 7
+LAZY, RESET_LOGON, RESET_LOGOUT, RESET_DISC, NEXT_EXPECTED = 128, 8, 16, 32, 64
+logon = op_frame(A)
+advance_31s = bytes([7, 0x84, 0x44])
+SESSION = {
+    "logon_order_logout": bytes([FIX44, 0]) + logon + op_frame(D) + op_frame(B)
+        + op_frame(TR, flags=32) + advance_31s + op_frame(LO),
+    "gap_then_resend": bytes([FIX44, 0]) + logon + op_frame(D, seq=5)
+        + op_frame(SR, flags=4 | 1, v1=2) + op_frame(RR, v1=0, v2=0) + op_frame(HB),
+    "lazy_resend_in_batches": bytes([FIX44 | LAZY, 0]) + logon + bytes([10, 150])
+        + op_frame(RR) + op_frame(HB) + bytes([13]) + op_frame(A, seq=6, flags=8),
+    "send_while_disconnected": bytes([FIX44, 0]) + logon + op_frame(D) + bytes([12, 1, 9, 0, 12, 2])
+        + logon + op_frame(RR, v1=1, v2=2),
+    "fix40_poss_dup": bytes([FIX40, 0]) + logon + op_frame(D) + op_frame(D, seq=1, flags=1 | 2)
+        + op_frame(RR, v2=0x60) + op_frame(SR, seq=0x80 | 7, v1=2),
+    "fixt_logon": bytes([FIX50SP2, 0]) + logon + op_frame(D) + op_frame(J) + op_frame(LO, flags=32),
+    "reset_policies": bytes([FIX44 | RESET_LOGON | RESET_LOGOUT | RESET_DISC, 0]) + logon
+        + op_frame(D) + bytes([11, 1]) + op_frame(LO) + bytes([12, 0]) + logon,
+    "next_expected": bytes([FIX44 | NEXT_EXPECTED, 0]) + logon + op_frame(D) + bytes([12, 0])
+        + op_frame(A, flags=64, v2=1),
+    "flood_past_max_queued": bytes([FIX44, 0]) + logon + bytes([14, 210]) + op_frame(HB),
+    "raw_fields": bytes([FIX44, 2]) + logon + bytes([6, 1 | (D << 1), 14]) + b"11=ID\x0158=\x01x9=\x01"
+        + bytes([6, 0, len(FRAMES["heartbeat"])]) + FRAMES["heartbeat"],
+    "timers": bytes([FIX44, 0]) + op_frame(A, v1=0x40) + bytes([7, 0x10, 0, 7, 0x10, 0, 7, 0x10, 0])
+        + op_frame(HB, flags=32, v2=0) + bytes([8, 0xff, 0xff]),
+}
+for name, data in SESSION.items():
+    write("session", name, data)

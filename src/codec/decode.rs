@@ -375,6 +375,16 @@ impl<'a> MessageView<'a> {
         self.fields.frame
     }
 
+    /// The field at `index` in wire order (0 is BeginString), for callers that walk
+    /// the fields by position, as a validator descending into groups does.
+    pub fn field(&self, index: usize) -> Option<Field<'a>> {
+        let e = *self.fields.entries.get(index)?;
+        Some(Field {
+            tag: e.tag,
+            value: value_of(self.fields.frame, e),
+        })
+    }
+
     /// The number of fields, BeginString(8) to CheckSum(10) included.
     pub fn len(&self) -> usize {
         self.fields.entries.len()

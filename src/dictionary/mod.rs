@@ -11,6 +11,7 @@
 mod xml;
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -82,16 +83,16 @@ pub struct Violation {
 #[derive(Debug, Clone)]
 pub struct Dictionary {
     begin_string: String,
-    fields: HashMap<u32, FieldDef>,
+    fields: FieldTable,
     header: Section,
     trailer: Section,
-    messages: HashMap<Vec<u8>, Section>,
+    messages: FastMap<Vec<u8>, Section>,
 }
 
 #[derive(Debug, Clone)]
 struct FieldDef {
     ty: FieldType,
-    values: Option<HashSet<Vec<u8>>>,
+    values: Option<FastSet<Vec<u8>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,12 +112,13 @@ enum FieldType {
 #[derive(Debug, Clone, Default)]
 struct Section {
     /// Every tag allowed at this level, with whether it is required.
-    fields: HashMap<u32, bool>,
-    /// The same tags in the dictionary's order, which decides which missing
-    /// required field is reported first.
-    order: Vec<u32>,
+    fields: FastMap<u32, bool>,
+    /// The required tags, in the dictionary's order (which decides which missing
+    /// field is reported first); kept apart so the check does not walk every
+    /// optional field of a large message.
+    required: Vec<u32>,
     /// Repeating groups at this level, by NumInGroup tag.
-    groups: HashMap<u32, Group>,
+    groups: FastMap<u32, Group>,
 }
 
 #[derive(Debug, Clone)]
@@ -156,7 +158,7 @@ impl Dictionary {
         let minor = root.attr("minor").unwrap_or("0");
         let begin_string = format!("{kind}.{major}.{minor}");
 
-        let mut fields = HashMap::new();
+        let mut fields = FastMap::default();
         let mut names = HashMap::new();
         for f in root
             .child("fields")
@@ -176,7 +178,7 @@ impl Dictionary {
             if ty == FieldType::Char && matches!(begin_string.as_str(), "FIX.4.0" | "FIX.4.1") {
                 ty = FieldType::Text;
             }
-            let values: HashSet<Vec<u8>> = f
+            let values: FastSet<Vec<u8>> = f
                 .children
                 .iter()
                 .filter_map(|v| v.attr("enum"))
@@ -210,7 +212,7 @@ impl Dictionary {
             Some(t) => resolver.section(t, 0)?,
             None => Section::default(),
         };
-        let mut messages = HashMap::new();
+        let mut messages = FastMap::default();
         for m in root
             .child("messages")
             .map(|n| &n.children[..])
@@ -223,7 +225,7 @@ impl Dictionary {
         }
         Ok(Self {
             begin_string,
-            fields,
+            fields: FieldTable::new(fields),
             header,
             trailer,
             messages,
@@ -240,14 +242,14 @@ impl Dictionary {
     /// not define (FIX.4.2 stops at 11).
     pub fn allows_value(&self, tag: u32, value: &[u8]) -> bool {
         self.fields
-            .get(&tag)
+            .get(tag)
             .and_then(|f| f.values.as_ref())
             .is_none_or(|values| values.contains(value))
     }
 
     /// True when the dictionary defines field `tag`.
     pub fn has_field(&self, tag: u32) -> bool {
-        self.fields.contains_key(&tag)
+        self.fields.get(tag).is_some()
     }
 
     /// True when the dictionary defines MsgType `msg_type`.
@@ -267,9 +269,11 @@ impl Dictionary {
         view: &MessageView<'_>,
         checks: Validation,
     ) -> Result<(), Violation> {
-        let fields: Vec<Field<'_>> = view.iter().collect();
+        // By position, without collecting: this runs on every inbound message.
+        let n = view.len();
+        let field = |i: usize| view.field(i).unwrap_or(Field { tag: 0, value: &[] });
         if checks.fields_out_of_order {
-            check_structure(&fields)?;
+            check_structure((0..n).map(field))?;
         }
         let msg_type = view.msg_type();
         let body_dict = match app {
@@ -280,23 +284,12 @@ impl Dictionary {
             return Err(violation(RejectReason::InvalidMsgType, None));
         };
         if checks.required_fields {
-            for (section, part) in [
-                (&self.header, Part::Header),
-                (message, Part::Body),
-                (&self.trailer, Part::Trailer),
-            ] {
-                for &tag in &section.order {
-                    let required = section.fields.get(&tag).copied().unwrap_or(false);
-                    let present = fields.iter().any(|f| f.tag == tag && part.holds(f.tag));
-                    if required
-                        && !present
-                        && !matches!(
-                            tag,
-                            tags::CHECK_SUM
-                                | tags::BODY_LENGTH
-                                | tags::BEGIN_STRING
-                                | tags::MSG_TYPE
-                        )
+            for section in [&self.header, message, &self.trailer] {
+                for &tag in &section.required {
+                    if !matches!(
+                        tag,
+                        tags::CHECK_SUM | tags::BODY_LENGTH | tags::BEGIN_STRING | tags::MSG_TYPE
+                    ) && !view.contains(tag)
                     {
                         return Err(violation(
                             RejectReason::RequiredTagMissing,
@@ -306,30 +299,42 @@ impl Dictionary {
                 }
             }
         }
-        let (header, rest): (Vec<Field<'_>>, Vec<Field<'_>>) =
-            fields.iter().partition(|f| tags::is_header(f.tag));
-        let (trailer, body): (Vec<Field<'_>>, Vec<Field<'_>>) =
-            rest.iter().partition(|f| tags::is_trailer(f.tag));
-        self.walk(&header, &self.header, None, checks, view)?;
-        self.walk(&trailer, &self.trailer, None, checks, view)?;
-        body_dict.walk(&body, message, Some(self), checks, view)?;
+        let header_end = (0..n)
+            .find(|&i| !tags::is_header(field(i).tag))
+            .unwrap_or(n);
+        let trailer_start = (header_end..n)
+            .rev()
+            .find(|&i| !tags::is_trailer(field(i).tag))
+            .map_or(header_end, |i| i + 1);
+        let cx = Walk { view, checks };
+        self.walk(&cx, 0..header_end, &self.header, None, None)?;
+        self.walk(&cx, trailer_start..n, &self.trailer, None, None)?;
+        body_dict.walk(&cx, header_end..trailer_start, message, Some(self), None)?;
         Ok(())
     }
 
-    /// Checks the fields of one level (message body, header, trailer or group
-    /// instance) in wire order, descending into repeating groups.
+    /// Checks one level (message body, header, trailer, or one group instance when
+    /// `delimiter` is set) from `range.start`, descending into repeating groups, and
+    /// returns where the level ended: a group instance ends at the next delimiter or
+    /// at the first field that is not one of the group's.
     fn walk(
         &self,
-        fields: &[Field<'_>],
+        cx: &Walk<'_, '_>,
+        range: std::ops::Range<usize>,
         section: &Section,
         transport: Option<&Self>,
-        checks: Validation,
-        view: &MessageView<'_>,
-    ) -> Result<(), Violation> {
-        let mut seen: HashSet<u32> = HashSet::new();
-        let mut i = 0;
-        while i < fields.len() {
-            let f = fields[i];
+        delimiter: Option<u32>,
+    ) -> Result<usize, Violation> {
+        let mut seen = SeenTags::default();
+        let mut i = range.start;
+        while i < range.end {
+            let Some(f) = cx.view.field(i) else { break };
+            if let Some(d) = delimiter {
+                let member = section.fields.contains_key(&f.tag);
+                if !member || (f.tag == d && i != range.start) {
+                    break;
+                }
+            }
             i += 1;
             if !seen.insert(f.tag) {
                 return Err(violation(
@@ -337,51 +342,50 @@ impl Dictionary {
                     Some(tag_bytes(f.tag)),
                 ));
             }
-            self.check_field(f, transport, checks, view)?;
-            if checks.unknown_fields && !section.fields.contains_key(&f.tag) {
+            self.check_field(f, transport, cx.checks, cx.view)?;
+            if cx.checks.unknown_fields && !section.fields.contains_key(&f.tag) {
                 return Err(violation(
                     RejectReason::TagNotDefinedForMessageType,
                     Some(tag_bytes(f.tag)),
                 ));
             }
-            if let Some(group) = section.groups.get(&f.tag) {
-                let declared = std::str::from_utf8(f.value)
-                    .ok()
-                    .and_then(|v| v.parse::<usize>().ok())
-                    .unwrap_or(0);
-                // The group runs while fields belong to it; an instance starts at each delimiter.
-                let start = i;
-                while i < fields.len() && group.section.fields.contains_key(&fields[i].tag) {
-                    i += 1;
-                }
-                let run = &fields[start..i];
-                let starts: Vec<usize> = run
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, g)| g.tag == group.delimiter)
-                    .map(|(k, _)| k)
-                    .collect();
-                // An instance must open with the group's first field.
-                if let Some(first) = run.first().filter(|g| g.tag != group.delimiter) {
-                    return Err(violation(
-                        RejectReason::RepeatingGroupFieldsOutOfOrder,
-                        Some(tag_bytes(first.tag)),
-                    ));
-                }
-                let found = starts.len();
-                if found != declared {
-                    return Err(violation(
-                        RejectReason::IncorrectNumInGroupCount,
-                        Some(tag_bytes(f.tag)),
-                    ));
-                }
-                for (n, &s) in starts.iter().enumerate() {
-                    let e = starts.get(n + 1).copied().unwrap_or(run.len());
-                    self.walk(&run[s..e], &group.section, transport, checks, view)?;
-                }
+            let Some(group) = section.groups.get(&f.tag) else {
+                continue;
+            };
+            let declared = std::str::from_utf8(f.value)
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            // An instance must open with the group's first field.
+            if let Some(first) = cx.view.field(i).filter(|g| {
+                i < range.end
+                    && group.section.fields.contains_key(&g.tag)
+                    && g.tag != group.delimiter
+            }) {
+                return Err(violation(
+                    RejectReason::RepeatingGroupFieldsOutOfOrder,
+                    Some(tag_bytes(first.tag)),
+                ));
+            }
+            let mut found = 0;
+            while i < range.end && cx.view.field(i).is_some_and(|g| g.tag == group.delimiter) {
+                i = self.walk(
+                    cx,
+                    i..range.end,
+                    &group.section,
+                    transport,
+                    Some(group.delimiter),
+                )?;
+                found += 1;
+            }
+            if found != declared {
+                return Err(violation(
+                    RejectReason::IncorrectNumInGroupCount,
+                    Some(tag_bytes(f.tag)),
+                ));
             }
         }
-        Ok(())
+        Ok(i)
     }
 
     fn check_field(
@@ -419,8 +423,8 @@ impl Dictionary {
         }
         let def = self
             .fields
-            .get(&f.tag)
-            .or_else(|| transport.and_then(|t| t.fields.get(&f.tag)));
+            .get(f.tag)
+            .or_else(|| transport.and_then(|t| t.fields.get(f.tag)));
         let Some(def) = def else {
             if checks.unknown_fields {
                 return Err(violation(
@@ -455,26 +459,8 @@ impl Dictionary {
     }
 }
 
-/// Which part of a message a section describes, for the required-field check.
-#[derive(Debug, Clone, Copy)]
-enum Part {
-    Header,
-    Body,
-    Trailer,
-}
-
-impl Part {
-    fn holds(self, tag: u32) -> bool {
-        match self {
-            Self::Header => tags::is_header(tag),
-            Self::Trailer => tags::is_trailer(tag),
-            Self::Body => !tags::is_header(tag) && !tags::is_trailer(tag),
-        }
-    }
-}
-
 /// Header fields first, body next, trailer last.
-fn check_structure(fields: &[Field<'_>]) -> Result<(), Violation> {
+fn check_structure<'a>(fields: impl Iterator<Item = Field<'a>>) -> Result<(), Violation> {
     // 0: header, 1: body, 2: trailer.
     let mut part = 0;
     for f in fields {
@@ -494,6 +480,135 @@ fn check_structure(fields: &[Field<'_>]) -> Result<(), Violation> {
         part = here;
     }
     Ok(())
+}
+
+/// Maps keyed by tags (and MsgTypes, and enumerated values) hashed with a
+/// multiply-rotate hash instead of SipHash: validation looks up every field of
+/// every message, and these tables are built from the dictionary file, never from
+/// peer input, so flooding them is not a concern.
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<TagHasher>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<TagHasher>>;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct TagHasher(u64);
+
+impl Hasher for TagHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+}
+
+impl TagHasher {
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// Field definitions by tag: a direct index for the tags of every published FIX
+/// version (below 65536), a map for anything above.
+#[derive(Debug, Clone, Default)]
+struct FieldTable {
+    index: Vec<u32>,
+    defs: Vec<FieldDef>,
+    high: FastMap<u32, FieldDef>,
+}
+
+impl FieldTable {
+    const DIRECT: u32 = 1 << 16;
+
+    fn new(all: FastMap<u32, FieldDef>) -> Self {
+        let top = all
+            .keys()
+            .copied()
+            .filter(|&t| t < Self::DIRECT)
+            .max()
+            .map_or(0, |t| t as usize + 1);
+        let mut table = Self {
+            index: vec![u32::MAX; top],
+            defs: Vec::with_capacity(all.len()),
+            high: FastMap::default(),
+        };
+        for (tag, def) in all {
+            if tag < Self::DIRECT {
+                table.index[tag as usize] = table.defs.len() as u32;
+                table.defs.push(def);
+            } else {
+                table.high.insert(tag, def);
+            }
+        }
+        table
+    }
+
+    fn get(&self, tag: u32) -> Option<&FieldDef> {
+        match self.index.get(tag as usize) {
+            Some(&i) if i != u32::MAX => self.defs.get(i as usize),
+            Some(_) => None,
+            None => self.high.get(&tag),
+        }
+    }
+}
+
+/// What every level of a walk shares.
+struct Walk<'v, 'a> {
+    view: &'v MessageView<'a>,
+    checks: Validation,
+}
+
+/// The tags met at one level, for the repeated-tag check, without allocating for
+/// ordinary messages: a bitset below 4096, a short list above (tags that high
+/// are rare), growing onto the heap only past that.
+struct SeenTags {
+    low: [u64; 64],
+    high: [u32; 16],
+    high_len: usize,
+    spill: Vec<u32>,
+}
+
+impl Default for SeenTags {
+    fn default() -> Self {
+        Self {
+            low: [0; 64],
+            high: [0; 16],
+            high_len: 0,
+            spill: Vec::new(),
+        }
+    }
+}
+
+impl SeenTags {
+    /// Records `tag`; false if it was already there.
+    fn insert(&mut self, tag: u32) -> bool {
+        if let Some(word) = self.low.get_mut((tag / 64) as usize) {
+            let bit = 1u64 << (tag % 64);
+            let fresh = *word & bit == 0;
+            *word |= bit;
+            return fresh;
+        }
+        if self.high[..self.high_len].contains(&tag) || self.spill.contains(&tag) {
+            return false;
+        }
+        if self.high_len < self.high.len() {
+            self.high[self.high_len] = tag;
+            self.high_len += 1;
+        } else {
+            self.spill.push(tag);
+        }
+        true
+    }
 }
 
 struct Resolver<'a> {
@@ -529,12 +644,16 @@ impl Resolver<'_> {
                 "field" => {
                     let tag = self.tag(name)?;
                     section.fields.insert(tag, required);
-                    section.order.push(tag);
+                    if required {
+                        section.required.push(tag);
+                    }
                 }
                 "group" => {
                     let tag = self.tag(name)?;
                     section.fields.insert(tag, required);
-                    section.order.push(tag);
+                    if required {
+                        section.required.push(tag);
+                    }
                     let inner = self.section(child, depth + 1)?;
                     let delimiter = self.first_tag(child, depth + 1)?;
                     section.groups.insert(
