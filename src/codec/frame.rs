@@ -403,6 +403,13 @@ mod tests {
         let mut f = frame("34=2|35=0|");
         let g = err(&f);
         assert!(matches!(g.error, FrameError::MsgTypeNotThird { .. }));
+        assert!(
+            g.error
+                .to_string()
+                .starts_with("MsgType(35) is not the third field: found \"34=2|35=0|"),
+            "{}",
+            g.error
+        );
         assert_eq!(g.len, f.len());
         f.extend_from_slice(&frame("35=0|"));
         assert_eq!(err(&f).len, g.len);
@@ -531,9 +538,8 @@ mod tests {
     fn malformed_begin_string() {
         let mut f = b"8=FIX".to_vec();
         f.extend(std::iter::repeat_n(b'X', 40));
-        assert!(matches!(
-            err(&f).error,
-            FrameError::BeginStringMalformed { .. }
-        ));
+        let e = err(&f).error;
+        assert!(matches!(e, FrameError::BeginStringMalformed { .. }));
+        assert!(e.to_string().contains("\"8=FIXXXXX"), "{e}");
     }
 }
