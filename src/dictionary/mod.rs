@@ -306,7 +306,11 @@ impl Dictionary {
             .rev()
             .find(|&i| !tags::is_trailer(field(i).tag))
             .map_or(header_end, |i| i + 1);
-        let cx = Walk { view, checks };
+        let cx = Walk {
+            view,
+            checks,
+            dry: false,
+        };
         self.walk(&cx, 0..header_end, &self.header, None, None)?;
         self.walk(&cx, trailer_start..n, &self.trailer, None, None)?;
         body_dict.walk(&cx, header_end..trailer_start, message, Some(self), None)?;
@@ -336,6 +340,22 @@ impl Dictionary {
                 }
             }
             i += 1;
+            if cx.dry {
+                if let Some(group) = section.groups.get(&f.tag) {
+                    while i < range.end
+                        && cx.view.field(i).is_some_and(|g| g.tag == group.delimiter)
+                    {
+                        i = self.walk(
+                            cx,
+                            i..range.end,
+                            &group.section,
+                            transport,
+                            Some(group.delimiter),
+                        )?;
+                    }
+                }
+                continue;
+            }
             if !seen.insert(f.tag) {
                 return Err(violation(
                     RejectReason::TagAppearsMoreThanOnce,
@@ -367,11 +387,18 @@ impl Dictionary {
                     Some(tag_bytes(first.tag)),
                 ));
             }
-            let mut found = 0;
-            while i < range.end && cx.view.field(i).is_some_and(|g| g.tag == group.delimiter) {
-                i = self.walk(
-                    cx,
-                    i..range.end,
+            // Count the instances before checking inside them: a wrong NumInGroup is
+            // reported before any fault within the group, as QuickFIX does.
+            let dry = Walk {
+                view: cx.view,
+                checks: cx.checks,
+                dry: true,
+            };
+            let (mut j, mut found) = (i, 0);
+            while j < range.end && cx.view.field(j).is_some_and(|g| g.tag == group.delimiter) {
+                j = self.walk(
+                    &dry,
+                    j..range.end,
                     &group.section,
                     transport,
                     Some(group.delimiter),
@@ -383,6 +410,15 @@ impl Dictionary {
                     RejectReason::IncorrectNumInGroupCount,
                     Some(tag_bytes(f.tag)),
                 ));
+            }
+            while i < range.end && cx.view.field(i).is_some_and(|g| g.tag == group.delimiter) {
+                i = self.walk(
+                    cx,
+                    i..range.end,
+                    &group.section,
+                    transport,
+                    Some(group.delimiter),
+                )?;
             }
         }
         Ok(i)
@@ -566,6 +602,9 @@ impl FieldTable {
 struct Walk<'v, 'a> {
     view: &'v MessageView<'a>,
     checks: Validation,
+    /// Only find where levels end (to count a group's instances first, as
+    /// QuickFIX does); report nothing.
+    dry: bool,
 }
 
 /// The tags met at one level, for the repeated-tag check, without allocating for

@@ -224,3 +224,27 @@ fn t14j_out_of_order_repeating_group_members() {
         v(RejectReason::RepeatingGroupFieldsOutOfOrder, "44")
     );
 }
+
+#[test]
+fn a_wrong_group_count_is_reported_before_faults_inside_the_group() {
+    let dict = DICT.replace(
+        "<field number='336' name='TradingSessionID' type='STRING'/>",
+        "<field number='336' name='TradingSessionID' type='STRING'><value enum='1' description='DAY'/></field>",
+    );
+    let dict = Dictionary::from_xml(&dict).unwrap();
+    let frame =
+        format!("{HEAD}11=A|55=IBM|40=2|386=3|336=PRE-OPEN|336=AFTER|10=000|").replace('|', "\x01");
+    let mut d = Decoder::new();
+    let view = d.decode(frame.as_bytes()).unwrap();
+    assert_eq!(
+        dict.validate(None, &view, Validation::default()),
+        v(RejectReason::IncorrectNumInGroupCount, "386")
+    );
+    // With the right count, the value inside is what is wrong.
+    let frame = frame.replace("386=3", "386=2");
+    let view = d.decode(frame.as_bytes()).unwrap();
+    assert_eq!(
+        dict.validate(None, &view, Validation::default()),
+        v(RejectReason::ValueIsIncorrect, "336")
+    );
+}

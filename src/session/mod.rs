@@ -502,6 +502,10 @@ impl<S: MessageStore> SessionMachine<S> {
     /// # Errors
     /// When the Logout cannot be stored.
     pub fn logout(&mut self, now: Instant, text: Option<&str>) -> Result<(), StoreError> {
+        if self.close_requested {
+            // Already on the way out: the transport is closing.
+            return Ok(());
+        }
         match self.state {
             State::Established => {
                 self.send_logout(now, text)?;
@@ -592,6 +596,7 @@ impl<S: MessageStore> SessionMachine<S> {
         let reset = reset_requested || self.config.reset_seq_num_on_logon();
         if reset {
             self.store.reset()?;
+            self.serving = None;
         }
         self.heart_bt_int = Duration::from_secs(u64::from(heart_bt_int));
         self.default_appl_ver_id = view.get(tags::DEFAULT_APPL_VER_ID).map(<[u8]>::to_vec);
@@ -831,7 +836,17 @@ impl<S: MessageStore> SessionMachine<S> {
                 self.advance_inbound(seq)
             }
             msg_type::TEST_REQUEST => {
-                let id = view.get(tags::TEST_REQ_ID).unwrap_or_default().to_vec();
+                // TestReqID is required: without it there is nothing to echo.
+                let Some(id) = view.get(tags::TEST_REQ_ID).map(<[u8]>::to_vec) else {
+                    self.reject(
+                        now,
+                        view,
+                        seq,
+                        RejectReason::RequiredTagMissing,
+                        Some(tags::TEST_REQ_ID),
+                    )?;
+                    return self.advance_inbound(seq);
+                };
                 self.advance_inbound(seq)?;
                 self.send_admin(now, msg_type::HEARTBEAT, |e| {
                     e.bytes(tags::TEST_REQ_ID, &id);
@@ -884,6 +899,8 @@ impl<S: MessageStore> SessionMachine<S> {
         self.store.reset()?;
         self.queue.clear();
         self.resend_requested_to = None;
+        // A resend in progress refers to the session that just ended.
+        self.serving = None;
         self.send_admin(now, msg_type::LOGON, |e| {
             e.uint(tags::ENCRYPT_METHOD, 0)
                 .uint(tags::HEART_BT_INT, u64::from(heart_bt_int))
@@ -919,7 +936,13 @@ impl<S: MessageStore> SessionMachine<S> {
         match view.problem()? {
             FieldError::InvalidTagNumber { found } => Some(Violation {
                 reason: RejectReason::InvalidTagNumber,
-                tag: Some(found.as_bytes().to_vec()),
+                // A field with no tag at all ("=x") is reported as tag 0: an empty
+                // RefTagID would itself be a malformed field.
+                tag: Some(if found.as_bytes().is_empty() {
+                    b"0".to_vec()
+                } else {
+                    found.as_bytes().to_vec()
+                }),
             }),
             FieldError::Empty { tag } if self.config.validate_fields_have_values() => {
                 Some(Violation {

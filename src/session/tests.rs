@@ -1235,3 +1235,62 @@ fn t14k_embedded_soh_in_a_non_data_field() {
     assert!(h.app.received.is_empty());
     assert_eq!(h.seqs().1, 3);
 }
+
+// ---- found by fuzzing the machine ------------------------------------------------
+
+#[test]
+fn a_field_without_a_tag_is_rejected_as_tag_0() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, "11=ID|=x");
+    assert_eq!(
+        h.out(),
+        ["35=3|34=2|49=ISLD|52=T|56=TW|45=2|58=Invalid tag number|371=0|372=D|373=0"]
+    );
+}
+
+#[test]
+fn a_test_request_without_test_req_id_is_rejected() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("1", 2, "");
+    assert_eq!(
+        h.out(),
+        ["35=3|34=2|49=ISLD|52=T|56=TW|45=2|58=Required tag missing|371=112|372=1|373=1"]
+    );
+    assert_eq!(h.seqs().1, 3);
+}
+
+#[test]
+fn logout_after_close_sends_nothing() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("5", 2, "");
+    h.out();
+    assert!(h.m.wants_close());
+    h.m.logout(h.now, Some("late")).unwrap();
+    assert!(h.out().is_empty());
+}
+
+#[test]
+fn a_reset_logon_abandons_a_resend_in_progress() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    let total = 2 * RESEND_BATCH as u64;
+    for i in 0..total {
+        h.m.send(h.now, &Message::new("8").with(tags::EXEC_ID, i))
+            .unwrap();
+    }
+    h.out();
+    h.send("2", 2, "7=1|16=0");
+    // Take only the first batch, then the counterparty starts the session over.
+    let mut first = Vec::new();
+    h.m.poll_transmit(&mut first).unwrap();
+    h.send("A", 1, "98=0|108=30|141=Y");
+    let out = h.out();
+    assert_eq!(
+        out,
+        ["35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=30|141=Y"],
+        "no resend of the old session follows"
+    );
+}
