@@ -79,7 +79,7 @@ SESSION = {
         + op_frame(D) + bytes([11, 1]) + op_frame(LO) + bytes([12, 0]) + logon,
     "next_expected": bytes([FIX44 | NEXT_EXPECTED, 0]) + logon + op_frame(D) + bytes([12, 0])
         + op_frame(A, flags=64, v2=1),
-    "flood_past_max_queued": bytes([FIX44, 0]) + logon + bytes([14, 210]) + op_frame(HB),
+    "flood_past_max_queued": bytes([FIX44, 0]) + logon + bytes([14, 209]) + op_frame(HB),
     "raw_fields": bytes([FIX44, 2]) + logon + bytes([6, 1 | (D << 1), 14]) + b"11=ID\x0158=\x01x9=\x01"
         + bytes([6, 0, len(FRAMES["heartbeat"])]) + FRAMES["heartbeat"],
     "timers": bytes([FIX44, 0]) + op_frame(A, v1=0x40) + bytes([7, 0x10, 0, 7, 0x10, 0, 7, 0x10, 0])

@@ -348,7 +348,7 @@ impl<S: MessageStore> SessionMachine<S> {
         self.serving = None;
         self.outbox.clear();
         if self.state != State::Disconnected && self.config.reset_seq_num_on_disconnect() {
-            self.store.reset()?;
+            self.reset_sequence()?;
         }
         self.set_state(State::Disconnected);
         Ok(())
@@ -595,8 +595,7 @@ impl<S: MessageStore> SessionMachine<S> {
         let reset_requested = view.get_bool(tags::RESET_SEQ_NUM_FLAG) == Ok(true);
         let reset = reset_requested || self.config.reset_seq_num_on_logon();
         if reset {
-            self.store.reset()?;
-            self.serving = None;
+            self.reset_sequence()?;
         }
         self.heart_bt_int = Duration::from_secs(u64::from(heart_bt_int));
         self.default_appl_ver_id = view.get(tags::DEFAULT_APPL_VER_ID).map(<[u8]>::to_vec);
@@ -802,6 +801,10 @@ impl<S: MessageStore> SessionMachine<S> {
                 served = true;
             }
             if self.queue.len() >= MAX_QUEUED {
+                if self.state == State::WaitForLogout {
+                    // Already logging out: one Logout is enough, the rest is dropped.
+                    return Ok(());
+                }
                 self.send_logout(now, Some("too many messages queued behind a sequence gap"))?;
                 self.await_logout_or_close(now);
                 return Ok(());
@@ -884,6 +887,17 @@ impl<S: MessageStore> SessionMachine<S> {
         }
     }
 
+    /// Starts a new FIX session: both numbers back to 1, store emptied, and nothing
+    /// left over from the old one (a resend in progress, messages held behind a gap,
+    /// an outstanding ResendRequest).
+    fn reset_sequence(&mut self) -> Result<(), StoreError> {
+        self.store.reset()?;
+        self.serving = None;
+        self.queue.clear();
+        self.resend_requested_to = None;
+        Ok(())
+    }
+
     /// Logon(141=Y) on an established session: both sides start again at 1.
     fn on_reset_logon(
         &mut self,
@@ -891,16 +905,22 @@ impl<S: MessageStore> SessionMachine<S> {
         view: &MessageView<'_>,
         seq: u64,
     ) -> Result<(), StoreError> {
-        let heart_bt_int = view
-            .get_u64(tags::HEART_BT_INT)
-            .ok()
-            .and_then(|h| u32::try_from(h).ok())
-            .unwrap_or_else(|| u32::try_from(self.heart_bt_int.as_secs()).unwrap_or(u32::MAX));
-        self.store.reset()?;
-        self.queue.clear();
-        self.resend_requested_to = None;
-        // A resend in progress refers to the session that just ended.
-        self.serving = None;
+        // The new session's HeartBtInt is held to the same bounds as any Logon's.
+        let (min, max) = (
+            u64::from(self.config.min_heart_bt_int()),
+            u64::from(self.config.max_heart_bt_int()),
+        );
+        let heart_bt_int = match view.get_u64(tags::HEART_BT_INT) {
+            Ok(h) if (min..=max).contains(&h) && h > 0 => u32::try_from(h).unwrap_or(u32::MAX),
+            _ => {
+                self.send_logout(now, Some("Logon HeartBtInt(108) missing or out of range"))?;
+                self.await_logout_or_close(now);
+                return Ok(());
+            }
+        };
+        self.reset_sequence()?;
+        self.heart_bt_int = Duration::from_secs(u64::from(heart_bt_int));
+        self.test_request_sent = None;
         self.send_admin(now, msg_type::LOGON, |e| {
             e.uint(tags::ENCRYPT_METHOD, 0)
                 .uint(tags::HEART_BT_INT, u64::from(heart_bt_int))
@@ -1103,7 +1123,7 @@ impl<S: MessageStore> SessionMachine<S> {
             self.send_logout(now, None)?;
         }
         if self.config.reset_seq_num_on_logout() {
-            self.store.reset()?;
+            self.reset_sequence()?;
         }
         self.close("Logout exchanged");
         Ok(())

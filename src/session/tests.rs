@@ -1294,3 +1294,57 @@ fn a_reset_logon_abandons_a_resend_in_progress() {
         "no resend of the old session follows"
     );
 }
+
+#[test]
+fn a_reset_logon_takes_the_new_heart_bt_int_within_bounds() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("A", 1, "98=0|108=5|141=Y");
+    assert_eq!(h.out(), ["35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=5|141=Y"]);
+    assert_eq!(h.m.heart_bt_int(), Duration::from_secs(5));
+    h.advance(Duration::from_secs(5));
+    assert_eq!(h.out(), ["35=0|34=2|49=ISLD|52=T|56=TW"]);
+    // Out of bounds (0): refused with a Logout, nothing reset.
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("A", 1, "98=0|108=0|141=Y");
+    assert_eq!(
+        h.out(),
+        ["35=5|34=2|49=ISLD|52=T|56=TW|58=Logon HeartBtInt(108) missing or out of range"]
+    );
+}
+
+#[test]
+fn reset_on_logout_abandons_a_resend_in_progress() {
+    let config = SessionConfig::default().with_reset_seq_num_on_logout(true);
+    let mut h = Harness::with_config(FixVersion::Fix44, config);
+    h.logon();
+    for i in 0..2 * RESEND_BATCH as u64 {
+        h.m.send(h.now, &Message::new("8").with(tags::EXEC_ID, i))
+            .unwrap();
+    }
+    h.out();
+    h.send("2", 2, "7=1|16=0");
+    let mut first = Vec::new();
+    h.m.poll_transmit(&mut first).unwrap();
+    h.send("5", 3, "");
+    assert_eq!(
+        h.out(),
+        ["35=5|34=514|49=ISLD|52=T|56=TW"],
+        "the Logout, and no more of the old resend"
+    );
+    assert_eq!(h.seqs(), (1, 1));
+}
+
+#[test]
+fn one_logout_for_a_flood_past_the_queue_bound() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    // Everything from 3 on is ahead of the missing 2.
+    for seq in 3..(3 + MAX_QUEUED as u64 + 50) {
+        h.send("0", seq, "");
+    }
+    let out = h.out();
+    let logouts = out.iter().filter(|m| m.starts_with("35=5")).count();
+    assert_eq!(logouts, 1, "{:?}", &out[out.len().saturating_sub(3)..]);
+}
