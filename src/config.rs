@@ -64,6 +64,10 @@
 //! | `ValidateCheckSum` | boolean | `true` |
 //! | `ValidateCompIds` | boolean | `true` |
 //! | `ValidateFieldsHaveValues` | boolean | `true` |
+//! | `ValidateFieldsOutOfOrder` | boolean (with a data dictionary) | `true` |
+//! | `ValidateFieldValues` | boolean (with a data dictionary) | `true` |
+//! | `ValidateUnknownFields` | boolean (with a data dictionary) | `true` |
+//! | `ValidateRequiredFields` | boolean (with a data dictionary) | `true` |
 //! | `EnableNextExpectedMsgSeqNum` | boolean | `false` |
 //! | `Username` | text; empty = none | none |
 //! | `Password` | text; empty = none; never printed | none |
@@ -150,6 +154,11 @@ Session.Default.ResetSeqNumOnDisconnect = false
 Session.Default.ValidateCheckSum = true
 Session.Default.ValidateCompIds = true
 Session.Default.ValidateFieldsHaveValues = true
+# With a data dictionary: each kind of check can be turned off.
+Session.Default.ValidateFieldsOutOfOrder = true
+Session.Default.ValidateFieldValues = true
+Session.Default.ValidateUnknownFields = true
+Session.Default.ValidateRequiredFields = true
 # Use NextExpectedMsgSeqNum(789) on Logon (FIX.4.4 and later).
 Session.Default.EnableNextExpectedMsgSeqNum = false
 # Credentials the counterparty's Logon must carry (empty: not checked).
@@ -500,6 +509,10 @@ pub struct SessionConfig {
     validate_check_sum: bool,
     validate_comp_ids: bool,
     validate_fields_have_values: bool,
+    validate_fields_out_of_order: bool,
+    validate_field_values: bool,
+    validate_unknown_fields: bool,
+    validate_required_fields: bool,
     enable_next_expected_msg_seq_num: bool,
     username: Option<String>,
     password: Option<Secret>,
@@ -523,6 +536,10 @@ impl Default for SessionConfig {
             validate_check_sum: true,
             validate_comp_ids: true,
             validate_fields_have_values: true,
+            validate_fields_out_of_order: true,
+            validate_field_values: true,
+            validate_unknown_fields: true,
+            validate_required_fields: true,
             enable_next_expected_msg_seq_num: false,
             username: None,
             password: None,
@@ -610,6 +627,26 @@ impl SessionConfig {
     /// (`tag=`). Default `true`.
     pub fn validate_fields_have_values(&self) -> bool {
         self.validate_fields_have_values
+    }
+
+    /// `ValidateFieldsOutOfOrder`: with a data dictionary, header fields first, body next, trailer last (SessionRejectReason 14). Default `true`.
+    pub fn validate_fields_out_of_order(&self) -> bool {
+        self.validate_fields_out_of_order
+    }
+
+    /// `ValidateFieldValues`: with a data dictionary, values have their field's type and, for enumerated fields, a listed value (6, 5). Default `true`.
+    pub fn validate_field_values(&self) -> bool {
+        self.validate_field_values
+    }
+
+    /// `ValidateUnknownFields`: with a data dictionary, tags unknown to the data dictionary, or not defined for the message, are rejected (0, 2). Default `true`.
+    pub fn validate_unknown_fields(&self) -> bool {
+        self.validate_unknown_fields
+    }
+
+    /// `ValidateRequiredFields`: with a data dictionary, the data dictionary's required fields must be present (1). Default `true`.
+    pub fn validate_required_fields(&self) -> bool {
+        self.validate_required_fields
     }
 
     /// `EnableNextExpectedMsgSeqNum`: handle and send
@@ -724,6 +761,34 @@ impl SessionConfig {
     #[must_use]
     pub fn with_validate_check_sum(mut self, validate: bool) -> Self {
         self.validate_check_sum = validate;
+        self
+    }
+
+    /// Sets `ValidateFieldsOutOfOrder`.
+    #[must_use]
+    pub fn with_validate_fields_out_of_order(mut self, validate: bool) -> Self {
+        self.validate_fields_out_of_order = validate;
+        self
+    }
+
+    /// Sets `ValidateFieldValues`.
+    #[must_use]
+    pub fn with_validate_field_values(mut self, validate: bool) -> Self {
+        self.validate_field_values = validate;
+        self
+    }
+
+    /// Sets `ValidateUnknownFields`.
+    #[must_use]
+    pub fn with_validate_unknown_fields(mut self, validate: bool) -> Self {
+        self.validate_unknown_fields = validate;
+        self
+    }
+
+    /// Sets `ValidateRequiredFields`.
+    #[must_use]
+    pub fn with_validate_required_fields(mut self, validate: bool) -> Self {
+        self.validate_required_fields = validate;
         self
     }
 
@@ -1028,6 +1093,10 @@ enum Setting {
     ValidateCheckSum(bool),
     ValidateCompIds(bool),
     ValidateFieldsHaveValues(bool),
+    ValidateFieldsOutOfOrder(bool),
+    ValidateFieldValues(bool),
+    ValidateUnknownFields(bool),
+    ValidateRequiredFields(bool),
     EnableNextExpectedMsgSeqNum(bool),
     Username(Option<String>),
     Password(Option<Secret>),
@@ -1056,6 +1125,10 @@ impl Setting {
             "ValidateCheckSum" => Self::ValidateCheckSum(at.boolean()?),
             "ValidateCompIds" => Self::ValidateCompIds(at.boolean()?),
             "ValidateFieldsHaveValues" => Self::ValidateFieldsHaveValues(at.boolean()?),
+            "ValidateFieldsOutOfOrder" => Self::ValidateFieldsOutOfOrder(at.boolean()?),
+            "ValidateFieldValues" => Self::ValidateFieldValues(at.boolean()?),
+            "ValidateUnknownFields" => Self::ValidateUnknownFields(at.boolean()?),
+            "ValidateRequiredFields" => Self::ValidateRequiredFields(at.boolean()?),
             "EnableNextExpectedMsgSeqNum" => Self::EnableNextExpectedMsgSeqNum(at.boolean()?),
             "Username" => Self::Username(at.optional_text()),
             "Password" => Self::Password(at.optional_text().map(Secret)),
@@ -1085,6 +1158,10 @@ impl Setting {
             Self::ValidateCheckSum(v) => config.validate_check_sum = *v,
             Self::ValidateCompIds(v) => config.validate_comp_ids = *v,
             Self::ValidateFieldsHaveValues(v) => config.validate_fields_have_values = *v,
+            Self::ValidateFieldsOutOfOrder(v) => config.validate_fields_out_of_order = *v,
+            Self::ValidateFieldValues(v) => config.validate_field_values = *v,
+            Self::ValidateUnknownFields(v) => config.validate_unknown_fields = *v,
+            Self::ValidateRequiredFields(v) => config.validate_required_fields = *v,
             Self::EnableNextExpectedMsgSeqNum(v) => config.enable_next_expected_msg_seq_num = *v,
             Self::Username(v) => config.username.clone_from(v),
             Self::Password(v) => config.password.clone_from(v),
@@ -1420,6 +1497,10 @@ const SESSION_KEYS: &[&str] = &[
     "ValidateCheckSum",
     "ValidateCompIds",
     "ValidateFieldsHaveValues",
+    "ValidateFieldsOutOfOrder",
+    "ValidateFieldValues",
+    "ValidateUnknownFields",
+    "ValidateRequiredFields",
     "EnableNextExpectedMsgSeqNum",
     "Username",
     "Password",
@@ -2161,5 +2242,19 @@ Session.ISLD/TW.ListenPort = 9990
         let err = EngineConfig::from_properties_file(&missing).unwrap_err();
         assert!(matches!(err, ConfigError::Io { .. }), "{err:?}");
         assert!(err.to_string().contains("missing.properties"), "{err}");
+    }
+
+    #[test]
+    fn validation_switches_parse_per_session() {
+        let text = "Session.Default.ValidateFieldValues = false\nSession.ISLD/TW.ValidateUnknownFields = no\n";
+        let (config, warnings) = EngineConfig::from_properties_str(text).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let s = config.session_config("ISLD", "TW");
+        assert!(!s.validate_field_values());
+        assert!(!s.validate_unknown_fields());
+        assert!(s.validate_required_fields());
+        assert!(s.validate_fields_out_of_order());
+        let d = SessionConfig::default().with_validate_required_fields(false);
+        assert!(!d.validate_required_fields());
     }
 }

@@ -276,6 +276,8 @@ impl<S: MessageStore> SessionMachine<S> {
 
     /// Validates inbound messages against `dictionary` (for FIXT sessions the
     /// transport dictionary, FIXT11.xml) and, for FIXT, `app` (e.g. FIX50SP2.xml).
+    /// A check runs when both `validation` and the session configuration
+    /// (`ValidateFieldValues`, `ValidateUnknownFields`...) ask for it.
     /// Without a dictionary only what the decoder finds is rejected.
     #[must_use]
     pub fn with_dictionary(
@@ -945,9 +947,16 @@ impl<S: MessageStore> SessionMachine<S> {
             });
         }
         if let Some(dictionary) = &self.dictionary {
+            // A check runs when both the session configuration and the Validation
+            // given with the dictionary ask for it.
+            let v = self.validation;
+            let c = &self.config;
             let checks = Validation {
-                fields_have_values: self.config.validate_fields_have_values(),
-                ..self.validation
+                fields_have_values: v.fields_have_values && c.validate_fields_have_values(),
+                fields_out_of_order: v.fields_out_of_order && c.validate_fields_out_of_order(),
+                field_values: v.field_values && c.validate_field_values(),
+                unknown_fields: v.unknown_fields && c.validate_unknown_fields(),
+                required_fields: v.required_fields && c.validate_required_fields(),
             };
             return dictionary
                 .validate(self.app_dictionary.as_deref(), view, checks)
