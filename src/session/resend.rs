@@ -53,12 +53,10 @@ impl Progress {
             if seq > cursor {
                 gap_start.get_or_insert(cursor);
             }
-            if writer.is_resendable(frame) {
+            if writer.try_resend(frame, seq, gap_start) {
                 if let Some(g) = gap_start.take() {
-                    writer.gap_fill(g, seq);
                     gap_filled += seq - g;
                 }
-                writer.resend(frame);
                 resent += 1;
             } else {
                 gap_start.get_or_insert(seq);
@@ -101,37 +99,41 @@ pub(super) struct Writer<'a> {
 const MAX_HEADER_FIELDS: usize = 48;
 
 impl Writer<'_> {
-    /// True for a stored application message that decodes: those are resent.
-    fn is_resendable(&mut self, frame: &[u8]) -> bool {
-        match self.decoder.decode(frame) {
-            Ok(view) => !view.is_admin() && view.header().count() + 3 <= MAX_HEADER_FIELDS,
-            Err(_) => false,
-        }
-    }
-
     /// SequenceReset-GapFill numbered `seq`, moving the counterparty to `new_seq`.
     fn gap_fill(&mut self, seq: u64, new_seq: u64) {
-        let mut e = Encoder::start(
+        write_gap_fill(
             self.out,
-            self.version.begin_string(),
-            msg_type::SEQUENCE_RESET,
+            self.version,
+            self.sender,
+            self.target,
+            self.sending_time,
+            seq,
+            new_seq,
         );
-        e.uint(tags::MSG_SEQ_NUM, seq)
-            .bool(tags::POSS_DUP_FLAG, true)
-            .bytes(tags::SENDER_COMP_ID, self.sender)
-            .bytes(tags::SENDING_TIME, self.sending_time)
-            .bytes(tags::TARGET_COMP_ID, self.target)
-            .bytes(tags::ORIG_SENDING_TIME, self.sending_time)
-            .uint(tags::NEW_SEQ_NO, new_seq)
-            .bool(tags::GAP_FILL_FLAG, true);
-        e.finish();
     }
 
-    /// The stored frame again, with PossDupFlag, OrigSendingTime and a new SendingTime.
-    fn resend(&mut self, frame: &[u8]) {
-        let Ok(view) = self.decoder.decode(frame) else {
-            return;
+    /// Resends the stored `frame` (MsgSeqNum `seq`) with PossDupFlag, OrigSendingTime
+    /// and a new SendingTime, after a GapFill from `gap_start` when one is open.
+    /// False, and nothing written, when the frame must be gap-filled itself: a
+    /// session-level message, or one that no longer decodes. Decodes the frame once.
+    fn try_resend(&mut self, frame: &[u8], seq: u64, gap_start: Option<u64>) -> bool {
+        let Writer {
+            version,
+            sender,
+            target,
+            sending_time,
+            out,
+            decoder,
+        } = self;
+        let Ok(view) = decoder.decode(frame) else {
+            return false;
         };
+        if view.is_admin() || view.header().count() + 3 > MAX_HEADER_FIELDS {
+            return false;
+        }
+        if let Some(g) = gap_start {
+            write_gap_fill(out, *version, sender, target, sending_time, g, seq);
+        }
         let orig = view
             .get(tags::ORIG_SENDING_TIME)
             .or_else(|| view.get(tags::SENDING_TIME))
@@ -149,7 +151,7 @@ impl Writer<'_> {
         }
         for field in [
             (tags::POSS_DUP_FLAG, &b"Y"[..]),
-            (tags::SENDING_TIME, self.sending_time),
+            (tags::SENDING_TIME, *sending_time),
             (tags::ORIG_SENDING_TIME, orig),
         ] {
             header[n] = field;
@@ -165,13 +167,36 @@ impl Writer<'_> {
                 j -= 1;
             }
         }
-        let mut e = Encoder::start(self.out, self.version.begin_string(), view.msg_type());
+        let mut e = Encoder::start(out, version.begin_string(), view.msg_type());
         for &(tag, value) in header.iter() {
             e.bytes(tag, value);
         }
         e.raw(view.body_bytes());
         e.finish();
+        true
     }
+}
+
+/// Writes a SequenceReset-GapFill numbered `seq`, moving the counterparty to `new_seq`.
+fn write_gap_fill(
+    out: &mut Vec<u8>,
+    version: FixVersion,
+    sender: &[u8],
+    target: &[u8],
+    sending_time: &[u8],
+    seq: u64,
+    new_seq: u64,
+) {
+    let mut e = Encoder::start(out, version.begin_string(), msg_type::SEQUENCE_RESET);
+    e.uint(tags::MSG_SEQ_NUM, seq)
+        .bool(tags::POSS_DUP_FLAG, true)
+        .bytes(tags::SENDER_COMP_ID, sender)
+        .bytes(tags::SENDING_TIME, sending_time)
+        .bytes(tags::TARGET_COMP_ID, target)
+        .bytes(tags::ORIG_SENDING_TIME, sending_time)
+        .uint(tags::NEW_SEQ_NO, new_seq)
+        .bool(tags::GAP_FILL_FLAG, true);
+    e.finish();
 }
 
 /// The NoHops(627) group sorts as one block at 627.
