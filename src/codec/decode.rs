@@ -458,6 +458,24 @@ impl<'a> MessageView<'a> {
     /// copies these verbatim behind a rewritten header.
     pub fn body_bytes(&self) -> &'a [u8] {
         let entries = self.fields.entries;
+        let body = self.body_range();
+        if body.is_empty() {
+            return &[];
+        }
+        // A field starts right after the SOH that ends the one before it.
+        let from = body
+            .start
+            .checked_sub(1)
+            .map_or(0, |i| entries[i].end as usize + 1);
+        let to = entries[body.end - 1].end as usize + 1;
+        &self.fields.frame[from..to]
+    }
+
+    /// The positions (as for [`MessageView::field`]) of the body fields: after the
+    /// standard header, before the trailer. Header fields are `0..start`, trailer
+    /// fields `end..len()`.
+    pub fn body_range(&self) -> std::ops::Range<usize> {
+        let entries = self.fields.entries;
         let start = entries
             .iter()
             .position(|e| !tags::is_header(e.tag))
@@ -466,26 +484,14 @@ impl<'a> MessageView<'a> {
             .iter()
             .rposition(|e| !tags::is_trailer(e.tag))
             .map_or(start, |p| (p + 1).max(start));
-        if start == end {
-            return &[];
-        }
-        // A field starts right after the SOH that ends the one before it.
-        let from = start
-            .checked_sub(1)
-            .map_or(0, |i| entries[i].end as usize + 1);
-        let to = entries[end - 1].end as usize + 1;
-        &self.fields.frame[from..to]
+        start..end
     }
 
     /// The standard header fields after BeginString, BodyLength and MsgType, in wire order.
     pub fn header(&self) -> FieldIter<'a> {
         let entries = self.fields.entries;
         let start = entries.len().min(3);
-        let end = entries
-            .iter()
-            .position(|e| !tags::is_header(e.tag))
-            .unwrap_or(entries.len())
-            .max(start);
+        let end = self.body_range().start.max(start);
         FieldIter {
             frame: self.fields.frame,
             entries: &entries[start..end],
@@ -494,18 +500,9 @@ impl<'a> MessageView<'a> {
 
     /// The fields after the standard header and before the trailer, in wire order.
     pub fn body(&self) -> FieldIter<'a> {
-        let entries = self.fields.entries;
-        let start = entries
-            .iter()
-            .position(|e| !tags::is_header(e.tag))
-            .unwrap_or(entries.len());
-        let end = entries
-            .iter()
-            .rposition(|e| !tags::is_trailer(e.tag))
-            .map_or(start, |p| (p + 1).max(start));
         FieldIter {
             frame: self.fields.frame,
-            entries: &entries[start..end],
+            entries: &self.fields.entries[self.body_range()],
         }
     }
 

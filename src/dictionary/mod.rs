@@ -299,21 +299,15 @@ impl Dictionary {
                 }
             }
         }
-        let header_end = (0..n)
-            .find(|&i| !tags::is_header(field(i).tag))
-            .unwrap_or(n);
-        let trailer_start = (header_end..n)
-            .rev()
-            .find(|&i| !tags::is_trailer(field(i).tag))
-            .map_or(header_end, |i| i + 1);
+        let body = view.body_range();
         let cx = Walk {
             view,
             checks,
             dry: false,
         };
-        self.walk(&cx, 0..header_end, &self.header, None, None)?;
-        self.walk(&cx, trailer_start..n, &self.trailer, None, None)?;
-        body_dict.walk(&cx, header_end..trailer_start, message, Some(self), None)?;
+        self.walk(&cx, 0..body.start, &self.header, None, None)?;
+        self.walk(&cx, body.end..n, &self.trailer, None, None)?;
+        body_dict.walk(&cx, body, message, Some(self), None)?;
         Ok(())
     }
 
