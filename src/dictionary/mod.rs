@@ -336,17 +336,7 @@ impl Dictionary {
             i += 1;
             if cx.dry {
                 if let Some(group) = section.groups.get(&f.tag) {
-                    while i < range.end
-                        && cx.view.field(i).is_some_and(|g| g.tag == group.delimiter)
-                    {
-                        i = self.walk(
-                            cx,
-                            i..range.end,
-                            &group.section,
-                            transport,
-                            Some(group.delimiter),
-                        )?;
-                    }
+                    i = self.walk_instances(cx, i..range.end, group, transport)?.0;
                 }
                 continue;
             }
@@ -388,34 +378,39 @@ impl Dictionary {
                 checks: cx.checks,
                 dry: true,
             };
-            let (mut j, mut found) = (i, 0);
-            while j < range.end && cx.view.field(j).is_some_and(|g| g.tag == group.delimiter) {
-                j = self.walk(
-                    &dry,
-                    j..range.end,
-                    &group.section,
-                    transport,
-                    Some(group.delimiter),
-                )?;
-                found += 1;
-            }
+            let found = self.walk_instances(&dry, i..range.end, group, transport)?.1;
             if found != declared {
                 return Err(violation(
                     RejectReason::IncorrectNumInGroupCount,
                     Some(tag_bytes(f.tag)),
                 ));
             }
-            while i < range.end && cx.view.field(i).is_some_and(|g| g.tag == group.delimiter) {
-                i = self.walk(
-                    cx,
-                    i..range.end,
-                    &group.section,
-                    transport,
-                    Some(group.delimiter),
-                )?;
-            }
+            i = self.walk_instances(cx, i..range.end, group, transport)?.0;
         }
         Ok(i)
+    }
+
+    /// Walks the consecutive instances of `group` starting at `range.start`; returns
+    /// where they end and how many there were.
+    fn walk_instances(
+        &self,
+        cx: &Walk<'_, '_>,
+        range: std::ops::Range<usize>,
+        group: &Group,
+        transport: Option<&Self>,
+    ) -> Result<(usize, usize), Violation> {
+        let (mut i, mut found) = (range.start, 0);
+        while i < range.end && cx.view.field(i).is_some_and(|g| g.tag == group.delimiter) {
+            i = self.walk(
+                cx,
+                i..range.end,
+                &group.section,
+                transport,
+                Some(group.delimiter),
+            )?;
+            found += 1;
+        }
+        Ok((i, found))
     }
 
     fn check_field(
