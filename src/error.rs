@@ -8,6 +8,7 @@ use thiserror::Error;
 
 pub use crate::codec::{DecodeError, FieldError, FrameError};
 pub use crate::config::ConfigError;
+pub use crate::engine::{EngineError, PutError};
 pub use crate::id::IdError;
 pub use crate::store::StoreError;
 
@@ -33,4 +34,7 @@ pub enum Error {
     /// A session's store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The engine or a session handle failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
 }

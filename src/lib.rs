@@ -19,7 +19,7 @@
 //! | [`session`] | the session-layer state machine, sans-IO |
 //! | [`dictionary`] | data dictionaries (QuickFIX XML) and message validation |
 //! | [`store`] | per-session persistence: the store trait and the in-memory store |
-//! | `engine` | reactor and worker threads, the public handles (to come) |
+//! | [`engine`] | the reactor and worker threads, the public handles [`FixEngine`] and [`Session`] |
 //! | [`config`] | `engine.properties` and per-session parameters, with defaults |
 //! | [`error`] | one error enum per layer, aggregated in [`Error`] |
 //!
@@ -51,6 +51,7 @@ mod clock;
 pub mod codec;
 pub mod config;
 pub mod dictionary;
+pub mod engine;
 pub mod error;
 mod id;
 pub mod session;
@@ -64,5 +65,11 @@ pub use codec::{
 pub use config::{
     ConfigWarning, DEFAULT_PROPERTIES, EngineConfig, IpNet, SessionConfig, StorageType,
 };
+pub use dictionary::{Dictionary, DictionarySet, Validation};
+pub use engine::{
+    Application, Decision, EngineError, FixEngine, Incoming, PutError, PutErrorKind,
+    RejectingApplication, Session, SessionParams, SessionState, SessionsManager,
+};
 pub use error::Error;
 pub use id::{CompId, FixVersion, IdError, MAX_COMP_ID_LEN, SeqNum, SessionId};
+pub use session::{Reply, SessionEvent};

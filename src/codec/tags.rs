@@ -114,6 +114,8 @@ pub const TARGET_LOCATION_ID: u32 = 143;
 pub const ON_BEHALF_OF_LOCATION_ID: u32 = 144;
 /// DeliverToLocationID(145)
 pub const DELIVER_TO_LOCATION_ID: u32 = 145;
+/// Headline(148), the subject of a News(B).
+pub const HEADLINE: u32 = 148;
 /// ExecType(150)
 pub const EXEC_TYPE: u32 = 150;
 /// LeavesQty(151)

@@ -8,7 +8,10 @@
 //! value, unknown tag, tag not in the message, NumInGroup count. Each check can be
 //! turned off ([`Validation`]).
 
+mod set;
 mod xml;
+
+pub use set::DictionarySet;
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};

@@ -177,6 +177,24 @@ pub enum SendError {
     Store(#[from] StoreError),
 }
 
+/// Why sequence numbers could not be reset locally.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ResetError {
+    /// A counterparty is connected.
+    #[error(
+        "a counterparty is connected (state {state:?}): disconnect first, or have it log on \
+         with ResetSeqNumFlag(141)=Y"
+    )]
+    Connected {
+        /// The session's state at the time.
+        state: State,
+    },
+    /// The store could not be reset.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// The sans-IO state machine of one acceptor session. See the [module docs](self).
 pub struct SessionMachine<S: MessageStore> {
     id: SessionId,
@@ -517,6 +535,22 @@ impl<S: MessageStore> SessionMachine<S> {
             State::WaitForLogon => self.close("logout requested before Logon"),
             State::WaitForLogout | State::Disconnected => {}
         }
+        Ok(())
+    }
+
+    /// Starts the FIX session over locally: both sequence numbers back to 1 and no
+    /// stored messages. Only while no transport is attached: with a counterparty
+    /// connected the two sides would disagree on the numbers, so the FIX way
+    /// (a Logon with ResetSeqNumFlag(141)=Y) is the only way there.
+    ///
+    /// # Errors
+    /// [`ResetError::Connected`] while a transport is attached; the store's error
+    /// when the reset cannot be stored.
+    pub fn reset_sequence_numbers(&mut self) -> Result<(), ResetError> {
+        if self.state != State::Disconnected {
+            return Err(ResetError::Connected { state: self.state });
+        }
+        self.reset_sequence()?;
         Ok(())
     }
 

@@ -1,0 +1,689 @@
+//! The engine: the reactor thread, one worker thread per session, the registry of
+//! sessions, and the public handles [`FixEngine`] and [`Session`].
+//!
+//! ```text
+//!              accept + first frame             handoff(stream, bytes read)
+//!  clients ──▶ [reactor thread] ───────────────────────────────┐
+//!                 │ unknown session → SessionsManager / close    ▼
+//!                 │                              [worker thread per session]
+//!  app ── Session::put ── crossbeam channel + Waker ──▶ mio Poll(socket + Waker)
+//!                                                   SessionMachine + store
+//!  Application callbacks ◀─────────────────────────  (on the worker thread)
+//! ```
+//!
+//! The reactor only ever reads a connection up to its first frame; from the Logon
+//! on, everything about a session happens on its own worker, which owns the state
+//! machine, the store and the socket. One writer per session: no locks on the
+//! message path. The registry (a mutex-guarded map) is touched only when a
+//! connection logs on and when sessions are created or finalized.
+
+mod app;
+mod error;
+mod reactor;
+mod worker;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use mio::Waker;
+
+pub use app::{
+    Application, Decision, Incoming, RejectingApplication, SessionState, SessionsManager,
+};
+pub use error::{EngineError, PutError, PutErrorKind};
+pub use reactor::MAX_LOGON_BYTES;
+
+use crate::clock::{Clock, SystemClock};
+use crate::codec::Message;
+use crate::config::{EngineConfig, SessionConfig};
+use crate::dictionary::{Dictionary, DictionarySet, Validation};
+use crate::id::{CompId, FixVersion, SessionId};
+use crate::store::MemoryStore;
+
+/// Commands a session's worker accepts; one channel carries them all, in order.
+pub(crate) enum Command {
+    /// A connection whose Logon the reactor has read: the socket and every byte
+    /// read so far.
+    Handoff {
+        stream: mio::net::TcpStream,
+        bytes: Vec<u8>,
+        remote: SocketAddr,
+    },
+    /// An application message to send.
+    Put(Message),
+    /// Registration changed: recompute the state.
+    Refresh,
+    /// End the connection: with a Logout exchange (`graceful`) or at once.
+    Disconnect {
+        reason: String,
+        graceful: bool,
+        done: Sender<()>,
+    },
+    /// Reset both sequence numbers locally.
+    Reset(Sender<Result<(), EngineError>>),
+    /// Release everything and end the thread.
+    Finalize,
+}
+
+/// Messages a session's queue holds before [`Session::put`] reports it full.
+pub const COMMAND_QUEUE_CAPACITY: usize = 8192;
+
+/// What a session's handles and its worker share, readable from any thread.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    id: SessionId,
+    version: FixVersion,
+    config: SessionConfig,
+    state: AtomicU8,
+    /// `connect()` was called: the reactor may hand Logons to this session.
+    accepting: AtomicBool,
+    /// `finalize()` was called: the worker stops even with commands queued.
+    finalizing: AtomicBool,
+    next_sender: AtomicU64,
+    next_target: AtomicU64,
+}
+
+impl Shared {
+    fn state(&self) -> SessionState {
+        SessionState::from_u8(self.state.load(Ordering::Acquire))
+    }
+}
+
+/// A registry key: QuickFIX's SessionID, which includes the BeginString so that one
+/// pair of CompIDs may run, say, FIX.4.2 and FIX.4.4 side by side.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    begin_string: &'static str,
+    ours: CompId,
+    theirs: CompId,
+}
+
+impl Key {
+    fn new(id: &SessionId, version: FixVersion) -> Self {
+        Self {
+            begin_string: version.begin_string(),
+            ours: id.sender().clone(),
+            theirs: id.target().clone(),
+        }
+    }
+}
+
+/// How the reactor reaches a session's worker.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    shared: Arc<Shared>,
+    commands: Sender<Command>,
+    waker: Arc<Waker>,
+}
+
+/// What the engine's handles, sessions and reactor share.
+pub(crate) struct Core {
+    config: EngineConfig,
+    clock: Arc<dyn Clock>,
+    registry: Mutex<HashMap<Key, Entry>>,
+    /// Sessions the engine created for unregistered counterparties; it owns them.
+    owned: Mutex<Vec<Session>>,
+    manager: Mutex<Option<Box<dyn SessionsManager>>>,
+    dictionaries: Mutex<DictionarySet>,
+    shut_down: AtomicBool,
+}
+
+/// Locks `m`, recovering the data if a thread panicked while holding it: every
+/// update under these locks is a single insert or remove, so the data is whole.
+fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[allow(clippy::disallowed_methods)] // the engine drives the session layer: it reads time
+pub(crate) fn now() -> Instant {
+    Instant::now()
+}
+
+/// Per-session parameters beyond the engine's configuration.
+///
+/// ```
+/// use fixengine::{SessionConfig, SessionParams};
+/// let params = SessionParams::default()
+///     .with_config(SessionConfig::default().with_max_heart_bt_int(60));
+/// # let _ = params;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct SessionParams {
+    config: Option<SessionConfig>,
+    dictionary: Option<(Arc<Dictionary>, Option<Arc<Dictionary>>)>,
+    validation: Validation,
+}
+
+impl SessionParams {
+    /// Runs the session with `config` instead of what the engine's configuration
+    /// says for its SessionId.
+    #[must_use]
+    pub fn with_config(mut self, config: SessionConfig) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Validates inbound messages against `dictionary` (for FIXT: the transport
+    /// dictionary, with `app` the application's).
+    #[must_use]
+    pub fn with_dictionary(
+        mut self,
+        dictionary: Arc<Dictionary>,
+        app: Option<Arc<Dictionary>>,
+    ) -> Self {
+        self.dictionary = Some((dictionary, app));
+        self
+    }
+
+    /// Which dictionary checks run (all by default, within what the session
+    /// configuration enables).
+    #[must_use]
+    pub fn with_validation(mut self, validation: Validation) -> Self {
+        self.validation = validation;
+        self
+    }
+}
+
+/// A FIX acceptor engine: listens, accepts Logons, and runs every session on its own
+/// worker thread. See the [module docs](self).
+///
+/// ```no_run
+/// use fixengine::{Application, EngineConfig, FixEngine, FixVersion, MessageView, Reply, SessionId};
+///
+/// struct Echo;
+/// impl Application for Echo {
+///     fn on_message(&mut self, message: &MessageView<'_>, _reply: &mut Reply<'_>) {
+///         println!("received {message}");
+///     }
+/// }
+///
+/// let engine = FixEngine::new(EngineConfig::default().listen_port(9880))?;
+/// let session = engine.create_session(SessionId::new("TEST1", "TEST2"), FixVersion::Fix44, Echo)?;
+/// session.connect()?; // Logons from TEST2 to TEST1 are accepted from now on
+/// # Ok::<(), fixengine::EngineError>(())
+/// ```
+pub struct FixEngine {
+    core: Arc<Core>,
+    reactor: Option<JoinHandle<()>>,
+    reactor_waker: Arc<Waker>,
+    local_addrs: Vec<SocketAddr>,
+}
+
+impl std::fmt::Debug for FixEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FixEngine")
+            .field("local_addrs", &self.local_addrs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FixEngine {
+    /// Starts an engine: opens every listening port of `config` and its reactor
+    /// thread. Sessions are then added with [`FixEngine::create_session`].
+    ///
+    /// # Errors
+    /// [`EngineError::Listen`] when a port cannot be opened, [`EngineError::Start`]
+    /// when the reactor cannot be set up.
+    pub fn new(config: EngineConfig) -> Result<Self, EngineError> {
+        let core = Arc::new(Core {
+            config,
+            clock: Arc::new(SystemClock),
+            registry: Mutex::new(HashMap::new()),
+            owned: Mutex::new(Vec::new()),
+            manager: Mutex::new(None),
+            dictionaries: Mutex::new(DictionarySet::default()),
+            shut_down: AtomicBool::new(false),
+        });
+        let started = reactor::start(Arc::clone(&core))?;
+        Ok(Self {
+            core,
+            reactor: Some(started.thread),
+            reactor_waker: started.waker,
+            local_addrs: started.addrs,
+        })
+    }
+
+    /// Starts an engine configured by an `engine.properties` file. Warnings (unknown
+    /// keys) are logged.
+    ///
+    /// # Errors
+    /// The file cannot be read or parsed, or as [`FixEngine::new`].
+    pub fn from_properties(path: impl AsRef<Path>) -> Result<Self, crate::Error> {
+        let (config, warnings) = EngineConfig::from_properties_file(path)?;
+        for w in warnings {
+            log::warn!("{w}");
+        }
+        Ok(Self::new(config)?)
+    }
+
+    /// The configuration the engine runs on.
+    pub fn config(&self) -> &EngineConfig {
+        &self.core.config
+    }
+
+    /// The addresses actually listened on (port 0 in the configuration becomes the
+    /// port the OS chose).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    /// Creates a session with the parameters the engine's configuration gives its
+    /// SessionId. It accepts nothing until [`Session::connect`].
+    ///
+    /// `id` is from our side: its sender is our SenderCompID(49), its target the
+    /// counterparty's.
+    ///
+    /// # Errors
+    /// [`EngineError::DuplicateSession`] when a session with this SessionId and
+    /// BeginString exists; [`EngineError::Start`] when its thread cannot start.
+    pub fn create_session<A: Application>(
+        &self,
+        id: SessionId,
+        version: FixVersion,
+        application: A,
+    ) -> Result<Session, EngineError> {
+        self.create_session_with(id, version, application, SessionParams::default())
+    }
+
+    /// As [`FixEngine::create_session`], with per-session parameters.
+    ///
+    /// # Errors
+    /// As [`FixEngine::create_session`].
+    pub fn create_session_with<A: Application>(
+        &self,
+        id: SessionId,
+        version: FixVersion,
+        application: A,
+        params: SessionParams,
+    ) -> Result<Session, EngineError> {
+        Core::create_session(&self.core, id, version, application, params)
+    }
+
+    /// Installs the policy for incoming connections and unregistered sessions.
+    pub fn set_sessions_manager(&self, manager: impl SessionsManager) {
+        *lock(&self.core.manager) = Some(Box::new(manager));
+    }
+
+    /// The dictionaries sessions created for unregistered counterparties validate
+    /// against, by FIX version.
+    pub fn set_default_dictionaries(&self, dictionaries: DictionarySet) {
+        *lock(&self.core.dictionaries) = dictionaries;
+    }
+
+    /// The sessions that exist, with their BeginStrings.
+    pub fn sessions(&self) -> Vec<(SessionId, FixVersion)> {
+        lock(&self.core.registry)
+            .values()
+            .map(|e| (e.shared.id.clone(), e.shared.version))
+            .collect()
+    }
+
+    /// Stops listening, finalizes the sessions the engine created, and waits for
+    /// the reactor thread. Sessions the application created stay usable until their
+    /// handles are finalized or dropped, but accept no new connection.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.core.shut_down.store(true, Ordering::Release);
+        if let Err(e) = self.reactor_waker.wake() {
+            log::error!("cannot wake the reactor to stop it: {e}");
+        }
+        if let Some(reactor) = self.reactor.take() {
+            if reactor.join().is_err() {
+                log::error!("the reactor thread panicked");
+            }
+        }
+        // Dropped outside the lock: finalizing joins the worker threads.
+        let owned = std::mem::take(&mut *lock(&self.core.owned));
+        drop(owned);
+    }
+}
+
+impl Drop for FixEngine {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Core {
+    fn create_session<A: Application>(
+        core: &Arc<Self>,
+        id: SessionId,
+        version: FixVersion,
+        application: A,
+        params: SessionParams,
+    ) -> Result<Session, EngineError> {
+        if core.shut_down.load(Ordering::Acquire) {
+            return Err(EngineError::ShutDown);
+        }
+        let key = Key::new(&id, version);
+        let config = params.config.clone().unwrap_or_else(|| {
+            core.config
+                .session_config(id.sender().as_str(), id.target().as_str())
+        });
+        let store = MemoryStore::new();
+        let shared = Arc::new(Shared {
+            id: id.clone(),
+            version,
+            config: config.clone(),
+            state: AtomicU8::new(SessionState::Disconnected.to_u8()),
+            accepting: AtomicBool::new(false),
+            finalizing: AtomicBool::new(false),
+            next_sender: AtomicU64::new(1),
+            next_target: AtomicU64::new(1),
+        });
+        let (commands, receiver): (Sender<Command>, Receiver<Command>) =
+            crossbeam_channel::bounded(COMMAND_QUEUE_CAPACITY);
+        let mut registry = lock(&core.registry);
+        if registry.contains_key(&key) {
+            return Err(EngineError::DuplicateSession {
+                id,
+                begin_string: version.begin_string(),
+            });
+        }
+        let spawned = worker::spawn(worker::Setup {
+            shared: Arc::clone(&shared),
+            commands: receiver,
+            application,
+            store,
+            config,
+            clock: Arc::clone(&core.clock),
+            dictionary: params.dictionary,
+            validation: params.validation,
+            logon_timeout: core.config.logon_timeout(),
+            max_message_size: core.config.max_message_size(),
+        })?;
+        registry.insert(
+            key.clone(),
+            Entry {
+                shared: Arc::clone(&shared),
+                commands: commands.clone(),
+                waker: Arc::clone(&spawned.waker),
+            },
+        );
+        drop(registry);
+        Ok(Session {
+            inner: Arc::new(Inner {
+                shared,
+                key,
+                commands,
+                waker: spawned.waker,
+                core: Arc::clone(core),
+                thread: Mutex::new(Some(spawned.thread)),
+            }),
+        })
+    }
+
+    /// The default parameters for a session created for an unregistered Logon.
+    fn default_params(&self, version: FixVersion) -> SessionParams {
+        let dictionaries = lock(&self.dictionaries);
+        let mut params = SessionParams::default();
+        if let Some((d, app)) = dictionaries.get(version) {
+            params = params.with_dictionary(d, app);
+        }
+        params
+    }
+}
+
+/// A handle to one session. Clones share the session; it lives until
+/// [`Session::finalize`] or until the last handle is dropped.
+///
+/// All methods may be called from any thread.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    key: Key,
+    commands: Sender<Command>,
+    waker: Arc<Waker>,
+    core: Arc<Core>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.inner.shared.id)
+            .field("version", &self.inner.shared.version)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Extra time a blocking call waits for the worker beyond the protocol's own timeout.
+const COMMAND_SLACK: Duration = Duration::from_secs(2);
+
+impl Session {
+    /// The session's identity, from our side.
+    pub fn id(&self) -> &SessionId {
+        &self.inner.shared.id
+    }
+
+    /// The FIX version the session speaks.
+    pub fn version(&self) -> FixVersion {
+        self.inner.shared.version
+    }
+
+    /// The session's state now.
+    pub fn state(&self) -> SessionState {
+        self.inner.shared.state()
+    }
+
+    /// The MsgSeqNum(34) of the next message we send.
+    pub fn next_sender_seq(&self) -> u64 {
+        self.inner.shared.next_sender.load(Ordering::Acquire)
+    }
+
+    /// The MsgSeqNum(34) expected on the next message we receive.
+    pub fn next_target_seq(&self) -> u64 {
+        self.inner.shared.next_target.load(Ordering::Acquire)
+    }
+
+    /// Registers the session as an acceptor: from now on a Logon for its SessionId is
+    /// accepted (credentials checked when configured). Calling it again does nothing.
+    ///
+    /// # Errors
+    /// [`EngineError::Finalized`] after the session was finalized.
+    pub fn connect(&self) -> Result<(), EngineError> {
+        let shared = &self.inner.shared;
+        self.check_alive()?;
+        if !shared.accepting.swap(true, Ordering::AcqRel) {
+            let _ = shared.state.compare_exchange(
+                SessionState::Disconnected.to_u8(),
+                SessionState::WaitForLogon.to_u8(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+            self.command(Command::Refresh)?;
+        }
+        Ok(())
+    }
+
+    /// Sends an application message: numbered, stored, and transmitted when a
+    /// counterparty is logged on. Put while nobody is connected, it is stored and
+    /// reaches the counterparty after its next Logon (its ResendRequest recovers it):
+    /// nothing is lost. Returns once the message is queued for the session's thread.
+    ///
+    /// # Errors
+    /// A session-level MsgType, an invalid message, a full queue or a finalized
+    /// session; the message is handed back in the error.
+    pub fn put(&self, message: Message) -> Result<(), PutError> {
+        let refuse = |reason, message| Err(PutError { reason, message });
+        if message.is_admin() {
+            let msg_type = String::from_utf8_lossy(message.msg_type()).into_owned();
+            return refuse(PutErrorKind::AdminMessage { msg_type }, message);
+        }
+        if let Err(e) = message.validate() {
+            return refuse(PutErrorKind::Invalid(e), message);
+        }
+        let id = || self.inner.shared.id.clone();
+        if self.inner.shared.finalizing.load(Ordering::Acquire) {
+            return refuse(PutErrorKind::Finalized { id: id() }, message);
+        }
+        match self.inner.commands.try_send(Command::Put(message)) {
+            Ok(()) => {
+                self.wake();
+                Ok(())
+            }
+            Err(TrySendError::Full(Command::Put(message))) => refuse(
+                PutErrorKind::QueueFull {
+                    id: id(),
+                    capacity: COMMAND_QUEUE_CAPACITY,
+                },
+                message,
+            ),
+            Err(TrySendError::Disconnected(Command::Put(message))) => {
+                refuse(PutErrorKind::Finalized { id: id() }, message)
+            }
+            // try_send hands back what it was given: a Put.
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Ends the connection gracefully: sends Logout with `reason`, waits (up to the
+    /// session's LogoutTimeout) for the counterparty's, then closes. The session
+    /// stays registered and keeps its sequence numbers and stored messages for the
+    /// next Logon. Does nothing when nobody is connected.
+    ///
+    /// # Errors
+    /// [`EngineError::Finalized`], or [`EngineError::Timeout`] if the session thread
+    /// does not confirm in time.
+    pub fn disconnect(&self, reason: &str) -> Result<(), EngineError> {
+        self.end_connection(reason, true)
+    }
+
+    /// Closes the connection at once, without a Logout exchange. Sequence numbers
+    /// and stored messages are kept, as after a dropped line.
+    ///
+    /// # Errors
+    /// As [`Session::disconnect`].
+    pub fn disconnect_now(&self, reason: &str) -> Result<(), EngineError> {
+        self.end_connection(reason, false)
+    }
+
+    fn end_connection(&self, reason: &str, graceful: bool) -> Result<(), EngineError> {
+        let (done, wait) = crossbeam_channel::bounded(1);
+        self.command(Command::Disconnect {
+            reason: reason.to_owned(),
+            graceful,
+            done,
+        })?;
+        let limit = self.inner.shared.config.logout_timeout() + COMMAND_SLACK;
+        wait.recv_timeout(limit)
+            .map_err(|_| self.timeout("disconnect"))
+    }
+
+    /// Sets both sequence numbers back to 1 and empties the store: a new FIX
+    /// session with the same counterparty.
+    ///
+    /// # Errors
+    /// [`EngineError::Reset`] while a counterparty is connected (there, the FIX way
+    /// is a Logon with ResetSeqNumFlag(141)=Y) or when the store fails;
+    /// [`EngineError::Finalized`]; [`EngineError::Timeout`].
+    pub fn reset_seq_num_local(&self) -> Result<(), EngineError> {
+        let (done, wait) = crossbeam_channel::bounded(1);
+        self.command(Command::Reset(done))?;
+        match wait.recv_timeout(COMMAND_SLACK) {
+            Ok(result) => result,
+            Err(_) => Err(self.timeout("reset_seq_num_local")),
+        }
+    }
+
+    /// Releases the session: unregisters it, closes any connection (with a Logout
+    /// when logged on), flushes and releases its store, and ends its thread. Other
+    /// clones of this handle become inert: their `put` hands messages back.
+    ///
+    /// Consuming the handle, it can only happen once:
+    ///
+    /// ```compile_fail
+    /// # fn f(session: fixengine::Session) {
+    /// session.finalize();
+    /// session.finalize(); // error: use of moved value
+    /// # }
+    /// ```
+    pub fn finalize(self) {
+        self.inner.finalize();
+    }
+
+    fn check_alive(&self) -> Result<(), EngineError> {
+        if self.inner.shared.finalizing.load(Ordering::Acquire) {
+            return Err(EngineError::Finalized {
+                id: self.inner.shared.id.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn command(&self, command: Command) -> Result<(), EngineError> {
+        self.check_alive()?;
+        self.inner
+            .commands
+            .send(command)
+            .map_err(|_| EngineError::Finalized {
+                id: self.inner.shared.id.clone(),
+            })?;
+        self.wake();
+        Ok(())
+    }
+
+    fn wake(&self) {
+        if let Err(e) = self.inner.waker.wake() {
+            log::error!("session {}: cannot wake its thread: {e}", self.id());
+        }
+    }
+
+    fn timeout(&self, what: &'static str) -> EngineError {
+        EngineError::Timeout {
+            id: self.inner.shared.id.clone(),
+            what,
+        }
+    }
+}
+
+impl Inner {
+    fn finalize(&self) {
+        if self.shared.finalizing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.shared.accepting.store(false, Ordering::Release);
+        {
+            let mut registry = lock(&self.core.registry);
+            if registry
+                .get(&self.key)
+                .is_some_and(|e| Arc::ptr_eq(&e.shared, &self.shared))
+            {
+                registry.remove(&self.key);
+            }
+        }
+        // The worker also watches `finalizing`, so a full queue cannot hold it up.
+        let _ = self.commands.try_send(Command::Finalize);
+        if let Err(e) = self.waker.wake() {
+            log::error!("session {}: cannot wake its thread: {e}", self.shared.id);
+        }
+        let thread = lock(&self.thread).take();
+        if let Some(thread) = thread {
+            // A callback on the worker itself may drop the last handle: never join
+            // the current thread.
+            if thread.thread().id() != std::thread::current().id() && thread.join().is_err() {
+                log::error!("session {}: its thread panicked", self.shared.id);
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.finalize();
+    }
+}

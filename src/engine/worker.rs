@@ -1,0 +1,635 @@
+//! A session's worker thread: owns the state machine, the store, the application
+//! and, while connected, the socket, in its own mio `Poll` (socket + Waker).
+//!
+//! Writes are non-blocking through an outbound buffer, so a counterparty that
+//! reads slowly delays only its own session. When that buffer passes
+//! [`HIGH_WATER`], the worker stops reading the socket and taking commands until it
+//! drains: the pressure goes back to the peer (TCP) and to the application
+//! ([`Session::put`](super::Session::put) reports a full queue), never into
+//! unbounded memory.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use super::{Application, Command, EngineError, SessionState, Shared, now};
+use crate::clock::Clock;
+use crate::codec::{Framer, MessageView, Status};
+use crate::config::SessionConfig;
+use crate::dictionary::{Dictionary, Validation};
+use crate::session::{Handler, Reply, SendError, SessionEvent, SessionMachine, State};
+use crate::store::MessageStore;
+
+const WAKER: Token = Token(0);
+const SOCKET: Token = Token(1);
+
+/// Outbound bytes pending beyond which the worker stops producing more.
+pub(crate) const HIGH_WATER: usize = 4 << 20;
+
+/// How long a closing connection may take to flush its last bytes (the Logout).
+const LINGER: Duration = Duration::from_millis(500);
+
+/// Bytes read from the socket per call.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Everything a worker starts with.
+pub(crate) struct Setup<A, S> {
+    pub shared: Arc<Shared>,
+    pub commands: Receiver<Command>,
+    pub application: A,
+    pub store: S,
+    pub config: SessionConfig,
+    pub clock: Arc<dyn Clock>,
+    pub dictionary: Option<(Arc<Dictionary>, Option<Arc<Dictionary>>)>,
+    pub validation: Validation,
+    pub logon_timeout: Duration,
+    pub max_message_size: usize,
+}
+
+/// A started worker.
+pub(crate) struct Spawned {
+    pub thread: JoinHandle<()>,
+    pub waker: Arc<Waker>,
+}
+
+/// Starts the worker thread of a session.
+pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
+    setup: Setup<A, S>,
+) -> Result<Spawned, EngineError> {
+    let id = setup.shared.id.clone();
+    let start_error = |source| EngineError::Start {
+        what: format!("the thread of session {id}"),
+        source,
+    };
+    let poll = Poll::new().map_err(start_error)?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(start_error)?);
+    let mut machine = SessionMachine::new(
+        id.clone(),
+        setup.shared.version,
+        setup.config,
+        setup.store,
+        setup.clock,
+        now(),
+    );
+    if let Some((dictionary, app)) = setup.dictionary {
+        machine = machine.with_dictionary(dictionary, app, setup.validation);
+    }
+    let worker = Worker {
+        machine,
+        app: setup.application,
+        shared: setup.shared,
+        commands: setup.commands,
+        poll,
+        conn: None,
+        inbuf: InBuf::default(),
+        out: Vec::with_capacity(64 * 1024),
+        out_pos: 0,
+        framer: Framer::default(),
+        logon_timeout: setup.logon_timeout,
+        max_message_size: setup.max_message_size,
+        waiters: Vec::new(),
+        state: SessionState::Disconnected,
+    };
+    worker.publish_seq_nums();
+    let thread = std::thread::Builder::new()
+        .name(format!("fix-{id}"))
+        .spawn(move || worker.run())
+        .map_err(start_error)?;
+    Ok(Spawned { thread, waker })
+}
+
+struct Conn {
+    stream: mio::net::TcpStream,
+    remote: SocketAddr,
+    /// Reading stopped at HIGH_WATER with bytes possibly left in the socket.
+    read_pending: bool,
+}
+
+/// Inbound bytes: `buf[start..end]` is unread. Allocated once, reused.
+#[derive(Default)]
+struct InBuf {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl InBuf {
+    fn data(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Room to read into: at least READ_CHUNK bytes, moving unread bytes to the
+    /// front first rather than growing.
+    fn spare(&mut self) -> &mut [u8] {
+        if self.buf.len() - self.end < READ_CHUNK {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.buf.len() - self.end < READ_CHUNK {
+                self.buf.resize(self.end + READ_CHUNK, 0);
+            }
+        }
+        &mut self.buf[self.end..]
+    }
+
+    fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+    }
+
+    fn set(&mut self, bytes: &[u8]) {
+        self.clear();
+        self.buf.clear();
+        self.buf.extend_from_slice(bytes);
+        self.end = bytes.len();
+    }
+}
+
+struct Worker<A, S: MessageStore> {
+    machine: SessionMachine<S>,
+    app: A,
+    shared: Arc<Shared>,
+    commands: Receiver<Command>,
+    poll: Poll,
+    conn: Option<Conn>,
+    inbuf: InBuf,
+    out: Vec<u8>,
+    out_pos: usize,
+    framer: Framer,
+    logon_timeout: Duration,
+    max_message_size: usize,
+    /// Callers of `disconnect` waiting for the connection to end.
+    waiters: Vec<Sender<()>>,
+    /// The state last published.
+    state: SessionState,
+}
+
+/// Lets the application receive the state machine's deliveries.
+struct AppHandler<'a, A>(&'a mut A);
+
+impl<A: Application> Handler for AppHandler<'_, A> {
+    fn on_logon(&mut self, logon: &MessageView<'_>) -> Result<(), String> {
+        self.0.on_logon(logon)
+    }
+
+    fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>) {
+        self.0.on_message(message, reply);
+    }
+}
+
+impl<A: Application, S: MessageStore> Worker<A, S> {
+    fn run(mut self) {
+        let mut events = Events::with_capacity(16);
+        loop {
+            if self.shared.finalizing.load(Ordering::Acquire) {
+                break;
+            }
+            let timeout = self
+                .machine
+                .poll_timeout()
+                .map(|t| t.saturating_duration_since(now()));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() != ErrorKind::Interrupted {
+                    log::error!("session {}: poll failed, stopping: {e}", self.shared.id);
+                    break;
+                }
+            }
+            let now = now();
+            let readable = events.iter().any(|e| {
+                e.token() == SOCKET && (e.is_readable() || e.is_read_closed() || e.is_error())
+            });
+            if !self.take_commands(now) {
+                break;
+            }
+            if readable || self.conn.as_ref().is_some_and(|c| c.read_pending) {
+                self.read(now);
+            }
+            if let Err(e) = self.machine.handle_timeout(now) {
+                log::error!("session {}: store failure on a timer: {e}", self.shared.id);
+                self.close(now, "store failure");
+            }
+            self.pump(now);
+        }
+        self.finish();
+    }
+
+    /// Runs queued commands; false when the worker must stop.
+    fn take_commands(&mut self, now: Instant) -> bool {
+        while self.backlog() < HIGH_WATER {
+            let command = match self.commands.try_recv() {
+                Ok(c) => c,
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => return false,
+            };
+            match command {
+                Command::Handoff {
+                    stream,
+                    bytes,
+                    remote,
+                } => self.attach(now, stream, &bytes, remote),
+                Command::Put(message) => {
+                    if let Err(e) = self.machine.send(now, &message) {
+                        let store_failed = matches!(e, SendError::Store(_));
+                        self.app.on_send_failed(message, e);
+                        if store_failed {
+                            self.logout(now, "store failure: cannot persist outbound messages");
+                        }
+                    }
+                    self.pump_out();
+                }
+                Command::Refresh => self.publish_state(),
+                Command::Disconnect {
+                    reason,
+                    graceful,
+                    done,
+                } => {
+                    if self.conn.is_none() {
+                        let _ = done.send(());
+                    } else {
+                        self.waiters.push(done);
+                        if graceful {
+                            self.logout(now, &reason);
+                        } else {
+                            self.close(now, &reason);
+                        }
+                    }
+                }
+                Command::Reset(done) => {
+                    let result = self.machine.reset_sequence_numbers().map_err(|source| {
+                        EngineError::Reset {
+                            id: self.shared.id.clone(),
+                            source,
+                        }
+                    });
+                    self.publish_seq_nums();
+                    let _ = done.send(result);
+                }
+                Command::Finalize => return false,
+            }
+        }
+        true
+    }
+
+    /// Takes over a connection whose Logon the reactor read.
+    fn attach(
+        &mut self,
+        now: Instant,
+        stream: mio::net::TcpStream,
+        bytes: &[u8],
+        remote: SocketAddr,
+    ) {
+        let id = &self.shared.id;
+        if let Some(conn) = &self.conn {
+            // The live connection is left alone; the newcomer gets nothing.
+            log::warn!(
+                "session {id}: Logon from {remote} refused: already connected from {}",
+                conn.remote
+            );
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
+        if !self.shared.accepting.load(Ordering::Acquire) {
+            log::warn!("session {id}: Logon from {remote} refused: not accepting");
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
+        let mut stream = stream;
+        if let Err(e) = self.poll.registry().register(
+            &mut stream,
+            SOCKET,
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            log::error!("session {id}: cannot watch the connection from {remote}: {e}");
+            return;
+        }
+        log::info!("session {id}: connection from {remote}");
+        self.conn = Some(Conn {
+            stream,
+            remote,
+            read_pending: false,
+        });
+        self.inbuf.set(bytes);
+        self.out.clear();
+        self.out_pos = 0;
+        self.machine.handle_connect(now, self.logon_timeout);
+        self.process(now);
+        self.pump(now);
+        // Bytes that arrived before the socket was registered raise no event.
+        self.read(now);
+    }
+
+    /// Reads until the socket has nothing more (edge-triggered), processing frames as
+    /// they complete.
+    fn read(&mut self, now: Instant) {
+        loop {
+            let Some(conn) = self.conn.as_mut() else {
+                return;
+            };
+            if self.out.len() - self.out_pos >= HIGH_WATER {
+                conn.read_pending = true;
+                return;
+            }
+            conn.read_pending = false;
+            let result = conn.stream.read(self.inbuf.spare());
+            match result {
+                Ok(0) => {
+                    self.process(now);
+                    self.close(now, "the counterparty closed the connection");
+                    return;
+                }
+                Ok(n) => {
+                    self.inbuf.end += n;
+                    self.process(now);
+                    // Replies go out before the next read: the low-latency path.
+                    self.pump(now);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.close(now, &format!("read error: {e}"));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Feeds every complete frame held to the state machine.
+    fn process(&mut self, now: Instant) {
+        while self.conn.is_some() && !self.machine.wants_close() {
+            match self.framer.parse(self.inbuf.data()) {
+                Ok(Status::Complete(len)) => {
+                    let frame = &self.inbuf.buf[self.inbuf.start..self.inbuf.start + len];
+                    let result =
+                        self.machine
+                            .handle_frame(now, frame, &mut AppHandler(&mut self.app));
+                    self.inbuf.consume(len);
+                    if let Err(e) = result {
+                        log::error!("session {}: store failure: {e}", self.shared.id);
+                        self.logout(now, "store failure: cannot persist session state");
+                        return;
+                    }
+                }
+                Ok(Status::Partial(total)) => {
+                    let held = self.inbuf.end - self.inbuf.start;
+                    let size = total.unwrap_or(held);
+                    if size > self.max_message_size {
+                        let reason = format!(
+                            "inbound message of {size} bytes exceeds MaxMessageSize ({} bytes)",
+                            self.max_message_size
+                        );
+                        log::warn!("session {}: {reason}", self.shared.id);
+                        self.logout(now, &reason);
+                        self.inbuf.clear();
+                    }
+                    return;
+                }
+                Err(garbled) => {
+                    log::warn!(
+                        "session {}: {} garbled bytes dropped: {}",
+                        self.shared.id,
+                        garbled.len,
+                        garbled.error
+                    );
+                    self.inbuf.consume(garbled.len);
+                }
+            }
+        }
+    }
+
+    fn backlog(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    /// Moves what the state machine produced to the socket, then reports events and
+    /// closes the connection if the session asks.
+    fn pump(&mut self, now: Instant) {
+        // Published before the bytes leave, so whoever sees a reply sees its numbers.
+        self.publish_seq_nums();
+        self.pump_out();
+        self.drain_events();
+        if self.conn.is_some() && self.machine.wants_close() {
+            self.close(now, "the session ended the connection");
+        }
+        self.publish_state();
+        self.publish_seq_nums();
+    }
+
+    fn pump_out(&mut self) {
+        if self.conn.is_none() {
+            // Nothing to transmit to: what the machine holds (nothing, normally,
+            // since it stores without transmitting while disconnected) is dropped.
+            let mut sink = Vec::new();
+            while self.machine.poll_transmit(&mut sink).unwrap_or(0) > 0 {
+                sink.clear();
+            }
+            return;
+        }
+        while self.backlog() < HIGH_WATER {
+            match self.machine.poll_transmit(&mut self.out) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    log::error!("session {}: store read failed: {e}", self.shared.id);
+                    break;
+                }
+            }
+        }
+        self.flush();
+    }
+
+    /// Writes pending bytes until the socket would block.
+    fn flush(&mut self) {
+        let Some(conn) = self.conn.as_mut() else {
+            return;
+        };
+        while self.out_pos < self.out.len() {
+            match conn.stream.write(&self.out[self.out_pos..]) {
+                Ok(0) => break,
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::info!("session {}: write failed: {e}", self.shared.id);
+                    // The read side will see the close; drop what cannot be sent.
+                    self.out.clear();
+                    self.out_pos = 0;
+                    return;
+                }
+            }
+        }
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        } else if self.out_pos > HIGH_WATER {
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
+        }
+    }
+
+    fn drain_events(&mut self) {
+        while let Some(event) = self.machine.poll_event() {
+            match &event {
+                SessionEvent::LoggedOn {
+                    reset,
+                    heart_bt_int,
+                } => log::info!(
+                    "session {}: logged on (HeartBtInt {heart_bt_int}s{})",
+                    self.shared.id,
+                    if *reset {
+                        ", sequence numbers reset"
+                    } else {
+                        ""
+                    }
+                ),
+                SessionEvent::LoggedOut {
+                    text,
+                    by_counterparty,
+                } => log::info!(
+                    "session {}: logout {} ({})",
+                    self.shared.id,
+                    if *by_counterparty {
+                        "by the counterparty"
+                    } else {
+                        "sent"
+                    },
+                    text.as_deref().unwrap_or("")
+                ),
+                SessionEvent::LogonRefused { reason } => {
+                    log::warn!("session {}: Logon refused: {reason}", self.shared.id);
+                }
+                SessionEvent::Disconnect { reason } => {
+                    log::info!("session {}: disconnecting: {reason}", self.shared.id);
+                }
+                other => log::debug!("session {}: {other:?}", self.shared.id),
+            }
+            self.app.on_event(&event);
+        }
+    }
+
+    fn logout(&mut self, now: Instant, reason: &str) {
+        if let Err(e) = self.machine.logout(now, Some(reason)) {
+            log::error!("session {}: Logout not stored: {e}", self.shared.id);
+            self.close(now, reason);
+        }
+    }
+
+    /// Ends the connection: flushes what is pending (bounded by LINGER), closes the
+    /// socket and tells the state machine.
+    fn close(&mut self, now: Instant, reason: &str) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        // The last words (a Logout) are flushed blocking, within LINGER.
+        let _ = self.machine.poll_transmit(&mut self.out);
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        let stream = std::net::TcpStream::from(conn.stream);
+        if self.out_pos < self.out.len() {
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_write_timeout(Some(LINGER));
+            let _ = (&stream).write_all(&self.out[self.out_pos..]);
+        }
+        let _ = stream.shutdown(Shutdown::Both);
+        drop(stream);
+        self.out.clear();
+        self.out_pos = 0;
+        self.inbuf.clear();
+        log::info!(
+            "session {}: connection from {} closed: {reason}",
+            self.shared.id,
+            conn.remote
+        );
+        if let Err(e) = self.machine.handle_disconnect(now) {
+            log::error!(
+                "session {}: store failure on disconnect: {e}",
+                self.shared.id
+            );
+        }
+        self.drain_events();
+        for waiter in self.waiters.drain(..) {
+            let _ = waiter.send(());
+        }
+        self.publish_state();
+        self.publish_seq_nums();
+    }
+
+    fn publish_state(&mut self) {
+        let state = if self.shared.finalizing.load(Ordering::Acquire) && self.conn.is_none() {
+            SessionState::Terminated
+        } else {
+            match self.machine.state() {
+                State::Established => SessionState::Established,
+                State::WaitForLogout => SessionState::WaitForLogout,
+                _ if self.shared.accepting.load(Ordering::Acquire) || self.conn.is_some() => {
+                    SessionState::WaitForLogon
+                }
+                _ => SessionState::Disconnected,
+            }
+        };
+        self.shared.state.store(state.to_u8(), Ordering::Release);
+        if state != self.state {
+            let from = std::mem::replace(&mut self.state, state);
+            self.app.on_state_change(from, state);
+        }
+    }
+
+    fn publish_seq_nums(&self) {
+        let store = self.machine.store();
+        self.shared
+            .next_sender
+            .store(store.next_sender_seq(), Ordering::Release);
+        self.shared
+            .next_target
+            .store(store.next_target_seq(), Ordering::Release);
+    }
+
+    /// Finalization: a logged-on counterparty gets a Logout, the connection closes,
+    /// queued puts are stored (so they are not lost), the store is flushed.
+    fn finish(mut self) {
+        let now = now();
+        if self.machine.state() == State::Established {
+            self.logout(now, "session finalized");
+        }
+        self.close(now, "session finalized");
+        // Messages put before finalize are kept in the store for a later run.
+        while let Ok(command) = self.commands.try_recv() {
+            match command {
+                Command::Put(message) => {
+                    if let Err(e) = self.machine.send(now, &message) {
+                        self.app.on_send_failed(message, e);
+                    }
+                }
+                Command::Disconnect { done, .. } => {
+                    let _ = done.send(());
+                }
+                Command::Reset(done) => {
+                    let _ = done.send(Err(EngineError::Finalized {
+                        id: self.shared.id.clone(),
+                    }));
+                }
+                Command::Handoff { stream, .. } => {
+                    let _ = stream.shutdown(Shutdown::Both);
+                }
+                Command::Refresh | Command::Finalize => {}
+            }
+        }
+        self.publish_seq_nums();
+        self.publish_state();
+        log::info!("session {}: finalized", self.shared.id);
+    }
+}
