@@ -1,39 +1,42 @@
-//! The example acceptor: accepts FIX sessions and answers orders.
+//! The example acceptor: the FIX Antenna "FIX Session Acceptor" example, runnable.
 //!
 //! ```sh
-//! cargo run --release --example acceptor                  # embedded engine.properties, port 9880
-//! cargo run --release --example acceptor -- --port 9881
-//! cargo run --release --example acceptor -- --properties my.properties
-//! cargo run --release --example acceptor -- --conformance --port 19880 \
-//!     --dictionaries ../shared/conformance/spec
+//! cargo run --release --example acceptor            # embedded defaults: port 9880, TEST1/TEST2 FIX.4.4
+//! cargo run --release --example acceptor -- --port 9881 --session ME/YOU/FIX.4.2 --transient
+//! cargo run --release --example acceptor -- --config engine.properties --unregistered
+//! cargo run --release --example acceptor -- --conformance ../shared/conformance/spec --port 19880
 //! ```
 //!
-//! `--conformance` registers the sessions the QuickFIX acceptance suite in
-//! `../shared/conformance` expects (ISLD against TW40 ... TW50SP2, TW and
-//! NO_CHECK_FIELDS_HAVE_VALUES, reset on every Logon) and behaves as its test
-//! application: NewOrderSingle, SecurityDefinition and Email are echoed back,
-//! anything else is rejected as unsupported. `--dictionaries DIR` validates
-//! inbound messages against the QuickFIX XML data dictionaries in DIR
-//! (FIX40.xml ... FIX44.xml, FIXT11.xml with FIX50*.xml). Type `q` and Enter to stop.
+//! It answers every NewOrderSingle(D) with an ExecutionReport(8) that fills it.
+//! Flags:
 //!
-//! This is a stopgap transport until the engine (mio reactor and worker threads)
-//! lands: one blocking thread per connection, driving the same sans-IO
-//! `SessionMachine` the engine will drive.
+//! - `--config FILE`: an `engine.properties` instead of the embedded default
+//!   ([`fixengine::DEFAULT_PROPERTIES`]);
+//! - `--port N`: listen on N instead of the configured ListenPort;
+//! - `--storage DIR`: keep session stores under DIR;
+//! - `--session SENDER/TARGET[/FIX.4.x]` (repeatable): the sessions to accept, ours
+//!   first (default: every session the configuration names, as FIX.4.4);
+//! - `--unregistered`: accept Logons for sessions nobody registered;
+//! - `--transient`: keep sequence numbers and messages in memory only;
+//! - `--conformance SPECDIR`: the sessions and behaviour the QuickFIX acceptance
+//!   suite in `../shared/conformance` expects (ISLD against TW40 ... TW50SP2, TW,
+//!   NO_CHECK_FIELDS_HAVE_VALUES; reset on every Logon; validation against the
+//!   QuickFIX XML dictionaries in SPECDIR; NewOrderSingle, SecurityDefinition and
+//!   Email echoed back, anything else rejected as unsupported), on 127.0.0.1.
+//!
+//! It stops cleanly, finalizing every session, on `q` and Enter, at the end of
+//! standard input, or on SIGINT / SIGTERM. Set `RUST_LOG=debug` to see every
+//! session event.
 
-use std::collections::{HashMap, HashSet};
-use std::io::{self, BufRead, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::collections::HashSet;
+use std::io::BufRead;
+use std::net::{IpAddr, Ipv4Addr};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-use fixengine::dictionary::{Dictionary, Validation};
-use fixengine::session::{Handler, Reply, SessionEvent, SessionMachine};
-use fixengine::store::MemoryStore;
 use fixengine::{
-    DEFAULT_PROPERTIES, Decoder, EngineConfig, Fields, FixVersion, Framer, Message, MessageView,
-    SessionConfig, SessionId, Status, SystemClock, msg_type, tags,
+    Application, DEFAULT_PROPERTIES, Decision, DictionarySet, EngineConfig, Fields, FixEngine,
+    FixVersion, Incoming, Message, MessageView, Reply, Session, SessionId, SessionParams,
+    SessionsManager, StorageType, msg_type, tags,
 };
 
 /// The conformance suite's sessions: our CompID is always ISLD.
@@ -52,350 +55,308 @@ const CONFORMANCE_SESSIONS: &[(&str, FixVersion)] = &[
     ("TW", FixVersion::Fix42),
 ];
 
-struct Slot {
-    machine: SessionMachine<MemoryStore>,
-    app: EchoApp,
-    connected: bool,
+/// What the command line asked for.
+#[derive(Debug, Default)]
+struct Options {
+    config: Option<String>,
+    port: Option<u16>,
+    storage: Option<String>,
+    sessions: Vec<(SessionId, FixVersion)>,
+    unregistered: bool,
+    transient: bool,
+    conformance: Option<String>,
 }
 
-/// Sessions by (BeginString, our CompID, theirs): QuickFIX's SessionID.
-type Registry = HashMap<(String, String, String), Arc<Mutex<Slot>>>;
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--config" => options.config = Some(value()?),
+            "--port" => {
+                let v = value()?;
+                options.port = Some(v.parse().map_err(|e| format!("--port {v}: {e}"))?);
+            }
+            "--storage" => options.storage = Some(value()?),
+            "--session" => options.sessions.push(parse_session(&value()?)?),
+            "--unregistered" => options.unregistered = true,
+            "--transient" => options.transient = true,
+            "--conformance" => options.conformance = Some(value()?),
+            "-h" | "--help" => {
+                return Err(
+                    "usage: acceptor [--config FILE] [--port N] [--storage DIR] \
+                            [--session SENDER/TARGET[/FIX.4.x]]... [--unregistered] \
+                            [--transient] [--conformance SPECDIR]"
+                        .to_owned(),
+                );
+            }
+            other => return Err(format!("unknown argument {other:?} (try --help)")),
+        }
+    }
+    Ok(options)
+}
+
+/// `SENDER/TARGET[/BEGINSTRING or version name]`.
+fn parse_session(text: &str) -> Result<(SessionId, FixVersion), String> {
+    let mut parts = text.split('/');
+    let (Some(sender), Some(target)) = (parts.next(), parts.next()) else {
+        return Err(format!(
+            "--session {text}: expected SENDER/TARGET[/FIX.4.4]"
+        ));
+    };
+    let version = match parts.next() {
+        None => FixVersion::Fix44,
+        Some(v) => {
+            parse_version(v).ok_or_else(|| format!("--session {text}: unknown version {v}"))?
+        }
+    };
+    let id = SessionId::try_new(sender, target).map_err(|e| format!("--session {text}: {e}"))?;
+    Ok((id, version))
+}
+
+fn parse_version(v: &str) -> Option<FixVersion> {
+    FixVersion::from_begin_string(v.as_bytes()).or(match v.to_ascii_uppercase().as_str() {
+        "FIX40" => Some(FixVersion::Fix40),
+        "FIX41" => Some(FixVersion::Fix41),
+        "FIX42" => Some(FixVersion::Fix42),
+        "FIX43" => Some(FixVersion::Fix43),
+        "FIX44" => Some(FixVersion::Fix44),
+        "FIX50" | "FIX.5.0" => Some(FixVersion::Fix50),
+        "FIX50SP1" | "FIX.5.0SP1" => Some(FixVersion::Fix50Sp1),
+        "FIX50SP2" | "FIX.5.0SP2" => Some(FixVersion::Fix50Sp2),
+        _ => None,
+    })
+}
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-    };
-    let conformance = args.iter().any(|a| a == "--conformance");
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("acceptor: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
 
-    let (config, warnings) = match flag("--properties") {
+fn run() -> Result<(), String> {
+    let options = parse_args()?;
+    let (mut config, warnings) = match &options.config {
         Some(path) => EngineConfig::from_properties_file(path),
         None => EngineConfig::from_properties_str(DEFAULT_PROPERTIES),
     }
-    .unwrap_or_else(|e| {
-        eprintln!("acceptor: {e}");
-        std::process::exit(2);
-    });
+    .map_err(|e| e.to_string())?;
     for w in warnings {
         log::warn!("{w}");
     }
-    let port = match flag("--port").map(|p| p.parse::<u16>()) {
-        Some(Ok(p)) => p,
-        Some(Err(e)) => {
-            eprintln!("acceptor: --port: {e}");
-            return ExitCode::from(2);
-        }
-        None => config.listen_ports().first().copied().unwrap_or(9880),
-    };
+    if let Some(port) = options.port {
+        config = config.with_listen_ports([port]);
+    }
+    if let Some(dir) = &options.storage {
+        config = config.with_storage_directory(dir);
+    }
+    if options.unregistered {
+        config = config.with_create_unregistered_acceptor_session(true);
+    }
+    if options.transient {
+        let defaults = config
+            .session_defaults()
+            .clone()
+            .with_storage_type(StorageType::Transient);
+        config = config.with_session_defaults(defaults);
+    }
+    if options.conformance.is_some() {
+        // The suite plays on loopback only.
+        config = config.with_listen_address(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
 
-    let dictionaries = match flag("--dictionaries").map(|d| load_dictionaries(Path::new(d))) {
-        Some(Ok(d)) => d,
-        Some(Err(e)) => {
-            eprintln!("acceptor: {e}");
-            return ExitCode::from(2);
-        }
-        None => HashMap::new(),
+    let engine = FixEngine::new(config).map_err(|e| e.to_string())?;
+    let sessions = match &options.conformance {
+        Some(spec) => conformance_sessions(&engine, spec)?,
+        None => order_sessions(&engine, &options)?,
     };
-    let registry = Arc::new(build_registry(&config, conformance, &dictionaries));
-    // The conformance suite plays on loopback only.
-    let ip = if conformance {
-        std::net::Ipv4Addr::LOCALHOST.into()
-    } else {
-        config.listen_address()
-    };
-    let addr = SocketAddr::new(ip, port);
-    let listener = match TcpListener::bind(addr) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("acceptor: cannot listen on {addr}: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    log::info!(
-        "listening on {addr} for {} session(s); type q and Enter to stop",
-        registry.len()
+    if options.unregistered {
+        engine.set_sessions_manager(AcceptAll {
+            echo: options.conformance.is_some(),
+        });
+    }
+
+    for addr in engine.local_addrs() {
+        println!("fixengine acceptor listening on {addr}");
+    }
+    println!(
+        "storage: {} ({})",
+        engine.config().storage_directory().display(),
+        engine.config().session_defaults().storage_type()
     );
-
-    std::thread::spawn(|| {
-        let stdin = io::stdin();
-        for line in stdin.lock().lines() {
-            match line {
-                Ok(l) if l.trim() == "q" => std::process::exit(0),
-                Ok(_) => {}
-                // No terminal (e.g. started in the background): run until killed.
-                Err(_) => return,
-            }
-        }
-    });
-
-    for stream in listener.incoming() {
-        match stream {
-            Ok(stream) => {
-                let registry = Arc::clone(&registry);
-                let logon_timeout = config.logon_timeout();
-                std::thread::spawn(move || serve(stream, &registry, logon_timeout));
-            }
-            Err(e) => log::warn!("accept failed: {e}"),
-        }
+    for s in &sessions {
+        println!(
+            "session {} {}: we are {}, the counterparty is {}",
+            s.version(),
+            s.id(),
+            s.id().sender(),
+            s.id().target()
+        );
     }
-    ExitCode::SUCCESS
+    if options.unregistered {
+        println!("Logons for unknown sessions are accepted");
+    }
+    println!("type q and Enter to stop");
+
+    let why = wait_for_stop();
+    log::info!("stopping: {why}");
+    for s in sessions {
+        s.finalize();
+    }
+    engine.shutdown();
+    Ok(())
 }
 
-/// The dictionaries of every version found in `dir`, by version.
-fn load_dictionaries(
-    dir: &Path,
-) -> Result<HashMap<FixVersion, Dictionaries>, fixengine::dictionary::DictionaryError> {
-    let load = |name: &str| Dictionary::from_file(dir.join(name)).map(Arc::new);
-    let mut out = HashMap::new();
-    for (version, file) in [
-        (FixVersion::Fix40, "FIX40.xml"),
-        (FixVersion::Fix41, "FIX41.xml"),
-        (FixVersion::Fix42, "FIX42.xml"),
-        (FixVersion::Fix43, "FIX43.xml"),
-        (FixVersion::Fix44, "FIX44.xml"),
-    ] {
-        out.insert(version, (load(file)?, None));
-    }
-    let transport = load("FIXT11.xml")?;
-    for (version, file) in [
-        (FixVersion::Fix50, "FIX50.xml"),
-        (FixVersion::Fix50Sp1, "FIX50SP1.xml"),
-        (FixVersion::Fix50Sp2, "FIX50SP2.xml"),
-    ] {
-        out.insert(version, (Arc::clone(&transport), Some(load(file)?)));
-    }
-    Ok(out)
-}
-
-/// A session's dictionary and, for FIXT, its application dictionary.
-type Dictionaries = (Arc<Dictionary>, Option<Arc<Dictionary>>);
-
-fn build_registry(
-    config: &EngineConfig,
-    conformance: bool,
-    dictionaries: &HashMap<FixVersion, Dictionaries>,
-) -> Registry {
-    let mut sessions: Vec<(SessionId, FixVersion, SessionConfig)> = Vec::new();
-    if conformance {
-        for &(target, version) in CONFORMANCE_SESSIONS {
-            let session_config = config
-                .session_defaults()
-                .clone()
-                .with_reset_seq_num_on_logon(true)
-                .with_max_heart_bt_int(3600);
-            // The suite's validate/CheckFieldsHaveValues script expects this session
-            // to accept empty values (QuickFIX's ValidateFieldsHaveValues=N).
-            let session_config = session_config
-                .with_validate_fields_have_values(target != "NO_CHECK_FIELDS_HAVE_VALUES");
-            sessions.push((SessionId::new("ISLD", target), version, session_config));
-        }
+/// The sessions of the command line, or of the configuration, answering orders.
+fn order_sessions(engine: &FixEngine, options: &Options) -> Result<Vec<Session>, String> {
+    let ids: Vec<(SessionId, FixVersion)> = if options.sessions.is_empty() {
+        engine
+            .config()
+            .sessions()
+            .map(|(s, t)| SessionId::try_new(s, t).map(|id| (id, FixVersion::Fix44)))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?
     } else {
-        for (sender, target) in config.sessions() {
-            match SessionId::try_new(sender, target) {
-                Ok(id) => {
-                    sessions.push((id, FixVersion::Fix44, config.session_config(sender, target)))
-                }
-                Err(e) => log::warn!("session {sender}/{target} skipped: {e}"),
-            }
-        }
-    }
-    sessions
-        .into_iter()
-        .map(|(id, version, session_config)| {
-            let key = (
-                version.begin_string().to_owned(),
-                id.sender().to_string(),
-                id.target().to_string(),
-            );
-            let mut machine = SessionMachine::new(
-                id,
-                version,
-                session_config,
-                MemoryStore::new(),
-                Arc::new(SystemClock),
-                now(),
-            );
-            if let Some((session, app)) = dictionaries.get(&version) {
-                machine = machine.with_dictionary(
-                    Arc::clone(session),
-                    app.clone(),
-                    Validation::default(),
-                );
-            }
-            let slot = Slot {
-                machine,
-                app: EchoApp::default(),
-                connected: false,
-            };
-            (key, Arc::new(Mutex::new(slot)))
+        options.sessions.clone()
+    };
+    ids.into_iter()
+        .map(|(id, version)| {
+            let session = engine
+                .create_session(id, version, OrderApp::default())
+                .map_err(|e| e.to_string())?;
+            session.connect().map_err(|e| e.to_string())?;
+            Ok(session)
         })
         .collect()
 }
 
-#[allow(clippy::disallowed_methods)] // the driver is where time is read
-fn now() -> Instant {
-    Instant::now()
+/// The conformance suite's sessions and profile.
+fn conformance_sessions(engine: &FixEngine, spec: &str) -> Result<Vec<Session>, String> {
+    let dictionaries = DictionarySet::load_dir(spec).map_err(|e| e.to_string())?;
+    if dictionaries.is_empty() {
+        return Err(format!(
+            "--conformance {spec}: no FIX*.xml dictionaries there"
+        ));
+    }
+    engine.set_default_dictionaries(dictionaries.clone());
+    let mut sessions = Vec::new();
+    for &(target, version) in CONFORMANCE_SESSIONS {
+        let config = engine
+            .config()
+            .session_defaults()
+            .clone()
+            .with_reset_seq_num_on_logon(true)
+            .with_max_heart_bt_int(3600)
+            // The suite's validate/CheckFieldsHaveValues script expects this session
+            // to accept empty values (QuickFIX's ValidateFieldsHaveValues=N).
+            .with_validate_fields_have_values(target != "NO_CHECK_FIELDS_HAVE_VALUES");
+        let mut params = SessionParams::default().with_config(config);
+        if let Some((dictionary, app)) = dictionaries.get(version) {
+            params = params.with_dictionary(dictionary, app);
+        }
+        let session = engine
+            .create_session_with(
+                SessionId::new("ISLD", target),
+                version,
+                EchoApp::default(),
+                params,
+            )
+            .map_err(|e| e.to_string())?;
+        session.connect().map_err(|e| e.to_string())?;
+        sessions.push(session);
+    }
+    Ok(sessions)
 }
 
-/// One connection, from its first byte to its close.
-fn serve(mut stream: TcpStream, registry: &Registry, logon_timeout: Duration) {
-    let peer = stream
-        .peer_addr()
-        .map_or_else(|_| "?".to_owned(), |a| a.to_string());
-    let _ = stream.set_nodelay(true);
-    let framer = Framer::default();
-    let mut buf = Vec::with_capacity(8192);
-    let deadline = now() + logon_timeout;
-
-    // Read up to the first complete frame: it must be a Logon naming a known session.
-    let first_len = loop {
-        match framer.parse(&buf) {
-            Ok(Status::Complete(len)) => break len,
-            Ok(Status::Partial(_)) => {}
-            Err(g) => {
-                log::info!("{peer}: closed before Logon: {}", g.error);
-                return;
-            }
-        }
-        let left = deadline.saturating_duration_since(now());
-        if left.is_zero() || read_some(&mut stream, &mut buf, left) != Got::Data {
-            log::info!("{peer}: no Logon within {logon_timeout:?}");
-            return;
-        }
-    };
-    let key = {
-        let mut decoder = Decoder::new();
-        match decoder.decode(&buf[..first_len]) {
-            Ok(logon) if logon.msg_type() == msg_type::LOGON => (
-                String::from_utf8_lossy(logon.begin_string()).into_owned(),
-                String::from_utf8_lossy(logon.target_comp_id().unwrap_or_default()).into_owned(),
-                String::from_utf8_lossy(logon.sender_comp_id().unwrap_or_default()).into_owned(),
-            ),
-            _ => {
-                log::info!("{peer}: first message not a Logon");
-                return;
-            }
-        }
-    };
-    let Some(slot) = registry.get(&key) else {
-        log::info!(
-            "{peer}: Logon for unknown session {} {}/{}",
-            key.0,
-            key.1,
-            key.2
-        );
-        return;
-    };
+/// Blocks until `q`, the end of standard input, SIGINT or SIGTERM; says which.
+fn wait_for_stop() -> String {
+    let (stop, stopped) = crossbeam_channel::bounded::<String>(2);
     {
-        let Ok(mut s) = slot.lock() else { return };
-        if s.connected {
-            // Spec 1S-b: drop the new connection without sending anything.
-            log::warn!("{peer}: session {}/{} is already connected", key.1, key.2);
-            return;
-        }
-        s.connected = true;
-        s.machine.handle_connect(now(), logon_timeout);
-    }
-    log::info!("{peer}: session {}/{} connected", key.1, key.2);
-    run_session(&mut stream, slot, &framer, buf);
-    // Free the session before closing the socket: a counterparty that reconnects
-    // the moment it sees the close must not find it still taken.
-    if let Ok(mut s) = slot.lock() {
-        let _ = s.machine.handle_disconnect(now());
-        drain_events(&mut s);
-        s.connected = false;
-    }
-    let _ = stream.shutdown(Shutdown::Both);
-    log::info!("{peer}: session {}/{} disconnected", key.1, key.2);
-}
-
-fn run_session(stream: &mut TcpStream, slot: &Mutex<Slot>, framer: &Framer, mut buf: Vec<u8>) {
-    let mut out = Vec::with_capacity(8192);
-    loop {
-        let Ok(mut guard) = slot.lock() else { return };
-        let s = &mut *guard;
-        // Feed every complete frame held.
-        let mut start = 0;
-        while !s.machine.wants_close() {
-            match framer.parse(&buf[start..]) {
-                Ok(Status::Complete(len)) => {
-                    let frame = &buf[start..start + len];
-                    if let Err(e) = s.machine.handle_frame(now(), frame, &mut s.app) {
-                        log::error!("store failure: {e}");
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                match line {
+                    Ok(l) if l.trim() == "q" => {
+                        let _ = stop.send("q typed".to_owned());
                         return;
                     }
-                    start += len;
-                }
-                Ok(Status::Partial(_)) => break,
-                Err(g) => {
-                    log::info!("garbled input dropped: {}", g.error);
-                    start += g.len;
+                    Ok(_) => {}
+                    Err(_) => break,
                 }
             }
-        }
-        buf.drain(..start);
-        let _ = s.machine.handle_timeout(now());
-        out.clear();
-        while s.machine.poll_transmit(&mut out).unwrap_or(0) > 0 {}
-        drain_events(s);
-        let closing = s.machine.wants_close();
-        let wait = s
-            .machine
-            .poll_timeout()
-            .map_or(Duration::from_secs(1), |t| {
-                t.saturating_duration_since(now())
+            let _ = stop.send("end of standard input".to_owned());
+        });
+    }
+    match signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ]) {
+        Ok(mut signals) => {
+            std::thread::spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    let _ = stop.send(format!("signal {signal}"));
+                }
             });
-        drop(guard);
-        if !out.is_empty() && stream.write_all(&out).is_err() {
-            return;
         }
-        if closing {
-            return;
-        }
-        if read_some(stream, &mut buf, wait.max(Duration::from_millis(1))) == Got::Closed {
-            return;
-        }
+        Err(e) => log::warn!("SIGINT/SIGTERM not handled: {e}"),
+    }
+    stopped
+        .recv()
+        .unwrap_or_else(|_| "no way to stop left".to_owned())
+}
+
+/// Fills every NewOrderSingle at once with an ExecutionReport; anything else gets
+/// a BusinessMessageReject.
+#[derive(Debug)]
+struct OrderApp {
+    /// Makes OrderIDs and ExecIDs unique across runs: the start time, in seconds.
+    run: u64,
+    /// Numbers for OrderID and ExecID.
+    next_id: u64,
+}
+
+impl Default for OrderApp {
+    #[allow(clippy::disallowed_methods)] // a program, not the library: it may read the clock
+    fn default() -> Self {
+        let run = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Self { run, next_id: 0 }
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum Got {
-    Data,
-    Timeout,
-    Closed,
-}
-
-/// Reads what arrives within `wait`.
-fn read_some(stream: &mut TcpStream, buf: &mut Vec<u8>, wait: Duration) -> Got {
-    let _ = stream.set_read_timeout(Some(wait));
-    let mut chunk = [0u8; 8192];
-    match stream.read(&mut chunk) {
-        Ok(0) => Got::Closed,
-        Ok(n) => {
-            buf.extend_from_slice(&chunk[..n]);
-            Got::Data
+impl Application for OrderApp {
+    fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>) {
+        if message.msg_type() != msg_type::NEW_ORDER_SINGLE {
+            if let Err(e) = reply.business_reject(message, 3, "Unsupported Message Type") {
+                log::error!("reject not sent: {e}");
+            }
+            return;
         }
-        Err(e)
-            if matches!(
-                e.kind(),
-                ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
-            ) =>
-        {
-            Got::Timeout
-        }
-        Err(_) => Got::Closed,
-    }
-}
-
-fn drain_events(s: &mut Slot) {
-    while let Some(event) = s.machine.poll_event() {
-        match &event {
-            SessionEvent::LoggedOn { .. } => s.app.seen_orders.clear(),
-            SessionEvent::Disconnect { reason } => log::info!("{}: {reason}", s.machine.id()),
-            _ => log::debug!("{}: {event:?}", s.machine.id()),
+        self.next_id += 1;
+        let run = self.run;
+        let n = self.next_id;
+        let get = |tag| message.get(tag).unwrap_or_default();
+        let report = Message::new(msg_type::EXECUTION_REPORT)
+            .with(tags::ORDER_ID, format!("O{run}-{n}"))
+            .with(tags::CL_ORD_ID, get(tags::CL_ORD_ID))
+            .with(tags::EXEC_ID, format!("E{run}-{n}"))
+            .with(tags::EXEC_TYPE, 'F') // Trade
+            .with(tags::ORD_STATUS, '2') // Filled
+            .with(tags::SIDE, get(tags::SIDE))
+            .with(tags::SYMBOL, get(tags::SYMBOL))
+            .with(tags::ORDER_QTY, get(tags::ORDER_QTY))
+            .with(tags::LEAVES_QTY, 0u32)
+            .with(tags::CUM_QTY, get(tags::ORDER_QTY))
+            .with(tags::AVG_PX, message.get(tags::PRICE).unwrap_or(b"0"));
+        if let Err(e) = reply.send(&report) {
+            log::error!("ExecutionReport not sent: {e}");
         }
     }
 }
@@ -408,11 +369,10 @@ struct EchoApp {
     seen_orders: HashSet<Vec<u8>>,
 }
 
-impl Handler for EchoApp {
+impl Application for EchoApp {
     fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>) {
-        let mt = message.msg_type();
         let version = reply.version();
-        let echo = match mt {
+        let echo = match message.msg_type() {
             msg_type::NEW_ORDER_SINGLE => {
                 let id = message.get(tags::CL_ORD_ID).unwrap_or_default().to_vec();
                 let first_time = self.seen_orders.insert(id);
@@ -435,6 +395,12 @@ impl Handler for EchoApp {
         };
         if let Err(e) = result {
             log::error!("reply failed: {e}");
+        }
+    }
+
+    fn on_event(&mut self, event: &fixengine::SessionEvent) {
+        if matches!(event, fixengine::SessionEvent::LoggedOn { .. }) {
+            self.seen_orders.clear();
         }
     }
 }
@@ -466,4 +432,25 @@ fn echo_of(message: &MessageView<'_>) -> Message {
         echo.push(t, v);
     }
     echo
+}
+
+/// `--unregistered`: every unknown session is accepted and answered like the others.
+struct AcceptAll {
+    echo: bool,
+}
+
+impl SessionsManager for AcceptAll {
+    fn on_unregistered_logon(&mut self, incoming: &Incoming<'_>) -> Decision {
+        log::info!(
+            "accepting unknown session {} ({}) from {}",
+            incoming.session_id,
+            incoming.version,
+            incoming.remote
+        );
+        if self.echo {
+            Decision::Accept(Box::new(EchoApp::default()))
+        } else {
+            Decision::Accept(Box::new(OrderApp::default()))
+        }
+    }
 }

@@ -105,8 +105,8 @@ use thiserror::Error;
 ///
 /// It listens on port 9880 on every interface, keeps session stores under
 /// `logs/`, spells out every `Session.Default.*` key with its built-in value,
-/// and registers one example session in which we are `ISLD` and the
-/// counterparty is `TW`. It parses with no warnings.
+/// and registers the example session in which we are `TEST1` and the
+/// counterparty is `TEST2`. It parses with no warnings.
 pub const DEFAULT_PROPERTIES: &str = r"# fixengine engine.properties: the embedded default configuration.
 #
 # Format: Key = Value. '#' and '!' start comment lines.
@@ -167,14 +167,14 @@ Session.Default.Password =
 # Comma list of IPs or CIDR blocks allowed to connect (empty: any).
 Session.Default.AllowedRemoteAddresses =
 
-# ---- One example session: we are ISLD, the counterparty is TW --------------
+# ---- The example session: we are TEST1, the counterparty is TEST2 ----------
 
-Session.ISLD/TW.StorageType = persistent
-Session.ISLD/TW.MaxHeartBtInt = 300
-# Session.ISLD/TW.Username = tw
-# Session.ISLD/TW.Password = secret
-# Session.ISLD/TW.AllowedRemoteAddresses = 127.0.0.1, ::1, 10.0.0.0/8
-# Session.ISLD/TW.ListenPort = 9881
+Session.TEST1/TEST2.StorageType = persistent
+Session.TEST1/TEST2.MaxHeartBtInt = 300
+# Session.TEST1/TEST2.Username = test2
+# Session.TEST1/TEST2.Password = secret
+# Session.TEST1/TEST2.AllowedRemoteAddresses = 127.0.0.1, ::1, 10.0.0.0/8
+# Session.TEST1/TEST2.ListenPort = 9881
 ";
 
 /// Engine-wide settings, with the session defaults and per-session overrides.
@@ -2137,10 +2137,13 @@ Session.Default.ListenPort = 9882
         assert_eq!(config.listen_ports(), &[9880]);
         assert_eq!(config.storage_directory(), Path::new("logs"));
         assert_eq!(config.session_defaults(), &SessionConfig::default());
-        assert_eq!(config.sessions().collect::<Vec<_>>(), vec![("ISLD", "TW")]);
-        let isld = config.session_config("ISLD", "TW");
-        assert_eq!(isld.max_heart_bt_int(), 300);
-        assert_eq!(isld.storage_type(), StorageType::Persistent);
+        assert_eq!(
+            config.sessions().collect::<Vec<_>>(),
+            vec![("TEST1", "TEST2")]
+        );
+        let example = config.session_config("TEST1", "TEST2");
+        assert_eq!(example.max_heart_bt_int(), 300);
+        assert_eq!(example.storage_type(), StorageType::Persistent);
         // Apart from the port and the example session, it spells out the built-in defaults.
         let (mut rebuilt, _) = parse(DEFAULT_PROPERTIES);
         rebuilt.sessions.clear();

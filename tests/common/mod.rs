@@ -5,7 +5,12 @@
 //! engine's decoder cannot hide behind the same decoder in the test.
 
 // Each test file uses part of it; tests read the clock and may unwrap.
-#![allow(dead_code, unreachable_pub, clippy::disallowed_methods, clippy::unwrap_used)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::disallowed_methods,
+    clippy::unwrap_used
+)]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
