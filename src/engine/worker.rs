@@ -501,14 +501,12 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                     text,
                     by_counterparty,
                 } => log::info!(
-                    "session {}: logout {} ({})",
+                    "session {}: Logout {}{}",
                     self.shared.id,
-                    if *by_counterparty {
-                        "by the counterparty"
-                    } else {
-                        "sent"
-                    },
-                    text.as_deref().unwrap_or("")
+                    if *by_counterparty { "received" } else { "sent" },
+                    text.as_deref()
+                        .map(|t| format!(": {t}"))
+                        .unwrap_or_default()
                 ),
                 SessionEvent::LogonRefused { reason } => {
                     log::warn!("session {}: Logon refused: {reason}", self.shared.id);
