@@ -86,8 +86,8 @@
 //! assert!(warnings.is_empty());
 //! assert_eq!(config.listen_ports(), &[9880]);
 //! assert_eq!(config.logon_timeout(), Duration::from_millis(5000));
-//! let isld = config.session_config("ISLD", "TW");
-//! assert_eq!(isld.max_heart_bt_int(), 300);
+//! let example = config.session_config("TEST1", "TEST2");
+//! assert_eq!(example.max_heart_bt_int(), 300);
 //! # Ok::<(), fixengine::config::ConfigError>(())
 //! ```
 

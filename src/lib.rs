@@ -25,6 +25,33 @@
 //!
 //! Users never need a path deeper than `fixengine::`.
 //!
+//! ## The engine in a few lines
+//!
+//! ```no_run
+//! use fixengine::{Application, EngineConfig, Fields, FixEngine, FixVersion, Message, MessageView, Reply, SessionId, tags};
+//!
+//! struct Orders;
+//! impl Application for Orders {
+//!     // Runs on the session's own thread; a reply goes straight to the wire.
+//!     fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>) {
+//!         if message.msg_type() == b"D" {
+//!             let report = Message::new("8")
+//!                 .with(tags::CL_ORD_ID, message.get(tags::CL_ORD_ID).unwrap_or_default())
+//!                 .with(tags::ORD_STATUS, '0');
+//!             reply.send(&report).expect("stored and sent");
+//!         }
+//!     }
+//! }
+//!
+//! let engine = FixEngine::new(EngineConfig::default().listen_port(9880))?;
+//! let session = engine.create_session(SessionId::new("TEST1", "TEST2"), FixVersion::Fix44, Orders)?;
+//! session.connect()?; // Logons from TEST2 to TEST1 are accepted from now on
+//! session.put(Message::new("B").with(tags::HEADLINE, "market opens")).map_err(|e| e.reason)?;
+//! session.disconnect("end of day")?;
+//! session.finalize();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! ## The codec in ten lines
 //!
 //! ```

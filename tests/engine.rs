@@ -585,3 +585,11 @@ fn a_hundred_sessions_at_once_without_cross_talk() {
         assert_eq!(s.next_target_seq(), 2 + ORDERS + 1);
     }
 }
+
+#[test]
+fn handles_are_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Session>();
+    fn assert_send<T: Send>() {}
+    assert_send::<FixEngine>();
+}
