@@ -25,7 +25,8 @@
 //!   Email echoed back, anything else rejected as unsupported), on 127.0.0.1.
 //!
 //! It stops cleanly, finalizing every session, on `q` and Enter, at the end of
-//! standard input, or on SIGINT / SIGTERM. Set `RUST_LOG=debug` to see every
+//! standard input (unless that is `/dev/null`, as for a daemon), or on SIGINT /
+//! SIGTERM. Set `RUST_LOG=debug` to see every
 //! session event.
 
 use std::collections::HashSet;
@@ -277,7 +278,11 @@ fn conformance_sessions(engine: &FixEngine, spec: &str) -> Result<Vec<Session>, 
 /// Blocks until `q`, the end of standard input, SIGINT or SIGTERM; says which.
 fn wait_for_stop() -> String {
     let (stop, stopped) = crossbeam_channel::bounded::<String>(2);
-    {
+    if stdin_is_dev_null() {
+        // Started as a daemon (`< /dev/null`): its input ends at once, which must not
+        // stop it; only a signal does.
+        log::info!("standard input is /dev/null: stop with SIGINT or SIGTERM");
+    } else {
         let stop = stop.clone();
         std::thread::spawn(move || {
             for line in std::io::stdin().lock().lines() {
@@ -309,6 +314,23 @@ fn wait_for_stop() -> String {
     stopped
         .recv()
         .unwrap_or_else(|_| "no way to stop left".to_owned())
+}
+
+/// True when standard input is a character device but not a terminal: /dev/null.
+fn stdin_is_dev_null() -> bool {
+    use std::io::IsTerminal;
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return false;
+    }
+    stdin
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::fs::File::from)
+        .and_then(|f| f.metadata())
+        .is_ok_and(|m| m.file_type().is_char_device())
 }
 
 /// Fills every NewOrderSingle at once with an ExecutionReport; anything else gets
