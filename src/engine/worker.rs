@@ -251,7 +251,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                             self.logout(now, "store failure: cannot persist outbound messages");
                         }
                     }
-                    self.pump_out();
+                    // Moved out now so the high-water mark sees it; written once the
+                    // queue is drained, all puts of one wake-up in one write.
+                    self.transfer();
                 }
                 Command::Refresh => self.publish_state(),
                 Command::Disconnect {
@@ -440,6 +442,16 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             }
             return;
         }
+        self.transfer();
+        self.flush();
+    }
+
+    /// Moves what the state machine has ready into the outbound buffer, up to the
+    /// high-water mark (a resend is produced in batches as it is taken).
+    fn transfer(&mut self) {
+        if self.conn.is_none() {
+            return;
+        }
         while self.backlog() < HIGH_WATER {
             match self.machine.poll_transmit(&mut self.out) {
                 Ok(0) => break,
@@ -450,7 +462,6 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 }
             }
         }
-        self.flush();
     }
 
     /// Writes pending bytes until the socket would block.
