@@ -225,6 +225,8 @@ pub struct SessionMachine<S: MessageStore> {
     /// Messages received ahead of a gap, by MsgSeqNum, processed once the gap fills
     /// (`None`: already acted on, only its number remains to be consumed).
     queue: BTreeMap<u64, Option<Vec<u8>>>,
+    /// The bytes of the frames in `queue`.
+    queued_bytes: usize,
     /// A ResendRequest being served in batches.
     serving: Option<resend::Progress>,
     /// The data dictionary inbound messages are validated against (for FIXT, the
@@ -237,6 +239,10 @@ pub struct SessionMachine<S: MessageStore> {
 /// The most messages held while waiting for a gap to fill. Beyond it the session
 /// logs out: a counterparty that far ahead is not going to fill the gap.
 pub const MAX_QUEUED: usize = 10_000;
+
+/// The most bytes held in messages waiting for a gap to fill, whatever their number:
+/// a peer sending large messages ahead of a gap must not grow memory without bound.
+pub const MAX_QUEUED_BYTES: usize = 64 << 20;
 
 /// Stored messages read per batch when serving a ResendRequest.
 pub const RESEND_BATCH: usize = 256;
@@ -285,6 +291,7 @@ impl<S: MessageStore> SessionMachine<S> {
             default_appl_ver_id: None,
             resend_requested_to: None,
             queue: BTreeMap::new(),
+            queued_bytes: 0,
             serving: None,
             dictionary: None,
             app_dictionary: None,
@@ -365,6 +372,7 @@ impl<S: MessageStore> SessionMachine<S> {
         self.test_request_sent = None;
         self.resend_requested_to = None;
         self.queue.clear();
+        self.queued_bytes = 0;
         self.serving = None;
         self.outbox.clear();
         if self.state != State::Disconnected && self.config.reset_seq_num_on_disconnect() {
@@ -417,6 +425,7 @@ impl<S: MessageStore> SessionMachine<S> {
                     self.close("no Logout reply within the logout timeout");
                 }
             }
+            State::Established if self.heart_bt_int.is_zero() => {}
             State::Established => {
                 let silence = self.heart_bt_int + self.config.reasonable_transmission_time();
                 match self.test_request_sent {
@@ -450,6 +459,8 @@ impl<S: MessageStore> SessionMachine<S> {
             State::Disconnected => None,
             State::WaitForLogon => self.logon_deadline,
             State::WaitForLogout => self.logout_deadline,
+            // HeartBtInt(108) = 0 (allowed only when MinHeartBtInt is 0): no heartbeats.
+            State::Established if self.heart_bt_int.is_zero() => None,
             State::Established => {
                 let silence = self.heart_bt_int + self.config.reasonable_transmission_time();
                 Some(match self.test_request_sent {
@@ -596,7 +607,10 @@ impl<S: MessageStore> SessionMachine<S> {
             }
             let seq = *entry.key();
             match entry.remove() {
-                Some(frame) => self.process(now, &frame, decoder, handler)?,
+                Some(frame) => {
+                    self.queued_bytes -= frame.len();
+                    self.process(now, &frame, decoder, handler)?;
+                }
                 None => self.advance_inbound(seq)?,
             }
         }
@@ -836,7 +850,9 @@ impl<S: MessageStore> SessionMachine<S> {
                 self.on_resend_request(now, view, seq)?;
                 served = true;
             }
-            if self.queue.len() >= MAX_QUEUED {
+            if self.queue.len() >= MAX_QUEUED
+                || self.queued_bytes + view.frame().len() > MAX_QUEUED_BYTES
+            {
                 if self.state == State::WaitForLogout {
                     // Already logging out: one Logout is enough, the rest is dropped.
                     return Ok(());
@@ -846,8 +862,15 @@ impl<S: MessageStore> SessionMachine<S> {
                 return Ok(());
             }
             // A served ResendRequest keeps its place in the sequence, not its frame.
-            self.queue
-                .insert(seq, (!served).then(|| view.frame().to_vec()));
+            if !served {
+                self.queued_bytes += view.frame().len();
+            }
+            if let Some(Some(old)) = self
+                .queue
+                .insert(seq, (!served).then(|| view.frame().to_vec()))
+            {
+                self.queued_bytes -= old.len();
+            }
             // Our ResendRequests run to the end (EndSeqNo 0), so one outstanding
             // request covers every later gap: never ask twice.
             if self.resend_requested_to.is_none() {
@@ -930,6 +953,7 @@ impl<S: MessageStore> SessionMachine<S> {
         self.store.reset()?;
         self.serving = None;
         self.queue.clear();
+        self.queued_bytes = 0;
         self.resend_requested_to = None;
         Ok(())
     }
@@ -947,7 +971,7 @@ impl<S: MessageStore> SessionMachine<S> {
             u64::from(self.config.max_heart_bt_int()),
         );
         let heart_bt_int = match view.get_u64(tags::HEART_BT_INT) {
-            Ok(h) if (min..=max).contains(&h) && h > 0 => u32::try_from(h).unwrap_or(u32::MAX),
+            Ok(h) if (min..=max).contains(&h) => u32::try_from(h).unwrap_or(u32::MAX),
             _ => {
                 self.send_logout(now, Some("Logon HeartBtInt(108) missing or out of range"))?;
                 self.await_logout_or_close(now);

@@ -1390,3 +1390,34 @@ fn validation_switches_in_the_session_configuration_apply() {
         );
     }
 }
+
+#[test]
+fn heart_bt_int_zero_means_no_heartbeats_and_no_timers() {
+    let config = SessionConfig::default().with_min_heart_bt_int(0);
+    let mut h = Harness::with_config(FixVersion::Fix44, config);
+    h.send("A", 1, "98=0|108=0");
+    assert_eq!(h.out(), ["35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=0"]);
+    assert_eq!(h.m.state(), State::Established);
+    assert_eq!(h.m.poll_timeout(), None, "no deadline to spin on");
+    h.advance(Duration::from_secs(3600));
+    assert!(h.out().is_empty(), "no Heartbeat or TestRequest");
+    assert_eq!(h.m.state(), State::Established);
+}
+
+#[test]
+fn one_logout_when_the_gap_queue_passes_its_byte_bound() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    // Far fewer than MAX_QUEUED messages, but large ones, ahead of the missing 2.
+    let text = "x".repeat(1 << 20);
+    let count = MAX_QUEUED_BYTES / (1 << 20) + 5;
+    for seq in 3..(3 + count as u64) {
+        h.send("B", seq, &format!("148={text}"));
+    }
+    let out = h.out();
+    let logouts: Vec<_> = out.iter().filter(|m| m.starts_with("35=5")).collect();
+    assert_eq!(
+        logouts,
+        ["35=5|34=3|49=ISLD|52=T|56=TW|58=too many messages queued behind a sequence gap"]
+    );
+}
