@@ -48,12 +48,32 @@ pub enum EngineError {
     /// The engine has been shut down.
     #[error("the engine is shut down")]
     ShutDown,
+    /// The session's thread ended after a panic in its application.
+    #[error("session {id} has stopped: its application panicked (see the log)")]
+    Stopped {
+        /// The session.
+        id: SessionId,
+    },
     /// The session did not answer within the time allowed.
-    #[error("session {id} did not complete {what} in time")]
+    #[error(
+        "session {id} did not complete {what} within {limit:?}; the command stays queued \
+         and still runs"
+    )]
     Timeout {
         /// The session.
         id: SessionId,
         /// What was asked.
+        what: &'static str,
+        /// How long the caller waited.
+        limit: std::time::Duration,
+    },
+    /// A call that waits for the session's thread was made on that thread, from
+    /// one of its callbacks: it would wait for itself.
+    #[error("session {id}: {what} cannot be called from the session's own callbacks")]
+    InCallback {
+        /// The session.
+        id: SessionId,
+        /// The call.
         what: &'static str,
     },
     /// Sequence numbers could not be reset.
@@ -108,6 +128,12 @@ pub enum PutErrorKind {
     /// The session was finalized.
     #[error("session {id} is finalized")]
     Finalized {
+        /// The session.
+        id: SessionId,
+    },
+    /// The session's thread ended after a panic in its application.
+    #[error("session {id} has stopped: its application panicked (see the log)")]
+    Stopped {
         /// The session.
         id: SessionId,
     },

@@ -25,12 +25,12 @@ mod worker;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Sender, TrySendError};
 use mio::Waker;
 
 pub use app::{
@@ -46,8 +46,10 @@ use crate::dictionary::{Dictionary, DictionarySet, Validation};
 use crate::id::{CompId, FixVersion, SessionId};
 use crate::store::MemoryStore;
 
-/// Commands a session's worker accepts; one channel carries them all, in order.
-pub(crate) enum Command {
+/// Commands that steer a session's worker. They travel on their own unbounded
+/// channel, beside the bounded queue of puts, so that a full queue or an outbound
+/// backlog never holds up a disconnect, a handoff or finalization.
+pub(crate) enum Control {
     /// A connection whose Logon the reactor has read: the socket and every byte
     /// read so far.
     Handoff {
@@ -55,8 +57,6 @@ pub(crate) enum Command {
         bytes: Vec<u8>,
         remote: SocketAddr,
     },
-    /// An application message to send.
-    Put(Message),
     /// Registration changed: recompute the state.
     Refresh,
     /// End the connection: with a Logout exchange (`graceful`) or at once.
@@ -83,8 +83,19 @@ pub(crate) struct Shared {
     state: AtomicU8,
     /// `connect()` was called: the reactor may hand Logons to this session.
     accepting: AtomicBool,
-    /// `finalize()` was called: the worker stops even with commands queued.
+    /// `finalize()` was called, or the session ended: the worker stops even with
+    /// commands queued, and handles refuse new work.
     finalizing: AtomicBool,
+    /// The worker's thread ended in a panic of the application.
+    died: AtomicBool,
+    /// `put` calls between their `finalizing` check and their send: the worker
+    /// waits for them before its last drain, so no put is lost to finalization.
+    putters: AtomicUsize,
+    /// Created by the engine for one unregistered connection: ends with it.
+    ephemeral: bool,
+    /// The worker's thread, so a handle called from a callback does not wait on
+    /// the thread it is running on.
+    worker: OnceLock<ThreadId>,
     next_sender: AtomicU64,
     next_target: AtomicU64,
 }
@@ -118,7 +129,7 @@ impl Key {
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     shared: Arc<Shared>,
-    commands: Sender<Command>,
+    control: Sender<Control>,
     waker: Arc<Waker>,
 }
 
@@ -302,7 +313,7 @@ impl FixEngine {
         application: A,
         params: SessionParams,
     ) -> Result<Session, EngineError> {
-        Core::create_session(&self.core, id, version, application, params)
+        Core::create_session(&self.core, id, version, application, params, false)
     }
 
     /// Installs the policy for incoming connections and unregistered sessions.
@@ -341,9 +352,16 @@ impl FixEngine {
                 log::error!("the reactor thread panicked");
             }
         }
-        // Dropped outside the lock: finalizing joins the worker threads.
+        // Handles the sessions manager kept would keep these sessions alive: they are
+        // finalized explicitly, and the manager is released. Outside the locks:
+        // finalizing joins the worker threads.
         let owned = std::mem::take(&mut *lock(&self.core.owned));
+        for session in &owned {
+            session.inner.finalize();
+        }
         drop(owned);
+        let manager = lock(&self.core.manager).take();
+        drop(manager);
     }
 }
 
@@ -360,6 +378,7 @@ impl Core {
         version: FixVersion,
         application: A,
         params: SessionParams,
+        ephemeral: bool,
     ) -> Result<Session, EngineError> {
         if core.shut_down.load(Ordering::Acquire) {
             return Err(EngineError::ShutDown);
@@ -377,11 +396,15 @@ impl Core {
             state: AtomicU8::new(SessionState::Disconnected.to_u8()),
             accepting: AtomicBool::new(false),
             finalizing: AtomicBool::new(false),
+            died: AtomicBool::new(false),
+            putters: AtomicUsize::new(0),
+            ephemeral,
+            worker: OnceLock::new(),
             next_sender: AtomicU64::new(1),
             next_target: AtomicU64::new(1),
         });
-        let (commands, receiver): (Sender<Command>, Receiver<Command>) =
-            crossbeam_channel::bounded(COMMAND_QUEUE_CAPACITY);
+        let (puts, puts_rx) = crossbeam_channel::bounded(COMMAND_QUEUE_CAPACITY);
+        let (control, control_rx) = crossbeam_channel::unbounded();
         let mut registry = lock(&core.registry);
         if registry.contains_key(&key) {
             return Err(EngineError::DuplicateSession {
@@ -389,9 +412,16 @@ impl Core {
                 begin_string: version.begin_string(),
             });
         }
+        let unregister = {
+            let core = Arc::downgrade(core);
+            let key = key.clone();
+            let shared = Arc::clone(&shared);
+            Box::new(move || Self::unregister(&core, &key, &shared))
+        };
         let spawned = worker::spawn(worker::Setup {
             shared: Arc::clone(&shared),
-            commands: receiver,
+            puts: puts_rx,
+            control: control_rx,
             application,
             store,
             config,
@@ -400,12 +430,13 @@ impl Core {
             validation: params.validation,
             logon_timeout: core.config.logon_timeout(),
             max_message_size: core.config.max_message_size(),
+            unregister,
         })?;
         registry.insert(
             key.clone(),
             Entry {
                 shared: Arc::clone(&shared),
-                commands: commands.clone(),
+                control: control.clone(),
                 waker: Arc::clone(&spawned.waker),
             },
         );
@@ -414,12 +445,39 @@ impl Core {
             inner: Arc::new(Inner {
                 shared,
                 key,
-                commands,
+                puts,
+                control,
                 waker: spawned.waker,
                 core: Arc::clone(core),
                 thread: Mutex::new(Some(spawned.thread)),
             }),
         })
+    }
+
+    /// Takes a session whose thread has ended out of the registry and, if the
+    /// engine owned it, out of the engine.
+    fn unregister(core: &Weak<Self>, key: &Key, shared: &Arc<Shared>) {
+        let Some(core) = core.upgrade() else {
+            return;
+        };
+        {
+            let mut registry = lock(&core.registry);
+            if registry
+                .get(key)
+                .is_some_and(|e| Arc::ptr_eq(&e.shared, shared))
+            {
+                registry.remove(key);
+            }
+        }
+        let released = {
+            let mut owned = lock(&core.owned);
+            owned
+                .iter()
+                .position(|s| Arc::ptr_eq(&s.inner.shared, shared))
+                .map(|i| owned.swap_remove(i))
+        };
+        // Dropped outside the lock; its finalize sees the session already ending.
+        drop(released);
     }
 
     /// The default parameters for a session created for an unregistered Logon.
@@ -445,7 +503,8 @@ pub struct Session {
 struct Inner {
     shared: Arc<Shared>,
     key: Key,
-    commands: Sender<Command>,
+    puts: Sender<Message>,
+    control: Sender<Control>,
     waker: Arc<Waker>,
     core: Arc<Core>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -505,7 +564,7 @@ impl Session {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             );
-            self.command(Command::Refresh)?;
+            self.control(Control::Refresh)?;
         }
         Ok(())
     }
@@ -513,11 +572,13 @@ impl Session {
     /// Sends an application message: numbered, stored, and transmitted when a
     /// counterparty is logged on. Put while nobody is connected, it is stored and
     /// reaches the counterparty after its next Logon (its ResendRequest recovers it):
-    /// nothing is lost. Returns once the message is queued for the session's thread.
+    /// nothing is lost. Returns once the message is queued for the session's thread;
+    /// never blocks.
     ///
     /// # Errors
-    /// A session-level MsgType, an invalid message, a full queue or a finalized
-    /// session; the message is handed back in the error.
+    /// A session-level MsgType, an invalid message, a full queue (the counterparty
+    /// reads more slowly than the application sends) or a session that has ended;
+    /// the message is handed back in the error.
     pub fn put(&self, message: Message) -> Result<(), PutError> {
         let refuse = |reason, message| Err(PutError { reason, message });
         if message.is_admin() {
@@ -527,38 +588,46 @@ impl Session {
         if let Err(e) = message.validate() {
             return refuse(PutErrorKind::Invalid(e), message);
         }
-        let id = || self.inner.shared.id.clone();
-        if self.inner.shared.finalizing.load(Ordering::Acquire) {
-            return refuse(PutErrorKind::Finalized { id: id() }, message);
-        }
-        match self.inner.commands.try_send(Command::Put(message)) {
+        let shared = &self.inner.shared;
+        // Announced before the check: finalization waits for announced puts before
+        // its last drain of the queue, so an accepted put is never lost.
+        shared.putters.fetch_add(1, Ordering::SeqCst);
+        let result = if shared.finalizing.load(Ordering::SeqCst) {
+            Err(message)
+        } else {
+            match self.inner.puts.try_send(message) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(message)) => {
+                    shared.putters.fetch_sub(1, Ordering::SeqCst);
+                    let reason = PutErrorKind::QueueFull {
+                        id: shared.id.clone(),
+                        capacity: COMMAND_QUEUE_CAPACITY,
+                    };
+                    return refuse(reason, message);
+                }
+                Err(TrySendError::Disconnected(message)) => Err(message),
+            }
+        };
+        shared.putters.fetch_sub(1, Ordering::SeqCst);
+        match result {
             Ok(()) => {
                 self.wake();
                 Ok(())
             }
-            Err(TrySendError::Full(Command::Put(message))) => refuse(
-                PutErrorKind::QueueFull {
-                    id: id(),
-                    capacity: COMMAND_QUEUE_CAPACITY,
-                },
-                message,
-            ),
-            Err(TrySendError::Disconnected(Command::Put(message))) => {
-                refuse(PutErrorKind::Finalized { id: id() }, message)
-            }
-            // try_send hands back what it was given: a Put.
-            Err(_) => Ok(()),
+            Err(message) => refuse(self.ended_put(), message),
         }
     }
 
     /// Ends the connection gracefully: sends Logout with `reason`, waits (up to the
     /// session's LogoutTimeout) for the counterparty's, then closes. The session
     /// stays registered and keeps its sequence numbers and stored messages for the
-    /// next Logon. Does nothing when nobody is connected.
+    /// next Logon. Does nothing when nobody is connected. Called from one of the
+    /// session's own callbacks, it returns at once and the Logout follows when the
+    /// callback returns.
     ///
     /// # Errors
-    /// [`EngineError::Finalized`], or [`EngineError::Timeout`] if the session thread
-    /// does not confirm in time.
+    /// [`EngineError::Finalized`] or [`EngineError::Stopped`]; [`EngineError::Timeout`]
+    /// if the session thread does not confirm in time.
     pub fn disconnect(&self, reason: &str) -> Result<(), EngineError> {
         self.end_connection(reason, true)
     }
@@ -574,14 +643,17 @@ impl Session {
 
     fn end_connection(&self, reason: &str, graceful: bool) -> Result<(), EngineError> {
         let (done, wait) = crossbeam_channel::bounded(1);
-        self.command(Command::Disconnect {
+        self.control(Control::Disconnect {
             reason: reason.to_owned(),
             graceful,
             done,
         })?;
+        if self.on_worker_thread() {
+            return Ok(());
+        }
         let limit = self.inner.shared.config.logout_timeout() + COMMAND_SLACK;
         wait.recv_timeout(limit)
-            .map_err(|_| self.timeout("disconnect"))
+            .map_err(|_| self.timeout("disconnect", limit))
     }
 
     /// Sets both sequence numbers back to 1 and empties the store: a new FIX
@@ -590,19 +662,31 @@ impl Session {
     /// # Errors
     /// [`EngineError::Reset`] while a counterparty is connected (there, the FIX way
     /// is a Logon with ResetSeqNumFlag(141)=Y) or when the store fails;
-    /// [`EngineError::Finalized`]; [`EngineError::Timeout`].
+    /// [`EngineError::InCallback`] from the session's own callbacks;
+    /// [`EngineError::Finalized`], [`EngineError::Stopped`], [`EngineError::Timeout`].
     pub fn reset_seq_num_local(&self) -> Result<(), EngineError> {
+        if self.on_worker_thread() {
+            return Err(EngineError::InCallback {
+                id: self.inner.shared.id.clone(),
+                what: "reset_seq_num_local",
+            });
+        }
         let (done, wait) = crossbeam_channel::bounded(1);
-        self.command(Command::Reset(done))?;
+        self.control(Control::Reset(done))?;
         match wait.recv_timeout(COMMAND_SLACK) {
             Ok(result) => result,
-            Err(_) => Err(self.timeout("reset_seq_num_local")),
+            Err(_) => Err(self.timeout("reset_seq_num_local", COMMAND_SLACK)),
         }
     }
 
     /// Releases the session: unregisters it, closes any connection (with a Logout
-    /// when logged on), flushes and releases its store, and ends its thread. Other
-    /// clones of this handle become inert: their `put` hands messages back.
+    /// when logged on), stores what was put and not yet sent, flushes and releases
+    /// its store, and ends its thread. Other clones of this handle become inert:
+    /// their `put` hands messages back.
+    ///
+    /// An [`Application`] that keeps a handle to its own session keeps the session
+    /// alive: it must finalize it explicitly (dropping the other handles is not
+    /// enough).
     ///
     /// Consuming the handle, it can only happen once:
     ///
@@ -616,23 +700,41 @@ impl Session {
         self.inner.finalize();
     }
 
+    fn on_worker_thread(&self) -> bool {
+        self.inner.shared.worker.get() == Some(&std::thread::current().id())
+    }
+
+    /// Why a handle can no longer reach its session.
+    fn ended(&self) -> EngineError {
+        let id = self.inner.shared.id.clone();
+        if self.inner.shared.died.load(Ordering::Acquire) {
+            EngineError::Stopped { id }
+        } else {
+            EngineError::Finalized { id }
+        }
+    }
+
+    fn ended_put(&self) -> PutErrorKind {
+        let id = self.inner.shared.id.clone();
+        if self.inner.shared.died.load(Ordering::Acquire) {
+            PutErrorKind::Stopped { id }
+        } else {
+            PutErrorKind::Finalized { id }
+        }
+    }
+
     fn check_alive(&self) -> Result<(), EngineError> {
         if self.inner.shared.finalizing.load(Ordering::Acquire) {
-            return Err(EngineError::Finalized {
-                id: self.inner.shared.id.clone(),
-            });
+            return Err(self.ended());
         }
         Ok(())
     }
 
-    fn command(&self, command: Command) -> Result<(), EngineError> {
+    /// Sends a control command; never blocks (the control channel is unbounded and
+    /// carries few, small commands).
+    fn control(&self, command: Control) -> Result<(), EngineError> {
         self.check_alive()?;
-        self.inner
-            .commands
-            .send(command)
-            .map_err(|_| EngineError::Finalized {
-                id: self.inner.shared.id.clone(),
-            })?;
+        self.inner.control.send(command).map_err(|_| self.ended())?;
         self.wake();
         Ok(())
     }
@@ -643,17 +745,18 @@ impl Session {
         }
     }
 
-    fn timeout(&self, what: &'static str) -> EngineError {
+    fn timeout(&self, what: &'static str, limit: Duration) -> EngineError {
         EngineError::Timeout {
             id: self.inner.shared.id.clone(),
             what,
+            limit,
         }
     }
 }
 
 impl Inner {
     fn finalize(&self) {
-        if self.shared.finalizing.swap(true, Ordering::AcqRel) {
+        if self.shared.finalizing.swap(true, Ordering::SeqCst) {
             return;
         }
         self.shared.accepting.store(false, Ordering::Release);
@@ -666,8 +769,8 @@ impl Inner {
                 registry.remove(&self.key);
             }
         }
-        // The worker also watches `finalizing`, so a full queue cannot hold it up.
-        let _ = self.commands.try_send(Command::Finalize);
+        // The worker also watches `finalizing`: the command only wakes it sooner.
+        let _ = self.control.send(Control::Finalize);
         if let Err(e) = self.waker.wake() {
             log::error!("session {}: cannot wake its thread: {e}", self.shared.id);
         }

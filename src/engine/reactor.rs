@@ -18,7 +18,7 @@ use std::time::Instant;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use super::{Command, Core, Decision, EngineError, Entry, Incoming, Key, SessionState, lock, now};
+use super::{Control, Core, Decision, EngineError, Entry, Incoming, Key, lock, now};
 use crate::codec::{Decoder, Fields, Framer, Status, msg_type, tags};
 use crate::id::{FixVersion, SessionId};
 
@@ -68,7 +68,9 @@ pub(crate) fn start(core: Arc<Core>) -> Result<Started, EngineError> {
         pending: HashMap::new(),
         deadlines: VecDeque::new(),
         next_token: FIRST_CONNECTION,
-        framer: Framer::default(),
+        // Delimits only: the session's own framer checks the Logon again, with the
+        // session's CheckSum policy.
+        framer: Framer::new(MAX_LOGON_BYTES, false),
         decoder: Decoder::new(),
         refused_for_load: 0,
     };
@@ -333,12 +335,12 @@ impl Reactor {
             return;
         };
         let _ = self.poll.registry().deregister(&mut p.stream);
-        let command = Command::Handoff {
+        let command = Control::Handoff {
             stream: p.stream,
             bytes: p.buf,
             remote: p.remote,
         };
-        match entry.commands.try_send(command) {
+        match entry.control.send(command) {
             Ok(()) => {
                 if let Err(e) = entry.waker.wake() {
                     log::error!("reactor: cannot wake session {}: {e}", entry.shared.id);
@@ -346,11 +348,11 @@ impl Reactor {
             }
             Err(e) => {
                 log::warn!(
-                    "reactor: connection from {} closed: session {} cannot take it now",
+                    "reactor: connection from {} closed: session {} has ended",
                     p.remote,
                     entry.shared.id
                 );
-                if let Command::Handoff { stream, .. } = e.into_inner() {
+                if let Control::Handoff { stream, .. } = e.into_inner() {
                     let _ = stream.shutdown(Shutdown::Both);
                 }
             }
@@ -370,7 +372,16 @@ fn decide(core: &Arc<Core>, incoming: &Incoming<'_>) -> Result<Entry, String> {
     let entry = lock(&core.registry).get(&key).cloned();
     if let Some(entry) = entry {
         let shared = &entry.shared;
-        if !shared.accepting.load(Ordering::Acquire) || shared.state() == SessionState::Terminated {
+        if shared.died.load(Ordering::Acquire) {
+            return Err(format!(
+                "session {id} ({}) has stopped: its application panicked",
+                key.begin_string
+            ));
+        }
+        if shared.finalizing.load(Ordering::Acquire) {
+            return Err(format!("session {id} ({}) is ending", key.begin_string));
+        }
+        if !shared.accepting.load(Ordering::Acquire) {
             return Err(format!(
                 "session {id} ({}) exists but does not accept Logons (connect() not called)",
                 key.begin_string
@@ -414,8 +425,15 @@ fn decide(core: &Arc<Core>, incoming: &Incoming<'_>) -> Result<Entry, String> {
         }
     };
     let params = core.default_params(incoming.version);
-    let session = Core::create_session(core, id.clone(), incoming.version, application, params)
-        .map_err(|e| format!("cannot create session {id}: {e}"))?;
+    let session = Core::create_session(
+        core,
+        id.clone(),
+        incoming.version,
+        application,
+        params,
+        true,
+    )
+    .map_err(|e| format!("cannot create session {id}: {e}"))?;
     session
         .connect()
         .map_err(|e| format!("cannot register session {id}: {e}"))?;

@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use super::{Application, Command, EngineError, SessionState, Shared, now};
+use super::{Application, Control, EngineError, SessionState, Shared, now};
 use crate::clock::Clock;
-use crate::codec::{Framer, MessageView, Status};
+use crate::codec::{FrameError, Framer, Message, MessageView, Status};
 use crate::config::SessionConfig;
 use crate::dictionary::{Dictionary, Validation};
 use crate::session::{Handler, Reply, SendError, SessionEvent, SessionMachine, State};
@@ -38,10 +38,18 @@ const LINGER: Duration = Duration::from_millis(500);
 /// Bytes read from the socket per call.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// Reads per turn of the loop: a peer that never pauses still lets commands,
+/// timers and finalization through between turns.
+const READS_PER_TURN: usize = 16;
+
+/// Puts taken per turn of the loop, for the same reason in the other direction.
+const PUTS_PER_TURN: usize = 1024;
+
 /// Everything a worker starts with.
 pub(crate) struct Setup<A, S> {
     pub shared: Arc<Shared>,
-    pub commands: Receiver<Command>,
+    pub puts: Receiver<Message>,
+    pub control: Receiver<Control>,
     pub application: A,
     pub store: S,
     pub config: SessionConfig,
@@ -50,6 +58,9 @@ pub(crate) struct Setup<A, S> {
     pub validation: Validation,
     pub logon_timeout: Duration,
     pub max_message_size: usize,
+    /// Run when the thread ends, however it ends: takes the session out of the
+    /// engine's registry.
+    pub unregister: Box<dyn FnOnce() + Send>,
 }
 
 /// A started worker.
@@ -69,6 +80,7 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
     };
     let poll = Poll::new().map_err(start_error)?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(start_error)?);
+    let validate_check_sum = setup.config.validate_check_sum();
     let mut machine = SessionMachine::new(
         id.clone(),
         setup.shared.version,
@@ -84,22 +96,31 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
         machine,
         app: setup.application,
         shared: setup.shared,
-        commands: setup.commands,
+        puts: setup.puts,
+        control: setup.control,
         poll,
         conn: None,
         inbuf: InBuf::default(),
-        out: Vec::with_capacity(64 * 1024),
+        out: Vec::new(),
         out_pos: 0,
-        framer: Framer::default(),
+        framer: Framer::new(setup.max_message_size, validate_check_sum),
         logon_timeout: setup.logon_timeout,
         max_message_size: setup.max_message_size,
+        garbled_run: 0,
         waiters: Vec::new(),
         state: SessionState::Disconnected,
+        busy: false,
+        close_reason: None,
     };
     worker.publish_seq_nums();
+    let unregister = setup.unregister;
     let thread = std::thread::Builder::new()
         .name(format!("fix-{id}"))
-        .spawn(move || worker.run())
+        .spawn(move || {
+            let _ = worker.shared.worker.set(std::thread::current().id());
+            worker.run();
+            unregister();
+        })
         .map_err(start_error)?;
     Ok(Spawned { thread, waker })
 }
@@ -165,7 +186,8 @@ struct Worker<A, S: MessageStore> {
     machine: SessionMachine<S>,
     app: A,
     shared: Arc<Shared>,
-    commands: Receiver<Command>,
+    puts: Receiver<Message>,
+    control: Receiver<Control>,
     poll: Poll,
     conn: Option<Conn>,
     inbuf: InBuf,
@@ -174,10 +196,17 @@ struct Worker<A, S: MessageStore> {
     framer: Framer,
     logon_timeout: Duration,
     max_message_size: usize,
+    /// Garbled bytes dropped since the last good frame.
+    garbled_run: usize,
     /// Callers of `disconnect` waiting for the connection to end.
     waiters: Vec<Sender<()>>,
     /// The state last published.
     state: SessionState,
+    /// Work is left (unread bytes, queued puts) that no event will announce: poll
+    /// without waiting.
+    busy: bool,
+    /// Why the state machine asked to close, for the log.
+    close_reason: Option<String>,
 }
 
 /// Lets the application receive the state machine's deliveries.
@@ -194,29 +223,43 @@ impl<A: Application> Handler for AppHandler<'_, A> {
 }
 
 impl<A: Application, S: MessageStore> Worker<A, S> {
+    /// The thread's body. A panic in the application is caught here: the session is
+    /// then marked stopped and its connection closed, rather than left looking alive.
     fn run(mut self) {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.event_loop()));
+        match outcome {
+            Ok(()) => self.finish(),
+            Err(_) => self.die(),
+        }
+    }
+
+    fn event_loop(&mut self) {
         let mut events = Events::with_capacity(16);
         loop {
             if self.shared.finalizing.load(Ordering::Acquire) {
-                break;
+                return;
             }
-            let timeout = self
-                .machine
-                .poll_timeout()
-                .map(|t| t.saturating_duration_since(now()));
+            let timeout = if self.busy {
+                Some(Duration::ZERO)
+            } else {
+                self.machine
+                    .poll_timeout()
+                    .map(|t| t.saturating_duration_since(now()))
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != ErrorKind::Interrupted {
                     log::error!("session {}: poll failed, stopping: {e}", self.shared.id);
-                    break;
+                    return;
                 }
             }
             let now = now();
             let readable = events.iter().any(|e| {
                 e.token() == SOCKET && (e.is_readable() || e.is_read_closed() || e.is_error())
             });
-            if !self.take_commands(now) {
-                break;
+            if !self.take_control(now) {
+                return;
             }
+            self.take_puts(now);
             if readable || self.conn.as_ref().is_some_and(|c| c.read_pending) {
                 self.read(now);
             }
@@ -225,38 +268,30 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 self.close(now, "store failure");
             }
             self.pump(now);
+            let room = self.backlog() < HIGH_WATER;
+            self.busy = room
+                && (self.conn.as_ref().is_some_and(|c| c.read_pending) || !self.puts.is_empty());
         }
-        self.finish();
     }
 
-    /// Runs queued commands; false when the worker must stop.
-    fn take_commands(&mut self, now: Instant) -> bool {
-        while self.backlog() < HIGH_WATER {
-            let command = match self.commands.try_recv() {
+    /// Runs the control commands; false when the worker must stop. They are never
+    /// held back by the outbound backlog: a peer that does not read can always be
+    /// disconnected.
+    fn take_control(&mut self, now: Instant) -> bool {
+        loop {
+            let command = match self.control.try_recv() {
                 Ok(c) => c,
                 Err(TryRecvError::Empty) => return true,
                 Err(TryRecvError::Disconnected) => return false,
             };
             match command {
-                Command::Handoff {
+                Control::Handoff {
                     stream,
                     bytes,
                     remote,
                 } => self.attach(now, stream, &bytes, remote),
-                Command::Put(message) => {
-                    if let Err(e) = self.machine.send(now, &message) {
-                        let store_failed = matches!(e, SendError::Store(_));
-                        self.app.on_send_failed(message, e);
-                        if store_failed {
-                            self.logout(now, "store failure: cannot persist outbound messages");
-                        }
-                    }
-                    // Moved out now so the high-water mark sees it; written once the
-                    // queue is drained, all puts of one wake-up in one write.
-                    self.transfer();
-                }
-                Command::Refresh => self.publish_state(),
-                Command::Disconnect {
+                Control::Refresh => self.publish_state(),
+                Control::Disconnect {
                     reason,
                     graceful,
                     done,
@@ -272,7 +307,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                         }
                     }
                 }
-                Command::Reset(done) => {
+                Control::Reset(done) => {
                     let result = self.machine.reset_sequence_numbers().map_err(|source| {
                         EngineError::Reset {
                             id: self.shared.id.clone(),
@@ -282,10 +317,37 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                     self.publish_seq_nums();
                     let _ = done.send(result);
                 }
-                Command::Finalize => return false,
+                Control::Finalize => return false,
             }
         }
-        true
+    }
+
+    /// Sends queued puts, a bounded number per turn and only below the high-water
+    /// mark: beyond it they wait in the queue, and a full queue is the application's
+    /// signal to slow down.
+    fn take_puts(&mut self, now: Instant) {
+        for _ in 0..PUTS_PER_TURN {
+            if self.backlog() >= HIGH_WATER {
+                return;
+            }
+            let Ok(message) = self.puts.try_recv() else {
+                return;
+            };
+            self.put(now, message);
+            // Moved out now so the high-water mark sees it; written once per turn,
+            // all the puts of one wake-up in one write.
+            self.transfer();
+        }
+    }
+
+    fn put(&mut self, now: Instant, message: Message) {
+        if let Err(e) = self.machine.send(now, &message) {
+            let store_failed = matches!(e, SendError::Store(_));
+            self.app.on_send_failed(message, e);
+            if store_failed {
+                self.logout(now, "store failure: cannot persist outbound messages");
+            }
+        }
     }
 
     /// Takes over a connection whose Logon the reactor read.
@@ -337,13 +399,14 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     }
 
     /// Reads until the socket has nothing more (edge-triggered), processing frames as
-    /// they complete.
+    /// they complete; after READS_PER_TURN reads it leaves the rest for the next turn.
     fn read(&mut self, now: Instant) {
-        loop {
+        for _ in 0..READS_PER_TURN {
             let Some(conn) = self.conn.as_mut() else {
                 return;
             };
             if self.out.len() - self.out_pos >= HIGH_WATER {
+                // Resumed once the peer has read enough (a WRITABLE event).
                 conn.read_pending = true;
                 return;
             }
@@ -369,6 +432,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 }
             }
         }
+        if let Some(conn) = self.conn.as_mut() {
+            conn.read_pending = true;
+        }
     }
 
     /// Feeds every complete frame held to the state machine.
@@ -376,6 +442,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         while self.conn.is_some() && !self.machine.wants_close() {
             match self.framer.parse(self.inbuf.data()) {
                 Ok(Status::Complete(len)) => {
+                    self.garbled_run = 0;
                     let frame = &self.inbuf.buf[self.inbuf.start..self.inbuf.start + len];
                     let result =
                         self.machine
@@ -401,6 +468,14 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                     }
                     return;
                 }
+                Err(garbled) if matches!(garbled.error, FrameError::MessageTooLarge { .. }) => {
+                    let reason = format!("inbound message refused: {}", garbled.error);
+                    log::warn!("session {}: {reason}", self.shared.id);
+                    self.logout(now, &reason);
+                    // The rest of it is still arriving: it is dropped as garbled.
+                    self.inbuf.clear();
+                    return;
+                }
                 Err(garbled) => {
                     log::warn!(
                         "session {}: {} garbled bytes dropped: {}",
@@ -409,6 +484,15 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                         garbled.error
                     );
                     self.inbuf.consume(garbled.len);
+                    self.garbled_run += garbled.len;
+                    if self.garbled_run > self.max_message_size {
+                        let reason = format!(
+                            "{} bytes of garbled input without a valid message",
+                            self.garbled_run
+                        );
+                        self.close(now, &reason);
+                        return;
+                    }
                 }
             }
         }
@@ -426,7 +510,11 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         self.pump_out();
         self.drain_events();
         if self.conn.is_some() && self.machine.wants_close() {
-            self.close(now, "the session ended the connection");
+            let reason = self
+                .close_reason
+                .take()
+                .unwrap_or_else(|| "the session ended the connection".to_owned());
+            self.close(now, &reason);
         }
         self.publish_state();
         self.publish_seq_nums();
@@ -523,7 +611,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                     log::warn!("session {}: Logon refused: {reason}", self.shared.id);
                 }
                 SessionEvent::Disconnect { reason } => {
-                    log::info!("session {}: disconnecting: {reason}", self.shared.id);
+                    self.close_reason = Some(reason.clone());
                 }
                 other => log::debug!("session {}: {other:?}", self.shared.id),
             }
@@ -558,6 +646,8 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         self.out.clear();
         self.out_pos = 0;
         self.inbuf.clear();
+        self.garbled_run = 0;
+        self.close_reason = None;
         log::info!(
             "session {}: connection from {} closed: {reason}",
             self.shared.id,
@@ -568,6 +658,11 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 "session {}: store failure on disconnect: {e}",
                 self.shared.id
             );
+        }
+        if self.shared.ephemeral {
+            // Created by the engine for this connection: it ends with it. Its store
+            // keeps the sequence numbers for the next Logon, which creates it anew.
+            self.shared.finalizing.store(true, Ordering::Release);
         }
         self.drain_events();
         for waiter in self.waiters.drain(..) {
@@ -615,30 +710,65 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             self.logout(now, "session finalized");
         }
         self.close(now, "session finalized");
+        // A put that saw the session alive completes its send before `putters`
+        // drops: after this wait, nothing more can arrive in the queue.
+        while self.shared.putters.load(Ordering::SeqCst) > 0 {
+            std::thread::yield_now();
+        }
         // Messages put before finalize are kept in the store for a later run.
-        while let Ok(command) = self.commands.try_recv() {
-            match command {
-                Command::Put(message) => {
-                    if let Err(e) = self.machine.send(now, &message) {
-                        self.app.on_send_failed(message, e);
-                    }
-                }
-                Command::Disconnect { done, .. } => {
-                    let _ = done.send(());
-                }
-                Command::Reset(done) => {
-                    let _ = done.send(Err(EngineError::Finalized {
-                        id: self.shared.id.clone(),
-                    }));
-                }
-                Command::Handoff { stream, .. } => {
-                    let _ = stream.shutdown(Shutdown::Both);
-                }
-                Command::Refresh | Command::Finalize => {}
+        while let Ok(message) = self.puts.try_recv() {
+            if let Err(e) = self.machine.send(now, &message) {
+                self.app.on_send_failed(message, e);
             }
         }
+        self.refuse_control(|id| EngineError::Finalized { id });
         self.publish_seq_nums();
         self.publish_state();
         log::info!("session {}: finalized", self.shared.id);
+    }
+
+    /// After a panic in the application: the session stops where it is. Its socket
+    /// closes (the counterparty reconnects and recovers by resend once the session
+    /// is recreated); callers waiting on it are released with an error.
+    fn die(mut self) {
+        log::error!(
+            "session {}: its application panicked; the session has stopped",
+            self.shared.id
+        );
+        self.shared.died.store(true, Ordering::Release);
+        self.shared.accepting.store(false, Ordering::Release);
+        self.shared.finalizing.store(true, Ordering::Release);
+        self.shared
+            .state
+            .store(SessionState::Terminated.to_u8(), Ordering::Release);
+        if let Some(conn) = self.conn.take() {
+            let _ = conn.stream.shutdown(Shutdown::Both);
+        }
+        for waiter in self.waiters.drain(..) {
+            let _ = waiter.send(());
+        }
+        self.refuse_control(|id| EngineError::Stopped { id });
+    }
+
+    /// Answers the control commands still queued when the worker ends.
+    fn refuse_control(&mut self, error: impl Fn(crate::id::SessionId) -> EngineError) {
+        while let Ok(command) = self.control.try_recv() {
+            match command {
+                Control::Disconnect { done, .. } => {
+                    let _ = done.send(());
+                }
+                Control::Reset(done) => {
+                    let _ = done.send(Err(error(self.shared.id.clone())));
+                }
+                Control::Handoff { stream, remote, .. } => {
+                    log::info!(
+                        "session {}: connection from {remote} closed: the session has ended",
+                        self.shared.id
+                    );
+                    let _ = stream.shutdown(Shutdown::Both);
+                }
+                Control::Refresh | Control::Finalize => {}
+            }
+        }
     }
 }

@@ -236,6 +236,11 @@ impl Initiator {
         );
     }
 
+    /// A second handle on the socket, to write from another thread.
+    pub fn raw_stream(&self) -> TcpStream {
+        self.stream.try_clone().expect("clone the socket")
+    }
+
     /// Drops the connection without a Logout.
     pub fn drop_connection(self) {
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
