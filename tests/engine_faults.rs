@@ -355,3 +355,33 @@ fn an_oversized_message_ends_the_session_with_a_logout() {
         "{logout:?}"
     );
 }
+
+#[test]
+fn connections_beyond_max_pending_are_closed_at_once() {
+    let config = config()
+        .with_max_pending_connections(2)
+        .with_logon_timeout(Duration::from_secs(30));
+    let (engine, addr) = engine_with(config);
+    let _s = session(&engine, OrderApp::default());
+    let _idle: Vec<Initiator> = (0..2).map(|_| initiator(addr)).collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut third = initiator(addr);
+    let started = Instant::now();
+    assert!(third.closed_silently_within(WAIT));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "closed for load, not by the 30 s LogonTimeout"
+    );
+}
+
+#[test]
+fn a_first_message_too_large_for_a_logon_is_closed_at_once() {
+    let config = config().with_logon_timeout(Duration::from_secs(30));
+    let (engine, addr) = engine_with(config);
+    let _s = session(&engine, OrderApp::default());
+    let mut client = initiator(addr);
+    client.send_raw(b"8=FIX.4.4\x019=900000\x0135=A\x01");
+    let started = Instant::now();
+    assert!(client.closed_silently_within(WAIT));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
