@@ -73,6 +73,8 @@
 //! | `Password` | text; empty = none; never printed | none |
 //! | `AllowedRemoteAddresses` | comma list of IPs / CIDR blocks; empty or `*` = any | any |
 //! | `ListenPort` | port; empty = none | none |
+//! | `IdleStrategy` | `park` (efficiency) \| `spin` (latency) | `park` |
+//! | `SpinTime` | microseconds a spinning worker polls after its last work before parking | `10000` |
 //!
 //! Booleans are `true`/`false`, `yes`/`no`, `y`/`n` or `1`/`0`, in any case.
 //!
@@ -166,6 +168,11 @@ Session.Default.Username =
 Session.Default.Password =
 # Comma list of IPs or CIDR blocks allowed to connect (empty: any).
 Session.Default.AllowedRemoteAddresses =
+# How an idle session waits: park (sleep in poll, no CPU) or spin (poll without
+# sleeping for SpinTime microseconds after the last work, then park): lower
+# latency for a whole core while spinning. On two cores, spin one session at most.
+Session.Default.IdleStrategy = park
+Session.Default.SpinTime = 10000
 
 # ---- The example session: we are TEST1, the counterparty is TEST2 ----------
 
@@ -518,6 +525,8 @@ pub struct SessionConfig {
     password: Option<Secret>,
     allowed_remote_addresses: Option<Vec<IpNet>>,
     listen_port: Option<u16>,
+    idle_strategy: IdleStrategy,
+    spin_time: Duration,
 }
 
 impl Default for SessionConfig {
@@ -545,6 +554,8 @@ impl Default for SessionConfig {
             password: None,
             allowed_remote_addresses: None,
             listen_port: None,
+            idle_strategy: IdleStrategy::Park,
+            spin_time: Duration::from_millis(10),
         }
     }
 }
@@ -685,6 +696,32 @@ impl SessionConfig {
     /// Default none: the engine's ports.
     pub fn listen_port(&self) -> Option<u16> {
         self.listen_port
+    }
+
+    /// `IdleStrategy`: how the session's thread waits when it has nothing to do.
+    /// Default [`IdleStrategy::Park`].
+    pub fn idle_strategy(&self) -> IdleStrategy {
+        self.idle_strategy
+    }
+
+    /// `SpinTime`: how long a [`IdleStrategy::Spin`] session keeps polling after its
+    /// last work before it parks. Default 10 ms.
+    pub fn spin_time(&self) -> Duration {
+        self.spin_time
+    }
+
+    /// Sets `IdleStrategy`.
+    #[must_use]
+    pub fn with_idle_strategy(mut self, strategy: IdleStrategy) -> Self {
+        self.idle_strategy = strategy;
+        self
+    }
+
+    /// Sets `SpinTime`.
+    #[must_use]
+    pub fn with_spin_time(mut self, time: Duration) -> Self {
+        self.spin_time = time;
+        self
     }
 
     /// Sets `StorageType`.
@@ -851,6 +888,26 @@ impl SessionConfig {
         }
         Ok(())
     }
+}
+
+/// `IdleStrategy`: how a session's thread waits for work.
+///
+/// | strategy | wake-up latency | CPU while idle |
+/// |---|---|---|
+/// | `Park` | a thread wake-up (tens of µs on a busy VM, a few µs on bare metal) | none |
+/// | `Spin` | one poll loop (about a µs) | a whole core for `SpinTime` after each burst of work, then none |
+///
+/// Spinning helps only while the thread has a core of its own: on a machine with
+/// two cores, spin one session at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum IdleStrategy {
+    /// Sleep in the poller until an event or a deadline (efficiency mode).
+    /// Spelled `park`.
+    #[default]
+    Park,
+    /// Poll without sleeping for `SpinTime` after the last work, then park
+    /// (latency mode). Spelled `spin`.
+    Spin,
 }
 
 /// `StorageType`: where a session keeps its sequence numbers and sent messages.
@@ -1102,6 +1159,8 @@ enum Setting {
     Password(Option<Secret>),
     AllowedRemoteAddresses(Option<Vec<IpNet>>),
     ListenPort(Option<u16>),
+    IdleStrategy(IdleStrategy),
+    SpinTime(Duration),
 }
 
 impl Setting {
@@ -1138,6 +1197,8 @@ impl Setting {
             } else {
                 Some(at.port(value)?)
             }),
+            "IdleStrategy" => Self::IdleStrategy(at.idle_strategy()?),
+            "SpinTime" => Self::SpinTime(Duration::from_micros(at.number(EXPECTED_MICROS)?)),
             _ => return Ok(None),
         };
         Ok(Some(setting))
@@ -1167,6 +1228,8 @@ impl Setting {
             Self::Password(v) => config.password.clone_from(v),
             Self::AllowedRemoteAddresses(v) => config.allowed_remote_addresses.clone_from(v),
             Self::ListenPort(v) => config.listen_port = *v,
+            Self::IdleStrategy(v) => config.idle_strategy = *v,
+            Self::SpinTime(v) => config.spin_time = *v,
         }
     }
 }
@@ -1280,6 +1343,14 @@ impl Source<'_> {
             "persistent" | "persistentmm" => Ok(StorageType::Persistent),
             "transient" => Ok(StorageType::Transient),
             _ => Err(self.bad(self.value, EXPECTED_STORAGE_TYPE)),
+        }
+    }
+
+    fn idle_strategy(&self) -> Result<IdleStrategy, ConfigError> {
+        match self.value.to_ascii_lowercase().as_str() {
+            "park" => Ok(IdleStrategy::Park),
+            "spin" => Ok(IdleStrategy::Spin),
+            _ => Err(self.bad(self.value, EXPECTED_IDLE_STRATEGY)),
         }
     }
 
@@ -1506,6 +1577,8 @@ const SESSION_KEYS: &[&str] = &[
     "Password",
     "AllowedRemoteAddresses",
     "ListenPort",
+    "IdleStrategy",
+    "SpinTime",
 ];
 
 const EXPECTED_BOOL: &str = "a boolean: true/false, yes/no, y/n or 1/0";
@@ -1516,6 +1589,8 @@ const EXPECTED_COUNT: &str = "a whole number";
 const EXPECTED_SIZE: &str =
     "a size in bytes, optionally with a suffix B, Kb, Mb or Gb (1024-based), e.g. 1Mb";
 const EXPECTED_STORAGE_TYPE: &str = "persistent or transient";
+const EXPECTED_IDLE_STRATEGY: &str = "park or spin";
+const EXPECTED_MICROS: &str = "a whole number of microseconds";
 const EXPECTED_IP_ADDRESS: &str = "an IPv4 or IPv6 address such as 0.0.0.0 or ::";
 const EXPECTED_DIRECTORY: &str = "a directory path";
 const EXPECTED_CIDR: &str =

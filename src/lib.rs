@@ -90,7 +90,8 @@ pub use codec::{
     TimePrecision, Timestamp, UtcTimestamp, msg_type, tags,
 };
 pub use config::{
-    ConfigWarning, DEFAULT_PROPERTIES, EngineConfig, IpNet, SessionConfig, StorageType,
+    ConfigWarning, DEFAULT_PROPERTIES, EngineConfig, IdleStrategy, IpNet, SessionConfig,
+    StorageType,
 };
 pub use dictionary::{Dictionary, DictionarySet, Validation};
 pub use engine::{

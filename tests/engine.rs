@@ -593,3 +593,35 @@ fn handles_are_shareable_across_threads() {
     fn assert_send<T: Send>() {}
     assert_send::<FixEngine>();
 }
+
+#[test]
+fn a_spinning_session_works_like_a_parked_one() {
+    let (engine, addr) = engine_with(config());
+    let spin = SessionConfig::default()
+        .with_idle_strategy(fixengine::IdleStrategy::Spin)
+        .with_spin_time(Duration::from_millis(50));
+    let session = engine
+        .create_session_with(
+            SessionId::new(OURS, THEIRS),
+            FixVersion::Fix44,
+            OrderApp::default(),
+            SessionParams::default().with_config(spin),
+        )
+        .unwrap();
+    session.connect().unwrap();
+    let mut client = initiator(addr);
+    client.logon(30);
+    for n in 0..50 {
+        client.send(&order(&format!("S-{n}")));
+        assert_eq!(client.expect("8").seq(), 2 + n);
+        if n % 10 == 0 {
+            // Long enough to park between bursts.
+            std::thread::sleep(Duration::from_millis(80));
+        }
+    }
+    session
+        .put(Message::new("B").with(tags::HEADLINE, "after a park"))
+        .unwrap();
+    assert_eq!(client.expect("B").get(tags::HEADLINE), Some("after a park"));
+    client.logout();
+}

@@ -96,6 +96,9 @@ pub(crate) struct Shared {
     /// The worker's thread, so a handle called from a callback does not wait on
     /// the thread it is running on.
     worker: OnceLock<ThreadId>,
+    /// The worker is (about to be) asleep in its poller: a put must wake it. While
+    /// it is awake it will see the put anyway, and the wake-up syscall is saved.
+    parked: AtomicBool,
     next_sender: AtomicU64,
     next_target: AtomicU64,
 }
@@ -400,6 +403,7 @@ impl Core {
             putters: AtomicUsize::new(0),
             ephemeral,
             worker: OnceLock::new(),
+            parked: AtomicBool::new(true),
             next_sender: AtomicU64::new(1),
             next_target: AtomicU64::new(1),
         });
@@ -611,7 +615,11 @@ impl Session {
         shared.putters.fetch_sub(1, Ordering::SeqCst);
         match result {
             Ok(()) => {
-                self.wake();
+                // Pairs with the worker's park announcement (see `Shared::parked`).
+                std::sync::atomic::fence(Ordering::SeqCst);
+                if shared.parked.load(Ordering::SeqCst) {
+                    self.wake();
+                }
                 Ok(())
             }
             Err(message) => refuse(self.ended_put(), message),

@@ -11,7 +11,7 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{Ordering, fence};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use super::{Application, Control, EngineError, SessionState, Shared, now};
 use crate::clock::Clock;
 use crate::codec::{FrameError, Framer, Message, MessageView, Status};
-use crate::config::SessionConfig;
+use crate::config::{IdleStrategy, SessionConfig};
 use crate::dictionary::{Dictionary, Validation};
 use crate::session::{Handler, Reply, SendError, SessionEvent, SessionMachine, State};
 use crate::store::MessageStore;
@@ -81,6 +81,8 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
     let poll = Poll::new().map_err(start_error)?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(start_error)?);
     let validate_check_sum = setup.config.validate_check_sum();
+    let spin =
+        (setup.config.idle_strategy() == IdleStrategy::Spin).then(|| setup.config.spin_time());
     let mut machine = SessionMachine::new(
         id.clone(),
         setup.shared.version,
@@ -111,6 +113,7 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
         state: SessionState::Disconnected,
         busy: false,
         close_reason: None,
+        spin,
     };
     worker.publish_seq_nums();
     let unregister = setup.unregister;
@@ -207,6 +210,8 @@ struct Worker<A, S: MessageStore> {
     busy: bool,
     /// Why the state machine asked to close, for the log.
     close_reason: Option<String>,
+    /// Latency mode: how long to keep polling after the last work before parking.
+    spin: Option<Duration>,
 }
 
 /// Lets the application receive the state machine's deliveries.
@@ -235,24 +240,41 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
 
     fn event_loop(&mut self) {
         let mut events = Events::with_capacity(16);
+        let mut last_work = now();
         loop {
             if self.shared.finalizing.load(Ordering::Acquire) {
                 return;
             }
-            let timeout = if self.busy {
+            let spinning = self
+                .spin
+                .is_some_and(|t| now().duration_since(last_work) < t);
+            let timeout = if self.busy || spinning {
                 Some(Duration::ZERO)
             } else {
-                self.machine
-                    .poll_timeout()
-                    .map(|t| t.saturating_duration_since(now()))
+                // Announce the park before the last look at the queues: a put that
+                // lands after the look sees the flag and wakes us (both sides SeqCst).
+                self.shared.parked.store(true, Ordering::SeqCst);
+                fence(Ordering::SeqCst);
+                if self.puts.is_empty() && self.control.is_empty() {
+                    self.machine
+                        .poll_timeout()
+                        .map(|t| t.saturating_duration_since(now()))
+                } else {
+                    Some(Duration::ZERO)
+                }
             };
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
+            let polled = self.poll.poll(&mut events, timeout);
+            self.shared.parked.store(false, Ordering::SeqCst);
+            if let Err(e) = polled {
                 if e.kind() != ErrorKind::Interrupted {
                     log::error!("session {}: poll failed, stopping: {e}", self.shared.id);
                     return;
                 }
             }
             let now = now();
+            if !events.is_empty() || !self.puts.is_empty() || !self.control.is_empty() {
+                last_work = now;
+            }
             let readable = events.iter().any(|e| {
                 e.token() == SOCKET && (e.is_readable() || e.is_read_closed() || e.is_error())
             });
