@@ -1,20 +1,22 @@
-//! CRC-32/ISO-HDLC (the zlib/Ethernet CRC), table-driven, slicing by 8.
+//! CRC-32/ISO-HDLC (the zlib/Ethernet CRC), table-driven, slicing by 16.
 //!
 //! Every log record and every sequence-number slot carries one, so a torn or
 //! flipped byte is caught on open. Written by hand to keep the dependency list
-//! short; slicing by 8 (eight 256-entry tables, 8 KiB) consumes a word per step,
-//! about four times the speed of the byte-at-a-time loop, which matters because the
-//! CRC of a 200-byte frame is most of the cost of an append.
+//! short. The CRC of a 200-byte frame is the largest part of an append, and the
+//! byte-at-a-time loop is bound by the latency of one table load per byte; slicing
+//! by 16 (sixteen 256-entry tables, 16 KiB, resident in L1) folds 16 bytes per
+//! step with only four loads on the chain carried from step to step, several
+//! times faster (profiled: slicing by 8 still spent half of an append here).
 
 /// Reflected polynomial of CRC-32/ISO-HDLC.
 const POLY: u32 = 0xEDB8_8320;
 
 /// `TABLES[0]` is the classic byte table; `TABLES[k][b]` is the CRC of byte `b`
-/// followed by `k` zero bytes, which lets eight bytes be folded in one step.
-static TABLES: [[u32; 256]; 8] = make_tables();
+/// followed by `k` zero bytes, which lets sixteen bytes be folded in one step.
+static TABLES: [[u32; 256]; 16] = make_tables();
 
-const fn make_tables() -> [[u32; 256]; 8] {
-    let mut t = [[0u32; 256]; 8];
+const fn make_tables() -> [[u32; 256]; 16] {
+    let mut t = [[0u32; 256]; 16];
     let mut i = 0;
     while i < 256 {
         let mut c = i as u32;
@@ -29,7 +31,7 @@ const fn make_tables() -> [[u32; 256]; 8] {
     let mut i = 0;
     while i < 256 {
         let mut s = 1;
-        while s < 8 {
+        while s < 16 {
             let prev = t[s - 1][i];
             t[s][i] = (prev >> 8) ^ t[0][(prev & 0xFF) as usize];
             s += 1;
@@ -54,7 +56,30 @@ impl Crc32 {
     pub(crate) fn update(self, data: &[u8]) -> Self {
         let t = &TABLES;
         let mut crc = self.0;
-        let mut chunks = data.chunks_exact(8);
+        let mut chunks = data.chunks_exact(16);
+        for c in &mut chunks {
+            let w0 = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) ^ crc;
+            let w1 = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
+            let w2 = u32::from_le_bytes([c[8], c[9], c[10], c[11]]);
+            let w3 = u32::from_le_bytes([c[12], c[13], c[14], c[15]]);
+            crc = (t[15][(w0 & 0xFF) as usize]
+                ^ t[14][((w0 >> 8) & 0xFF) as usize]
+                ^ t[13][((w0 >> 16) & 0xFF) as usize]
+                ^ t[12][(w0 >> 24) as usize])
+                ^ (t[11][(w1 & 0xFF) as usize]
+                    ^ t[10][((w1 >> 8) & 0xFF) as usize]
+                    ^ t[9][((w1 >> 16) & 0xFF) as usize]
+                    ^ t[8][(w1 >> 24) as usize])
+                ^ (t[7][(w2 & 0xFF) as usize]
+                    ^ t[6][((w2 >> 8) & 0xFF) as usize]
+                    ^ t[5][((w2 >> 16) & 0xFF) as usize]
+                    ^ t[4][(w2 >> 24) as usize])
+                ^ (t[3][(w3 & 0xFF) as usize]
+                    ^ t[2][((w3 >> 8) & 0xFF) as usize]
+                    ^ t[1][((w3 >> 16) & 0xFF) as usize]
+                    ^ t[0][(w3 >> 24) as usize]);
+        }
+        let mut chunks = chunks.remainder().chunks_exact(8);
         for c in &mut chunks {
             let lo = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) ^ crc;
             let hi = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
