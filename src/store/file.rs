@@ -153,11 +153,14 @@ impl FileStoreOptions {
 ///
 /// # Disk full
 ///
-/// A segment grows by writing zeros with `write`, not by `set_len`: the blocks are
-/// allocated then, so a full disk surfaces as an error from [`append`] at growth
-/// time rather than as SIGBUS on a later store into a sparse map. (A copy-on-write
-/// file system such as btrfs or ZFS can still fail at write-back; use a file
-/// system that allocates in place for the store.)
+/// A segment grows by writing zeros with `write`, never by `set_len`, so it is
+/// never sparse: its blocks are allocated as it grows, and a full disk surfaces as
+/// an error from [`append`] at growth time (the failed append changes nothing)
+/// rather than as SIGBUS on a later store into the map. When a doubling does not
+/// fit, growth retries with just the room the record needs. (MADV_POPULATE_WRITE
+/// on a sparse extension gives the same guarantee, but measured 15% slower per
+/// append here. A copy-on-write file system such as btrfs or ZFS can still fail
+/// at write-back; use a file system that allocates in place for the store.)
 ///
 /// [`append`]: MessageStore::append
 ///
@@ -911,20 +914,26 @@ impl Segment {
         })
     }
 
-    /// Extends the file with allocated zeros to hold `needed` bytes (doubling, up
-    /// to the segment size) and maps it again. On error the old map stays.
+    /// Extends the file to hold `needed` bytes (doubling, up to the segment size),
+    /// allocated, and maps it again. On error the old map stays.
     fn grow(&mut self, needed: usize, options: &FileStoreOptions) -> Result<(), StoreError> {
         let cap = options.segment_size_bytes().max(needed);
         let new_len = (self.map.len().saturating_mul(2))
             .max(options.initial_len_bytes())
             .max(needed)
             .min(cap);
-        write_zeros(&self.file, self.map.len() as u64, new_len as u64)
-            .map_err(io_at(&self.path))?;
-        if options.sync != SyncPolicy::None {
-            self.file.sync_data().map_err(io_at(&self.path))?;
-        }
-        self.map = map(&self.file).map_err(io_at(&self.path))?;
+        // No fsync of the new length here: the msync of a record past the old end
+        // is an fdatasync of the range, which commits the size change with it.
+        let old_len = self.map.len() as u64;
+        let map = extend_and_map(&self.file, old_len, new_len as u64).or_else(|e| {
+            // Nearly full: what the record needs may still fit where a doubling did not.
+            if new_len > needed {
+                extend_and_map(&self.file, old_len, needed as u64)
+            } else {
+                Err(e)
+            }
+        });
+        self.map = map.map_err(io_at(&self.path))?;
         Ok(())
     }
 }
@@ -1042,6 +1051,18 @@ fn sync_dir(dir: &Path, options: &FileStoreOptions) -> Result<(), StoreError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io_at(dir))
+}
+
+/// Extends `file` from `old_len` to `new_len` bytes of allocated zeros and maps all
+/// of it. On error the file is cut back to `old_len`, giving back what was taken.
+fn extend_and_map(file: &File, old_len: u64, new_len: u64) -> io::Result<MmapMut> {
+    let attempt = || -> io::Result<MmapMut> {
+        write_zeros(file, old_len, new_len)?;
+        map(file)
+    };
+    attempt().inspect_err(|_| {
+        let _ = file.set_len(old_len);
+    })
 }
 
 /// Writes zeros over `from..to`, allocating the blocks.
