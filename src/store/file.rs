@@ -33,7 +33,8 @@ pub enum SyncPolicy {
     /// [`FileStore::sync`] from its timer.
     Periodic(NonZeroU32),
     /// After every append and every sequence-number update: nothing acknowledged is
-    /// lost on a power cut, at the price of two msyncs per message.
+    /// lost on a power cut, at the price of an msync per message (of its record, or
+    /// of the header when a number is set).
     EveryMessage,
 }
 
@@ -138,7 +139,7 @@ impl FileStoreOptions {
 /// |---|---|---|---|
 /// | [`SyncPolicy::None`] | everything appended | what the kernel wrote back (about 30 s) | a memory copy |
 /// | [`SyncPolicy::Periodic`]`(n)` | everything appended | all but the last `n - 1` appends | one msync per `n` |
-/// | [`SyncPolicy::EveryMessage`] | everything appended | everything appended | two msyncs |
+/// | [`SyncPolicy::EveryMessage`] | everything appended | everything appended | one msync |
 ///
 /// Whatever the policy, what reaches the disk is checked on open: a record cut short
 /// or damaged is cut off, with a warning, and so is everything after it.
@@ -246,7 +247,7 @@ impl FileStore {
     /// # Errors
     /// [`StoreError::Io`] when the kernel reports a write-back failure.
     pub fn sync(&mut self) -> Result<(), StoreError> {
-        self.generation.sync()
+        self.generation.sync_all()
     }
 
     /// The session's folder.
@@ -282,7 +283,7 @@ impl FileStore {
 
 impl MessageStore for FileStore {
     fn next_sender_seq(&self) -> u64 {
-        self.generation.header.slot.next_sender
+        self.generation.next_sender
     }
 
     fn next_target_seq(&self) -> u64 {
@@ -291,7 +292,9 @@ impl MessageStore for FileStore {
 
     fn set_next_sender_seq(&mut self, seq: u64) -> Result<(), StoreError> {
         let target = self.next_target_seq();
-        self.generation.header.update(seq, target, &self.options)
+        self.generation.header.update(seq, target, &self.options)?;
+        self.generation.next_sender = seq;
+        Ok(())
     }
 
     fn set_next_target_seq(&mut self, seq: u64) -> Result<(), StoreError> {
@@ -318,7 +321,7 @@ impl MessageStore for FileStore {
     /// Archives the current generation under `archive/<generation>/` and starts an
     /// empty one, both sequence numbers at 1; nothing is deleted.
     fn reset(&mut self) -> Result<(), StoreError> {
-        self.generation.sync()?;
+        self.generation.sync_all()?;
         let old = self.generation.header.id.generation;
         let tmp = self.dir.join(CURRENT_TMP);
         let current = self.dir.join(CURRENT);
@@ -379,8 +382,11 @@ impl fmt::Debug for FileStore {
 
 impl Drop for FileStore {
     fn drop(&mut self) {
+        // A clean close leaves the header exact, so the next open has nothing to
+        // derive from the log; the kernel writes the page back either way.
+        self.generation.write_next_sender();
         if self.options.sync != SyncPolicy::None
-            && let Err(e) = self.generation.sync()
+            && let Err(e) = self.generation.sync_all()
         {
             log::warn!("{}: sync on close failed: {e}", self.dir.display());
         }
@@ -399,6 +405,11 @@ struct Generation {
     index: VecDeque<Entry>,
     /// The last stored seq; 0 when none (FIX numbers start at 1).
     last_seq: u64,
+    /// The next outbound number. An append advances it without touching the
+    /// header: the record itself is the durable step (on open the number is
+    /// derived as past the log's last record), which keeps an append to one write
+    /// and one msync. The header slot catches up on set_next_*, sync and close.
+    next_sender: u64,
     /// The first log byte not yet synced: (segment number, offset).
     dirty: Option<(u32, usize)>,
     unsynced_appends: u32,
@@ -458,6 +469,7 @@ impl Generation {
             active,
             index: VecDeque::new(),
             last_seq: 0,
+            next_sender: 1,
             dirty: None,
             unsynced_appends: 0,
         })
@@ -472,7 +484,7 @@ impl Generation {
             .write(true)
             .open(&path)
             .map_err(io_at(&path))?;
-        let mut header = Header::open(path, file)?;
+        let header = Header::open(path, file)?;
 
         let mut numbers = Vec::new();
         for entry in fs::read_dir(&dir).map_err(io_at(&dir))? {
@@ -518,16 +530,14 @@ impl Generation {
             });
         };
         if header.slot.next_sender <= last_seq {
-            // The header page reached the disk before the log's (SyncPolicy::None and
-            // a power cut): the log is the truth for what was sent.
-            log::warn!(
-                "{}: next sender sequence number {} is not past the last stored message {last_seq}; moving it to {}",
+            // Appends after the last header update and no clean close: expected after
+            // a crash, since an append writes only its record.
+            log::info!(
+                "{}: next sender sequence number {} moved past the last stored message, to {}",
                 header.path.display(),
                 header.slot.next_sender,
                 last_seq + 1
             );
-            let target = header.slot.next_target;
-            header.update(last_seq + 1, target, options)?;
         }
         Self::assemble(dir, header, sealed, active, index, last_seq)
     }
@@ -553,6 +563,7 @@ impl Generation {
         index: VecDeque<Entry>,
         last_seq: u64,
     ) -> Result<Self, StoreError> {
+        let next_sender = header.slot.next_sender.max(last_seq.saturating_add(1));
         Ok(Self {
             dir,
             header,
@@ -560,6 +571,7 @@ impl Generation {
             active,
             index,
             last_seq,
+            next_sender,
             dirty: None,
             unsynced_appends: 0,
         })
@@ -574,7 +586,7 @@ impl Generation {
         if seq == 0 || seq <= self.last_seq {
             return Err(StoreError::OutOfOrder {
                 seq,
-                expected: self.header.slot.next_sender,
+                expected: self.next_sender,
             });
         }
         let len = u32::try_from(frame.len()).map_err(|_| StoreError::Full { len: frame.len() })?;
@@ -583,9 +595,8 @@ impl Generation {
 
         let offset = self.active.end;
         layout::write_record(&mut self.active.map[offset..offset + rec], seq, frame);
-        let before = (self.header.slot, self.dirty, self.last_seq);
-        self.header
-            .write(seq.saturating_add(1), self.header.slot.next_target);
+        let before = (self.next_sender, self.dirty, self.last_seq);
+        self.next_sender = seq.saturating_add(1);
         self.index.push_back(Entry {
             seq,
             segment: self.active.number,
@@ -602,16 +613,16 @@ impl Generation {
             SyncPolicy::Periodic(n) => self.unsynced_appends >= n.get(),
             SyncPolicy::EveryMessage => true,
         };
-        if due && let Err(e) = self.sync() {
+        if due && let Err(e) = self.sync_dirty() {
             // Not stored: take the record back out so the store matches what
             // the caller is told. The fill runs forward from the record header,
             // so a crash during the undo still leaves no valid record.
-            let (slot, dirty, last_seq) = before;
+            let (next_sender, dirty, last_seq) = before;
             self.active.map[offset..offset + rec].fill(0);
             self.index.pop_back();
             self.active.end = offset;
             self.last_seq = last_seq;
-            self.header.write(slot.next_sender, slot.next_target);
+            self.next_sender = next_sender;
             self.dirty = dirty.or(Some((self.active.number, offset)));
             return Err(e);
         }
@@ -669,7 +680,24 @@ impl Generation {
         Ok(())
     }
 
-    fn sync(&mut self) -> Result<(), StoreError> {
+    /// Brings the header's next sender number up to date (appends leave it behind).
+    fn write_next_sender(&mut self) {
+        if self.header.slot.next_sender != self.next_sender {
+            let target = self.header.slot.next_target;
+            self.header.write(self.next_sender, target);
+        }
+    }
+
+    /// Writes the header's numbers and syncs everything.
+    fn sync_all(&mut self) -> Result<(), StoreError> {
+        self.write_next_sender();
+        self.sync_dirty()
+    }
+
+    /// Syncs the log written since the last sync, and the header if a number was
+    /// set: what an append under a syncing policy needs, one msync when only the
+    /// log changed.
+    fn sync_dirty(&mut self) -> Result<(), StoreError> {
         if let Some((first, offset)) = self.dirty {
             for seg in self.sealed.iter().chain(std::iter::once(&self.active)) {
                 if seg.number < first {
@@ -1391,6 +1419,39 @@ mod tests {
         fs::remove_dir(&blocker).unwrap();
         s.append(17, &frame(17, 984)).unwrap();
         assert_eq!(collect(&s, 17, 17, 1).0, [(17, frame(17, 984))]);
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let dest = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &dest);
+            } else {
+                fs::copy(entry.path(), dest).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_copy_taken_while_open_reopens_like_after_kill_9() {
+        // The files as they are in the page cache while the store is open are what
+        // a killed process leaves: no close, no sync.
+        let (mut s, _root) = temp_store(small());
+        for seq in 1..=10 {
+            s.append(seq, &frame(seq, 300)).unwrap();
+        }
+        s.set_next_target_seq(4).unwrap();
+        s.append(11, &frame(11, 300)).unwrap();
+        let copy = tempfile::tempdir().unwrap();
+        copy_dir(s.dir(), &copy.path().join(s.dir().file_name().unwrap()));
+        let c = FileStore::open(copy.path(), KEY_NAME, small()).unwrap();
+        assert_eq!(
+            (c.next_sender_seq(), c.next_target_seq(), c.len()),
+            (12, 4, 11)
+        );
+        assert_eq!(collect(&c, 11, 11, 1).0, [(11, frame(11, 300))]);
     }
 
     #[test]

@@ -17,7 +17,10 @@
 //! | 1024..1056 | sequence-number slot 1 |
 //!
 //! A slot is `counter u64 | next_sender u64 | next_target u64 | crc32 u32 | 0 u32`,
-//! the CRC covering the first 24 bytes. An update writes the slot *not* holding the
+//! the CRC covering the first 24 bytes. An append does not update it: the
+//! record is the durable step, and on open the next sender number is the larger of
+//! the slot's and one past the log's last record. The slot is written when a
+//! number is set, on sync and on close. An update writes the slot *not* holding the
 //! newest state, with the counter one higher; on open the valid slot with the
 //! highest counter wins. A write torn by a crash (kill -9 between two stores, or a
 //! power cut between two sectors) leaves a slot whose CRC fails, so the other slot,
