@@ -129,9 +129,26 @@ impl FileStoreOptions {
 ///     0000000001/        a generation archived by reset(): its header and segments
 /// ```
 ///
-/// The byte formats are in `layout.rs`. The folder name keeps `[A-Za-z0-9._-]` of
-/// the key and percent-encodes every other byte, with a hash suffix for keys with
-/// upper-case letters (case-insensitive file systems) or too long for a file name.
+/// The byte formats are documented in `src/store/layout.rs`. The folder name keeps
+/// `[A-Za-z0-9._-]` of the key and percent-encodes every other byte (a leading `.`
+/// too), with a hash suffix for keys with upper-case letters (case-insensitive file
+/// systems) or too long for a file name.
+///
+/// # Recovery on open
+///
+/// - Each segment is scanned forward; the first record that is blank, cut short,
+///   not above the previous sequence number, or fails its CRC ends it. Every
+///   non-zero byte from there on is zeroed (and synced) with a `log::warn!` naming
+///   the file, the offset and the byte count, so later appends start clean. The
+///   index (seq → segment, offset) is rebuilt from the records kept.
+/// - The next sender number is the larger of the header's and one past the last
+///   stored record (an append writes only its record, so after a crash the log is
+///   ahead of the header).
+/// - The newest segment cut inside its own 16-byte header is started again, empty.
+///   Half-created files (`*.tmp`, `current.tmp/`) hold nothing yet and are removed.
+/// - A wrong magic number, an unknown version, a damaged header (both sequence
+///   slots failing their CRC) or an older segment without a valid header is a named
+///   [`StoreError`]: never a panic, never a silent reset.
 ///
 /// # What each [`SyncPolicy`] survives
 ///
@@ -189,7 +206,8 @@ impl FileStore {
     /// Opens (or creates) the store of session `session_key` (for example
     /// "FIX.4.4-ISLD-TW") under `root`, recovering from any crash: a damaged or
     /// half-written last record is cut off with a warning, and the next outbound
-    /// sequence number is set past the last stored message.
+    /// sequence number is set past the last stored message (see
+    /// [Recovery on open](FileStore#recovery-on-open)).
     ///
     /// # Errors
     /// [`StoreError::Locked`] when another `FileStore` has the session open;
@@ -203,10 +221,11 @@ impl FileStore {
         session_key: &str,
         options: FileStoreOptions,
     ) -> Result<Self, StoreError> {
-        let name = naming::folder_name(session_key).ok_or(StoreError::InvalidSessionKey {
-            key: session_key.to_owned(),
-            why: "it is empty",
-        })?;
+        let name =
+            naming::folder_name(session_key).ok_or_else(|| StoreError::InvalidSessionKey {
+                key: session_key.to_owned(),
+                why: "it is empty",
+            })?;
         let dir = root.join(name);
         fs::create_dir_all(&dir).map_err(io_at(&dir))?;
         let lock = lock(&dir.join(LOCK))?;
@@ -318,8 +337,10 @@ impl MessageStore for FileStore {
         self.generation.read_range(begin, end, max, f)
     }
 
-    /// Archives the current generation under `archive/<generation>/` and starts an
-    /// empty one, both sequence numbers at 1; nothing is deleted.
+    /// Syncs the current generation, archives it under `archive/<generation>/` and
+    /// starts an empty one, both sequence numbers at 1; nothing is deleted. The new
+    /// generation is built as `current.tmp/` and renamed into place, so a crash
+    /// leaves either the old generation live or the new one.
     fn reset(&mut self) -> Result<(), StoreError> {
         self.generation.sync_all()?;
         let old = self.generation.header.id.generation;
@@ -890,7 +911,7 @@ impl Segment {
                 // The newest segment cut inside its own header (or never written
                 // past it): it holds no record, so start it again.
                 log::warn!(
-                    "{}: segment header cut short ({len} bytes); rewriting it empty",
+                    "{}: segment header cut short or blank ({len} bytes); rewriting it empty",
                     path.display()
                 );
                 file.write_all_at(&layout::segment_header(), 0)
