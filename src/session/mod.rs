@@ -751,15 +751,15 @@ impl<S: MessageStore> SessionMachine<S> {
             Ok(0) | Err(FieldError::Missing { .. }) => {}
             _ => return Err("EncryptMethod(98) must be 0 (none)".into()),
         }
-        if let Some(user) = self.config.username() {
-            if view.get(tags::USERNAME) != Some(user.as_bytes()) {
-                return Err("Username(553) does not match".into());
-            }
+        if let Some(user) = self.config.username()
+            && view.get(tags::USERNAME) != Some(user.as_bytes())
+        {
+            return Err("Username(553) does not match".into());
         }
-        if let Some(password) = self.config.password() {
-            if view.get(tags::PASSWORD) != Some(password.as_bytes()) {
-                return Err("Password(554) does not match".into());
-            }
+        if let Some(password) = self.config.password()
+            && view.get(tags::PASSWORD) != Some(password.as_bytes())
+        {
+            return Err("Password(554) does not match".into());
         }
         Ok(())
     }

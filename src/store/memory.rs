@@ -108,60 +108,19 @@ impl MessageStore for MemoryStore {
 mod tests {
     use super::*;
 
-    fn collect(
-        store: &MemoryStore,
-        begin: u64,
-        end: u64,
-        max: usize,
-    ) -> (Vec<(u64, Vec<u8>)>, u64) {
-        let mut got = Vec::new();
-        let next = store
-            .read_range(begin, end, max, &mut |seq, frame| {
-                got.push((seq, frame.to_vec()))
-            })
-            .unwrap();
-        (got, next)
-    }
+    store_contract_tests!(contract, (MemoryStore::new(), ()));
 
     #[test]
-    fn appends_and_reads_in_bounded_batches() {
-        let mut s = MemoryStore::new();
-        for seq in [1, 2, 4, 5] {
-            s.append(seq, format!("m{seq}").as_bytes()).unwrap();
-        }
-        assert_eq!(s.next_sender_seq(), 6);
-        let (got, next) = collect(&s, 1, 5, 2);
-        assert_eq!(got, [(1, b"m1".to_vec()), (2, b"m2".to_vec())]);
-        assert_eq!(next, 4);
-        let (got, next) = collect(&s, next, 5, 2);
-        assert_eq!(got, [(4, b"m4".to_vec()), (5, b"m5".to_vec())]);
-        assert_eq!(next, 6);
-        let (got, next) = collect(&s, 2, 4, 10);
-        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [2, 4]);
-        assert_eq!(next, 5);
-        assert_eq!(collect(&s, 6, u64::MAX, 10), (vec![], u64::MAX));
-    }
-
-    #[test]
-    fn refuses_out_of_order_appends() {
-        let mut s = MemoryStore::new();
-        s.append(3, b"x").unwrap();
-        let e = s.append(3, b"y").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "append of MsgSeqNum 3 out of order: the next outbound number is 4"
-        );
-    }
-
-    #[test]
-    fn reset_starts_over() {
+    fn reset_empties_the_buffers() {
         let mut s = MemoryStore::new();
         s.append(1, b"x").unwrap();
         s.set_next_target_seq(9).unwrap();
+        assert_eq!(s.len(), 1);
         s.reset().unwrap();
         assert_eq!(
             (s.next_sender_seq(), s.next_target_seq(), s.len()),
             (1, 1, 0)
         );
+        assert!(s.is_empty());
     }
 }

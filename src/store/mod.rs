@@ -2,7 +2,9 @@
 //!
 //! The session layer reads and writes through [`MessageStore`], so it runs the same
 //! on the in-memory [`MemoryStore`] (tests, benchmarks, `StorageType = transient`)
-//! and on the memory-mapped store (to come).
+//! and on the memory-mapped [`FileStore`] (`StorageType = persistent`), whose
+//! docs give the file layout, the recovery on open, and what each [`SyncPolicy`]
+//! survives.
 //!
 //! # Contract
 //!
@@ -14,10 +16,18 @@
 //!   in between ends in a gap the counterparty fills, never in a lost message.
 //! - Stored frames are the exact wire bytes; a resend changes only the header.
 
+#[cfg(test)]
+#[macro_use]
+mod contract;
+mod crc32;
 mod error;
+mod file;
+mod layout;
 mod memory;
+mod naming;
 
 pub use error::StoreError;
+pub use file::{FileStore, FileStoreOptions, SyncPolicy};
 pub use memory::MemoryStore;
 
 /// Storage for one session's sequence numbers and sent messages.

@@ -1,0 +1,1586 @@
+//! `FileStore`: the memory-mapped session store; its docs give the layout on disk,
+//! the recovery on open and what each sync policy survives.
+//!
+//! The one `unsafe` call of the store, mapping a file, is here (`map`).
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io;
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use memmap2::{MmapMut, MmapOptions};
+
+use super::layout::{self, FormatError, Identity, Slot};
+use super::naming;
+use crate::clock::{Clock, SystemClock};
+use crate::store::{MessageStore, StoreError};
+
+/// When [`FileStore`] asks the kernel to write its maps to the disk (msync).
+///
+/// See [`FileStore`] for what each policy survives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncPolicy {
+    /// Never, unless [`FileStore::sync`] is called: the page cache holds the data,
+    /// which survives the process being killed but not the machine losing power.
+    #[default]
+    None,
+    /// After every `n` appends (and on [`FileStore::sync`]). Counted in appends, not
+    /// time, so the store needs no clock; an engine wanting a time bound calls
+    /// [`FileStore::sync`] from its timer.
+    Periodic(NonZeroU32),
+    /// After every append and every sequence-number update: nothing acknowledged is
+    /// lost on a power cut, at the price of an msync per message (of its record, or
+    /// of the header when a number is set).
+    EveryMessage,
+}
+
+/// How a [`FileStore`] is laid out and synced. Build with [`Default`] and the setters.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FileStoreOptions {
+    /// When to sync to disk. Default [`SyncPolicy::None`].
+    pub sync: SyncPolicy,
+    /// A segment stops taking records once the next one would take it past this
+    /// many bytes; the next record starts a new segment. A record bigger than this
+    /// gets a segment of its own. Default 64 MiB; at least 4 KiB.
+    pub segment_size: u64,
+    /// The first size of a segment file; it doubles as it fills, up to
+    /// `segment_size`. Default 1 MiB; at least 4 KiB.
+    pub initial_segment_len: u64,
+    /// How many segments to keep: when a new segment would make more, the oldest is
+    /// deleted, and its messages are no longer stored (a resend gap-fills them).
+    /// Default `None`: keep every segment.
+    pub max_segments: Option<NonZeroUsize>,
+    /// The clock stamping a generation's creation time. Default [`SystemClock`].
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for FileStoreOptions {
+    fn default() -> Self {
+        Self {
+            sync: SyncPolicy::None,
+            segment_size: 64 << 20,
+            initial_segment_len: 1 << 20,
+            max_segments: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl FileStoreOptions {
+    /// Sets [`sync`](Self::sync).
+    pub fn sync(mut self, policy: SyncPolicy) -> Self {
+        self.sync = policy;
+        self
+    }
+
+    /// Sets [`segment_size`](Self::segment_size).
+    pub fn segment_size(mut self, bytes: u64) -> Self {
+        self.segment_size = bytes;
+        self
+    }
+
+    /// Sets [`initial_segment_len`](Self::initial_segment_len).
+    pub fn initial_segment_len(mut self, bytes: u64) -> Self {
+        self.initial_segment_len = bytes;
+        self
+    }
+
+    /// Sets [`max_segments`](Self::max_segments).
+    pub fn max_segments(mut self, max: Option<NonZeroUsize>) -> Self {
+        self.max_segments = max;
+        self
+    }
+
+    /// Sets [`clock`](Self::clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn segment_size_bytes(&self) -> usize {
+        to_usize(self.segment_size.max(MIN_SEGMENT_LEN))
+    }
+
+    fn initial_len_bytes(&self) -> usize {
+        to_usize(self.initial_segment_len.max(MIN_SEGMENT_LEN)).min(self.segment_size_bytes())
+    }
+}
+
+/// A session's sequence numbers and sent messages in memory-mapped files under one
+/// folder, surviving restarts.
+///
+/// # On disk
+///
+/// ```text
+/// <root>/<folder named from the session key>/
+///   lock                 held with an exclusive file lock while a FileStore is open
+///   key                  the session key, to catch two keys whose folder names collide
+///   current/             the live generation
+///     header             4 KiB, mapped: magic, version, creation time, generation,
+///                        next sender / next target sequence numbers (two slots)
+///     0000000001.log     log segments, mapped, append-only: records of
+///     0000000002.log     [length, seq, crc32] + the frame's wire bytes
+///   archive/
+///     0000000001/        a generation archived by reset(): its header and segments
+/// ```
+///
+/// The byte formats are documented in `src/store/layout.rs`. The folder name keeps
+/// `[A-Za-z0-9._-]` of the key and percent-encodes every other byte (a leading `.`
+/// too), with a hash suffix for keys with upper-case letters (case-insensitive file
+/// systems) or too long for a file name.
+///
+/// # Recovery on open
+///
+/// - Each segment is scanned forward; the first record that is blank, cut short,
+///   not above the previous sequence number, or fails its CRC ends it. Every
+///   non-zero byte from there on is zeroed (and synced) with a `log::warn!` naming
+///   the file, the offset and the byte count, so later appends start clean. The
+///   index (seq → segment, offset) is rebuilt from the records kept.
+/// - The next sender number is the larger of the header's and one past the last
+///   stored record (an append writes only its record, so after a crash the log is
+///   ahead of the header).
+/// - The newest segment cut inside its own 16-byte header is started again, empty.
+///   Half-created files (`*.tmp`, `current.tmp/`) hold nothing yet and are removed.
+/// - A wrong magic number, an unknown version, a damaged header (both sequence
+///   slots failing their CRC) or an older segment without a valid header is a named
+///   [`StoreError`]: never a panic, never a silent reset.
+///
+/// # What each [`SyncPolicy`] survives
+///
+/// | policy | process crash, kill -9 | power cut, kernel panic | cost per append |
+/// |---|---|---|---|
+/// | [`SyncPolicy::None`] | everything appended | what the kernel wrote back (about 30 s) | a memory copy |
+/// | [`SyncPolicy::Periodic`]`(n)` | everything appended | all but the last `n - 1` appends | one msync per `n` |
+/// | [`SyncPolicy::EveryMessage`] | everything appended | everything appended | one msync |
+///
+/// Whatever the policy, what reaches the disk is checked on open: a record cut short
+/// or damaged is cut off, with a warning, and so is everything after it.
+///
+/// # Safety of the maps
+///
+/// A file mapped by a `FileStore` is written through the map and never resized
+/// smaller while mapped. Nothing outside this module writes it: the session folder
+/// is held with an exclusive lock for the store's life, so no second `FileStore`
+/// maps the same files. Another program editing or truncating the files of an open
+/// store is outside the contract (a truncation would raise SIGBUS on access).
+///
+/// # Disk full
+///
+/// A segment grows by writing zeros with `write`, never by `set_len`, so it is
+/// never sparse: its blocks are allocated as it grows, and a full disk surfaces as
+/// an error from [`append`] at growth time (the failed append changes nothing)
+/// rather than as SIGBUS on a later store into the map. When a doubling does not
+/// fit, growth retries with just the room the record needs. (MADV_POPULATE_WRITE
+/// on a sparse extension gives the same guarantee, but measured 15% slower per
+/// append here. A copy-on-write file system such as btrfs or ZFS can still fail
+/// at write-back; use a file system that allocates in place for the store.)
+///
+/// [`append`]: MessageStore::append
+///
+/// # Example
+///
+/// ```no_run
+/// use fixengine::store::{FileStore, FileStoreOptions, MessageStore};
+///
+/// let mut store = FileStore::open("store".as_ref(), "FIX.4.4-ISLD-TW", FileStoreOptions::default())?;
+/// let seq = store.next_sender_seq();
+/// store.append(seq, b"8=FIX.4.4\x019=5\x0135=0\x0110=000\x01")?;
+/// store.sync()?; // on shutdown
+/// # Ok::<(), fixengine::store::StoreError>(())
+/// ```
+pub struct FileStore {
+    dir: PathBuf,
+    options: FileStoreOptions,
+    /// Held, never read: its lock is the single-owner guarantee, and the kernel
+    /// releases it however the process ends.
+    _lock: File,
+    generation: Generation,
+}
+
+impl FileStore {
+    /// Opens (or creates) the store of session `session_key` (for example
+    /// "FIX.4.4-ISLD-TW") under `root`, recovering from any crash: a damaged or
+    /// half-written last record is cut off with a warning, and the next outbound
+    /// sequence number is set past the last stored message (see
+    /// [Recovery on open](FileStore#recovery-on-open)).
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when another `FileStore` has the session open;
+    /// [`StoreError::InvalidSessionKey`] for an empty key; [`StoreError::BadMagic`],
+    /// [`StoreError::VersionMismatch`] or [`StoreError::Corrupt`] when a file is not
+    /// a store file this build reads, or damaged beyond a cut-off tail;
+    /// [`StoreError::KeyMismatch`] when the folder belongs to another key;
+    /// [`StoreError::Io`] when the file system fails.
+    pub fn open(
+        root: &Path,
+        session_key: &str,
+        options: FileStoreOptions,
+    ) -> Result<Self, StoreError> {
+        let name =
+            naming::folder_name(session_key).ok_or_else(|| StoreError::InvalidSessionKey {
+                key: session_key.to_owned(),
+                why: "it is empty",
+            })?;
+        let dir = root.join(name);
+        fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+        let lock = lock(&dir.join(LOCK))?;
+        check_key(&dir.join(KEY), session_key)?;
+
+        let tmp = dir.join(CURRENT_TMP);
+        if tmp.exists() {
+            // Only ever a new, empty generation that a crash kept from being renamed
+            // into place: nothing to keep.
+            log::warn!("{}: removing a generation left half-created", tmp.display());
+            fs::remove_dir_all(&tmp).map_err(io_at(&tmp))?;
+        }
+        let current = dir.join(CURRENT);
+        let generation = if current.exists() {
+            Generation::open(current, &options)?
+        } else {
+            // A new folder, or a crash during reset() after the old generation was
+            // archived: start the generation after the newest archived one.
+            let number = newest_archived(&dir.join(ARCHIVE))?.map_or(1, |n| n + 1);
+            let mut g = Generation::create(tmp.clone(), number, &options)?;
+            rename(&tmp, &current)?;
+            sync_dir(&dir, &options)?;
+            g.moved_to(current);
+            g
+        };
+        Ok(Self {
+            dir,
+            options,
+            _lock: lock,
+            generation,
+        })
+    }
+
+    /// Writes every change not yet on disk (log and sequence numbers) and waits for
+    /// the disk: the engine calls this on shutdown, and on its timer for a time
+    /// bound under [`SyncPolicy::None`] or [`SyncPolicy::Periodic`].
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the kernel reports a write-back failure.
+    pub fn sync(&mut self) -> Result<(), StoreError> {
+        self.generation.sync_all()
+    }
+
+    /// The session's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The generation: 1 for a new folder, +1 on every [`reset`](MessageStore::reset).
+    pub fn generation(&self) -> u64 {
+        self.generation.header.id.generation
+    }
+
+    /// When the current generation began, in nanoseconds since the unix epoch.
+    pub fn created_unix_nanos(&self) -> i64 {
+        self.generation.header.id.created_unix_nanos
+    }
+
+    /// The number of stored frames.
+    pub fn len(&self) -> usize {
+        self.generation.index.len()
+    }
+
+    /// True when no frame is stored.
+    pub fn is_empty(&self) -> bool {
+        self.generation.index.is_empty()
+    }
+
+    /// The number of log segments of the current generation.
+    pub fn segment_count(&self) -> usize {
+        self.generation.sealed.len() + 1
+    }
+}
+
+impl MessageStore for FileStore {
+    fn next_sender_seq(&self) -> u64 {
+        self.generation.next_sender
+    }
+
+    fn next_target_seq(&self) -> u64 {
+        self.generation.header.slot.next_target
+    }
+
+    fn set_next_sender_seq(&mut self, seq: u64) -> Result<(), StoreError> {
+        let target = self.next_target_seq();
+        self.generation.header.update(seq, target, &self.options)?;
+        self.generation.next_sender = seq;
+        Ok(())
+    }
+
+    fn set_next_target_seq(&mut self, seq: u64) -> Result<(), StoreError> {
+        let sender = self.next_sender_seq();
+        self.generation.header.update(sender, seq, &self.options)
+    }
+
+    /// Stores the frame; see [`MessageStore::append`]. MsgSeqNum 0 is refused as
+    /// out of order: FIX numbers start at 1, and the log reads 0 as blank space.
+    fn append(&mut self, seq: u64, frame: &[u8]) -> Result<(), StoreError> {
+        self.generation.append(seq, frame, &self.options)
+    }
+
+    fn read_range(
+        &self,
+        begin: u64,
+        end: u64,
+        max: usize,
+        f: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<u64, StoreError> {
+        self.generation.read_range(begin, end, max, f)
+    }
+
+    /// Syncs the current generation, archives it under `archive/<generation>/` and
+    /// starts an empty one, both sequence numbers at 1; nothing is deleted. The new
+    /// generation is built as `current.tmp/` and renamed into place, so a crash
+    /// leaves either the old generation live or the new one.
+    fn reset(&mut self) -> Result<(), StoreError> {
+        self.generation.sync_all()?;
+        let old = self.generation.header.id.generation;
+        let tmp = self.dir.join(CURRENT_TMP);
+        let current = self.dir.join(CURRENT);
+        let archive = self.dir.join(ARCHIVE);
+        let mut fresh = match Generation::create(tmp.clone(), old + 1, &self.options) {
+            Ok(g) => g,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        };
+        let undo_tmp = |e: StoreError, fresh: Generation| {
+            drop(fresh);
+            let _ = fs::remove_dir_all(&tmp);
+            e
+        };
+        if let Err(e) = fs::create_dir_all(&archive).map_err(io_at(&archive)) {
+            return Err(undo_tmp(e, fresh));
+        }
+        let dest = free_archive_name(&archive, old);
+        if let Err(e) = rename(&current, &dest) {
+            return Err(undo_tmp(e, fresh));
+        }
+        if let Err(e) = rename(&tmp, &current) {
+            // Put the old generation back so the store stays what it was.
+            let _ = fs::rename(&dest, &current);
+            return Err(undo_tmp(e, fresh));
+        }
+        // The renames are done: the store is the new generation now, even if making
+        // the renames durable fails below.
+        fresh.moved_to(current);
+        self.generation = fresh;
+        sync_dir(&self.dir, &self.options)?;
+        sync_dir(&archive, &self.options)?;
+        log::info!(
+            "{}: reset to generation {}; generation {old} archived in {}",
+            self.dir.display(),
+            old + 1,
+            dest.display()
+        );
+        Ok(())
+    }
+}
+
+impl fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileStore")
+            .field("dir", &self.dir)
+            .field("generation", &self.generation())
+            .field("next_sender", &self.next_sender_seq())
+            .field("next_target", &self.next_target_seq())
+            .field("frames", &self.len())
+            .field("segments", &self.segment_count())
+            .field("sync", &self.options.sync)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for FileStore {
+    fn drop(&mut self) {
+        // A clean close leaves the header exact, so the next open has nothing to
+        // derive from the log; the kernel writes the page back either way.
+        self.generation.write_next_sender();
+        if self.options.sync != SyncPolicy::None
+            && let Err(e) = self.generation.sync_all()
+        {
+            log::warn!("{}: sync on close failed: {e}", self.dir.display());
+        }
+    }
+}
+
+/// One generation: a header and its log segments, in `dir`.
+struct Generation {
+    dir: PathBuf,
+    header: Header,
+    /// Full segments, oldest first.
+    sealed: VecDeque<Segment>,
+    /// The segment taking appends.
+    active: Segment,
+    /// Every stored record, ascending by seq.
+    index: VecDeque<Entry>,
+    /// The last stored seq; 0 when none (FIX numbers start at 1).
+    last_seq: u64,
+    /// The next outbound number. An append advances it without touching the
+    /// header: the record itself is the durable step (on open the number is
+    /// derived as past the log's last record), which keeps an append to one write
+    /// and one msync. The header slot catches up on set_next_*, sync and close.
+    next_sender: u64,
+    /// The first log byte not yet synced: (segment number, offset).
+    dirty: Option<(u32, usize)>,
+    unsynced_appends: u32,
+}
+
+/// Where a stored frame is.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    seq: u64,
+    segment: u32,
+    len: u32,
+    /// The record's offset in its segment.
+    offset: usize,
+}
+
+struct Header {
+    path: PathBuf,
+    map: MmapMut,
+    id: Identity,
+    slot: Slot,
+    dirty: bool,
+}
+
+struct Segment {
+    number: u32,
+    path: PathBuf,
+    file: File,
+    map: MmapMut,
+    /// Where the next record goes.
+    end: usize,
+}
+
+impl Generation {
+    /// Creates generation `number` in the new folder `dir`: a header at 1 and 1 and
+    /// one empty segment.
+    fn create(dir: PathBuf, number: u64, options: &FileStoreOptions) -> Result<Self, StoreError> {
+        fs::create_dir(&dir).map_err(io_at(&dir))?;
+        let created = i64::try_from(options.clock.now_utc().unix_nanos()).unwrap_or(i64::MAX);
+        let id = Identity {
+            created_unix_nanos: created,
+            generation: number,
+        };
+        let path = dir.join(HEADER);
+        let file = create_file(&path)?;
+        file.write_all_at(&layout::new_header(id, 1, 1), 0)
+            .map_err(io_at(&path))?;
+        if options.sync != SyncPolicy::None {
+            file.sync_all().map_err(io_at(&path))?;
+        }
+        let header = Header::open(path, file)?;
+        let active = Segment::create(&dir, 1, options)?;
+        sync_dir(&dir, options)?;
+        Ok(Self {
+            dir,
+            header,
+            sealed: VecDeque::new(),
+            active,
+            index: VecDeque::new(),
+            last_seq: 0,
+            next_sender: 1,
+            dirty: None,
+            unsynced_appends: 0,
+        })
+    }
+
+    /// Opens the generation in `dir`, cutting off a damaged log tail and rebuilding
+    /// the index.
+    fn open(dir: PathBuf, options: &FileStoreOptions) -> Result<Self, StoreError> {
+        let path = dir.join(HEADER);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_at(&path))?;
+        let header = Header::open(path, file)?;
+
+        let mut numbers = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_at(&dir))? {
+            let entry = entry.map_err(io_at(&dir))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.ends_with(".tmp") {
+                // A segment a crash kept from being renamed into place: it was empty.
+                log::warn!(
+                    "{}: removing a half-created segment",
+                    entry.path().display()
+                );
+                fs::remove_file(entry.path()).map_err(io_at(&entry.path()))?;
+            } else if let Some(n) = parse_segment_name(name) {
+                numbers.push(n);
+            }
+        }
+        numbers.sort_unstable();
+        let Some(&last_number) = numbers.last() else {
+            let active = Segment::create(&dir, 1, options)?;
+            return Self::assemble(dir, header, VecDeque::new(), active, VecDeque::new(), 0);
+        };
+
+        let mut sealed = VecDeque::new();
+        let mut index = VecDeque::new();
+        let mut last_seq = 0;
+        let mut active = None;
+        for &number in &numbers {
+            let is_last = number == last_number;
+            let seg = Segment::recover(&dir, number, is_last, &mut index, &mut last_seq)?;
+            if is_last {
+                active = Some(seg);
+            } else {
+                sealed.push_back(seg);
+            }
+        }
+        let Some(active) = active else {
+            // Unreachable: the last number is in the list; rebuild rather than panic.
+            return Err(StoreError::Corrupt {
+                path: dir,
+                offset: 0,
+                why: "no active segment",
+            });
+        };
+        if header.slot.next_sender <= last_seq {
+            // Appends after the last header update and no clean close: expected after
+            // a crash, since an append writes only its record.
+            log::info!(
+                "{}: next sender sequence number {} moved past the last stored message, to {}",
+                header.path.display(),
+                header.slot.next_sender,
+                last_seq + 1
+            );
+        }
+        Self::assemble(dir, header, sealed, active, index, last_seq)
+    }
+
+    /// Points the paths at `dir`, where the generation's folder was renamed.
+    fn moved_to(&mut self, dir: PathBuf) {
+        self.header.path = dir.join(HEADER);
+        for seg in self
+            .sealed
+            .iter_mut()
+            .chain(std::iter::once(&mut self.active))
+        {
+            seg.path = dir.join(segment_name(seg.number));
+        }
+        self.dir = dir;
+    }
+
+    fn assemble(
+        dir: PathBuf,
+        header: Header,
+        sealed: VecDeque<Segment>,
+        active: Segment,
+        index: VecDeque<Entry>,
+        last_seq: u64,
+    ) -> Result<Self, StoreError> {
+        let next_sender = header.slot.next_sender.max(last_seq.saturating_add(1));
+        Ok(Self {
+            dir,
+            header,
+            sealed,
+            active,
+            index,
+            last_seq,
+            next_sender,
+            dirty: None,
+            unsynced_appends: 0,
+        })
+    }
+
+    fn append(
+        &mut self,
+        seq: u64,
+        frame: &[u8],
+        options: &FileStoreOptions,
+    ) -> Result<(), StoreError> {
+        if seq == 0 || seq <= self.last_seq {
+            return Err(StoreError::OutOfOrder {
+                seq,
+                expected: self.next_sender,
+            });
+        }
+        let len = u32::try_from(frame.len()).map_err(|_| StoreError::Full { len: frame.len() })?;
+        let rec = layout::record_len(frame.len());
+        self.make_room(rec, options)?;
+
+        let offset = self.active.end;
+        layout::write_record(&mut self.active.map[offset..offset + rec], seq, frame);
+        let before = (self.next_sender, self.dirty, self.last_seq);
+        self.next_sender = seq.saturating_add(1);
+        self.index.push_back(Entry {
+            seq,
+            segment: self.active.number,
+            len,
+            offset,
+        });
+        self.active.end = offset + rec;
+        self.last_seq = seq;
+        self.dirty.get_or_insert((self.active.number, offset));
+        self.unsynced_appends += 1;
+
+        let due = match options.sync {
+            SyncPolicy::None => false,
+            SyncPolicy::Periodic(n) => self.unsynced_appends >= n.get(),
+            SyncPolicy::EveryMessage => true,
+        };
+        if due && let Err(e) = self.sync_dirty() {
+            // Not stored: take the record back out so the store matches what
+            // the caller is told. The fill runs forward from the record header,
+            // so a crash during the undo still leaves no valid record.
+            let (next_sender, dirty, last_seq) = before;
+            self.active.map[offset..offset + rec].fill(0);
+            self.index.pop_back();
+            self.active.end = offset;
+            self.last_seq = last_seq;
+            self.next_sender = next_sender;
+            self.dirty = dirty.or(Some((self.active.number, offset)));
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Makes room for a record of `rec` bytes in the active segment: rolls to a new
+    /// segment when the active one would pass the segment size, grows the file when
+    /// the map is too short. On error nothing has changed.
+    fn make_room(&mut self, rec: usize, options: &FileStoreOptions) -> Result<(), StoreError> {
+        let used = self.active.end;
+        if used > layout::SEGMENT_HEADER_LEN && used + rec > options.segment_size_bytes() {
+            self.roll(options)?;
+        }
+        let needed = self.active.end + rec;
+        if needed > self.active.map.len() {
+            self.active.grow(needed, options)?;
+        }
+        Ok(())
+    }
+
+    fn roll(&mut self, options: &FileStoreOptions) -> Result<(), StoreError> {
+        let next = self
+            .active
+            .number
+            .checked_add(1)
+            .ok_or(StoreError::Corrupt {
+                path: self.active.path.clone(),
+                offset: 0,
+                why: "segment numbers exhausted",
+            })?;
+        let fresh = Segment::create(&self.dir, next, options)?;
+        let full = std::mem::replace(&mut self.active, fresh);
+        self.sealed.push_back(full);
+        if let Some(max) = options.max_segments {
+            while self.sealed.len() + 1 > max.get() {
+                let Some(oldest) = self.sealed.front() else {
+                    break;
+                };
+                if let Err(e) = fs::remove_file(&oldest.path) {
+                    // Keep it (and its messages) and try again at the next roll.
+                    log::warn!("{}: cannot delete old segment: {e}", oldest.path.display());
+                    break;
+                }
+                let number = oldest.number;
+                log::info!(
+                    "{}: deleted old segment (max_segments {max})",
+                    oldest.path.display()
+                );
+                self.sealed.pop_front();
+                let keep = self.index.partition_point(|e| e.segment <= number);
+                self.index.drain(..keep);
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings the header's next sender number up to date (appends leave it behind).
+    fn write_next_sender(&mut self) {
+        if self.header.slot.next_sender != self.next_sender {
+            let target = self.header.slot.next_target;
+            self.header.write(self.next_sender, target);
+        }
+    }
+
+    /// Writes the header's numbers and syncs everything.
+    fn sync_all(&mut self) -> Result<(), StoreError> {
+        self.write_next_sender();
+        self.sync_dirty()
+    }
+
+    /// Syncs the log written since the last sync, and the header if a number was
+    /// set: what an append under a syncing policy needs, one msync when only the
+    /// log changed.
+    fn sync_dirty(&mut self) -> Result<(), StoreError> {
+        if let Some((first, offset)) = self.dirty {
+            for seg in self.sealed.iter().chain(std::iter::once(&self.active)) {
+                if seg.number < first {
+                    continue;
+                }
+                let from = if seg.number == first { offset } else { 0 };
+                if seg.end > from {
+                    seg.map
+                        .flush_range(from, seg.end - from)
+                        .map_err(io_at(&seg.path))?;
+                }
+            }
+            self.dirty = None;
+        }
+        self.header.sync()?;
+        self.unsynced_appends = 0;
+        Ok(())
+    }
+
+    fn read_range(
+        &self,
+        begin: u64,
+        end: u64,
+        max: usize,
+        f: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<u64, StoreError> {
+        let first = self.index.partition_point(|e| e.seq < begin);
+        let mut next = end.saturating_add(1);
+        for (n, e) in self.index.range(first..).enumerate() {
+            if e.seq > end {
+                break;
+            }
+            if n == max {
+                next = e.seq;
+                break;
+            }
+            let seg = self.segment(e.segment).ok_or_else(|| StoreError::Corrupt {
+                path: self.dir.clone(),
+                offset: e.offset as u64,
+                why: "the index names a segment that is not open",
+            })?;
+            let start = e.offset + layout::RECORD_HEADER_LEN;
+            f(e.seq, &seg.map[start..start + e.len as usize]);
+        }
+        Ok(next)
+    }
+
+    fn segment(&self, number: u32) -> Option<&Segment> {
+        if number == self.active.number {
+            return Some(&self.active);
+        }
+        let i = self
+            .sealed
+            .binary_search_by_key(&number, |s| s.number)
+            .ok()?;
+        self.sealed.get(i)
+    }
+}
+
+impl Header {
+    fn open(path: PathBuf, file: File) -> Result<Self, StoreError> {
+        let len = file.metadata().map_err(io_at(&path))?.len();
+        if len < layout::HEADER_LEN as u64 {
+            let mut head = [0u8; 8];
+            let n = file.read_at(&mut head, 0).map_err(io_at(&path))?;
+            let err = match layout::read_header(&head[..n]) {
+                Err(e) => e,
+                Ok(_) => FormatError::TooShort,
+            };
+            return Err(format_error(&path, err, layout::HEADER_MAGIC));
+        }
+        let map = map(&file).map_err(io_at(&path))?;
+        let (id, slot) =
+            layout::read_header(&map).map_err(|e| format_error(&path, e, layout::HEADER_MAGIC))?;
+        Ok(Self {
+            path,
+            map,
+            id,
+            slot,
+            dirty: false,
+        })
+    }
+
+    #[inline]
+    fn write(&mut self, next_sender: u64, next_target: u64) {
+        self.slot = Slot {
+            counter: self.slot.counter.wrapping_add(1).max(1),
+            next_sender,
+            next_target,
+        };
+        layout::write_slot(&mut self.map, self.slot);
+        self.dirty = true;
+    }
+
+    /// Writes the numbers, syncing under [`SyncPolicy::EveryMessage`]; on error the
+    /// previous numbers are written back.
+    fn update(
+        &mut self,
+        next_sender: u64,
+        next_target: u64,
+        options: &FileStoreOptions,
+    ) -> Result<(), StoreError> {
+        let before = self.slot;
+        self.write(next_sender, next_target);
+        if options.sync == SyncPolicy::EveryMessage
+            && let Err(e) = self.sync()
+        {
+            self.write(before.next_sender, before.next_target);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), StoreError> {
+        if self.dirty {
+            self.map.flush().map_err(io_at(&self.path))?;
+            self.dirty = false;
+        }
+        Ok(())
+    }
+}
+
+impl Segment {
+    /// Creates segment `number` in `dir`, fully allocated to the initial length. It
+    /// is written under a temporary name and renamed, so a crash never leaves a
+    /// segment without its header.
+    fn create(dir: &Path, number: u32, options: &FileStoreOptions) -> Result<Self, StoreError> {
+        let path = dir.join(segment_name(number));
+        let tmp = path.with_extension("log.tmp");
+        let file = create_file(&tmp)?;
+        let len = options.initial_len_bytes();
+        let build = || -> io::Result<MmapMut> {
+            file.write_all_at(&layout::segment_header(), 0)?;
+            write_zeros(&file, layout::SEGMENT_HEADER_LEN as u64, len as u64)?;
+            if options.sync != SyncPolicy::None {
+                file.sync_all()?;
+            }
+            map(&file)
+        };
+        let map = match build() {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(StoreError::Io {
+                    path: tmp,
+                    source: e,
+                });
+            }
+        };
+        if let Err(e) = rename(&tmp, &path) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        sync_dir(dir, options)?;
+        Ok(Self {
+            number,
+            path,
+            file,
+            map,
+            end: layout::SEGMENT_HEADER_LEN,
+        })
+    }
+
+    /// Opens segment `number`, adds its valid records to `index`, and cuts off
+    /// (zeroes) everything from the first bad record on.
+    fn recover(
+        dir: &Path,
+        number: u32,
+        is_last: bool,
+        index: &mut VecDeque<Entry>,
+        last_seq: &mut u64,
+    ) -> Result<Self, StoreError> {
+        let path = dir.join(segment_name(number));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_at(&path))?;
+        let len = file.metadata().map_err(io_at(&path))?.len();
+        let mut head = [0u8; layout::SEGMENT_HEADER_LEN];
+        let n = file.read_at(&mut head, 0).map_err(io_at(&path))?;
+        let head = &head[..n];
+        match layout::check_segment_header(head) {
+            Ok(()) => {}
+            Err(FormatError::TooShort) | Err(FormatError::BadMagic(_))
+                if is_last
+                    && (head.starts_with(&layout::SEGMENT_MAGIC[..head.len().min(8)])
+                        || head.iter().all(|&b| b == 0)) =>
+            {
+                // The newest segment cut inside its own header (or never written
+                // past it): it holds no record, so start it again.
+                log::warn!(
+                    "{}: segment header cut short or blank ({len} bytes); rewriting it empty",
+                    path.display()
+                );
+                file.write_all_at(&layout::segment_header(), 0)
+                    .map_err(io_at(&path))?;
+                // Zeros only past what the file holds: a blank header may still be
+                // followed by records worth recovering.
+                write_zeros(
+                    &file,
+                    len.max(layout::SEGMENT_HEADER_LEN as u64),
+                    len.max(MIN_SEGMENT_LEN),
+                )
+                .map_err(io_at(&path))?;
+            }
+            Err(e) => return Err(format_error(&path, e, layout::SEGMENT_MAGIC)),
+        }
+        let mut map = map(&file).map_err(io_at(&path))?;
+        let scan = layout::scan(
+            &map,
+            layout::SEGMENT_HEADER_LEN,
+            *last_seq,
+            |seq, offset, len| {
+                index.push_back(Entry {
+                    seq,
+                    segment: number,
+                    len,
+                    offset,
+                });
+                *last_seq = seq;
+            },
+        );
+        let cut = layout::nonzero_len(&map[scan.end..]);
+        if cut > 0 {
+            log::warn!(
+                "{}: cut off {cut} bytes from offset {} ({})",
+                path.display(),
+                scan.end,
+                scan.why
+            );
+            map[scan.end..scan.end + cut].fill(0);
+            // Rare, and the cut must hold: a later crash must not bring the tail back.
+            map.flush_range(scan.end, cut).map_err(io_at(&path))?;
+        }
+        Ok(Self {
+            number,
+            path,
+            file,
+            map,
+            end: scan.end,
+        })
+    }
+
+    /// Extends the file to hold `needed` bytes (doubling, up to the segment size),
+    /// allocated, and maps it again. On error the old map stays.
+    fn grow(&mut self, needed: usize, options: &FileStoreOptions) -> Result<(), StoreError> {
+        let cap = options.segment_size_bytes().max(needed);
+        let new_len = (self.map.len().saturating_mul(2))
+            .max(options.initial_len_bytes())
+            .max(needed)
+            .min(cap);
+        // No fsync of the new length here: the msync of a record past the old end
+        // is an fdatasync of the range, which commits the size change with it.
+        let old_len = self.map.len() as u64;
+        let map = extend_and_map(&self.file, old_len, new_len as u64).or_else(|e| {
+            // Nearly full: what the record needs may still fit where a doubling did not.
+            if new_len > needed {
+                extend_and_map(&self.file, old_len, needed as u64)
+            } else {
+                Err(e)
+            }
+        });
+        self.map = map.map_err(io_at(&self.path))?;
+        Ok(())
+    }
+}
+
+/// Maps all of `file` for reading and writing.
+#[allow(unsafe_code)]
+fn map(file: &File) -> io::Result<MmapMut> {
+    // SAFETY: memmap2 requires that the file is not modified or truncated by
+    // anything else while mapped. Every mapped file lives in a session folder whose
+    // lock this process holds for the store's life, so no other FileStore maps or
+    // writes it; this module only ever grows a file, never shrinks it; and other
+    // programs changing store files is outside the store's contract (module docs).
+    unsafe { MmapOptions::new().map_mut(file) }
+}
+
+const LOCK: &str = "lock";
+const KEY: &str = "key";
+const CURRENT: &str = "current";
+const CURRENT_TMP: &str = "current.tmp";
+const ARCHIVE: &str = "archive";
+const HEADER: &str = "header";
+const MIN_SEGMENT_LEN: u64 = 4096;
+
+static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+
+fn io_at(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn format_error(path: &Path, e: FormatError, magic: [u8; 8]) -> StoreError {
+    let path = path.to_path_buf();
+    match e {
+        FormatError::TooShort => StoreError::Corrupt {
+            path,
+            offset: 0,
+            why: "file too short for its header",
+        },
+        FormatError::BadMagic(found) => StoreError::BadMagic {
+            path,
+            found: found.escape_ascii().to_string(),
+            expected: magic.escape_ascii().to_string(),
+        },
+        FormatError::Version(found) => StoreError::VersionMismatch {
+            path,
+            found,
+            expected: layout::VERSION,
+        },
+        FormatError::Corrupt(offset, why) => StoreError::Corrupt { path, offset, why },
+    }
+}
+
+fn lock(path: &Path) -> Result<File, StoreError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(io_at(path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(StoreError::Locked {
+            path: path.to_path_buf(),
+        }),
+        Err(TryLockError::Error(e)) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+    }
+}
+
+/// Records the key in a new folder, or checks it in an existing one.
+fn check_key(path: &Path, key: &str) -> Result<(), StoreError> {
+    match fs::read(path) {
+        Ok(found) if found == key.as_bytes() => Ok(()),
+        Ok(found) => Err(StoreError::KeyMismatch {
+            path: path.to_path_buf(),
+            expected: key.to_owned(),
+            found: String::from_utf8_lossy(&found).into_owned(),
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let tmp = path.with_extension("tmp");
+            fs::write(&tmp, key).map_err(io_at(&tmp))?;
+            rename(&tmp, path)
+        }
+        Err(e) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+    }
+}
+
+fn create_file(path: &Path) -> Result<File, StoreError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(io_at(path))
+}
+
+fn rename(from: &Path, to: &Path) -> Result<(), StoreError> {
+    fs::rename(from, to).map_err(io_at(from))
+}
+
+/// Makes renames and new files in `dir` durable, when the policy asks for durability.
+fn sync_dir(dir: &Path, options: &FileStoreOptions) -> Result<(), StoreError> {
+    if options.sync == SyncPolicy::None {
+        return Ok(());
+    }
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_at(dir))
+}
+
+/// Extends `file` from `old_len` to `new_len` bytes of allocated zeros and maps all
+/// of it. On error the file is cut back to `old_len`, giving back what was taken.
+fn extend_and_map(file: &File, old_len: u64, new_len: u64) -> io::Result<MmapMut> {
+    let attempt = || -> io::Result<MmapMut> {
+        write_zeros(file, old_len, new_len)?;
+        map(file)
+    };
+    attempt().inspect_err(|_| {
+        let _ = file.set_len(old_len);
+    })
+}
+
+/// Writes zeros over `from..to`, allocating the blocks.
+fn write_zeros(file: &File, from: u64, to: u64) -> io::Result<()> {
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(ZEROS.len() as u64) as usize;
+        file.write_all_at(&ZEROS[..n], at)?;
+        at += n as u64;
+    }
+    Ok(())
+}
+
+fn segment_name(number: u32) -> String {
+    format!("{number:010}.log")
+}
+
+fn parse_segment_name(name: &str) -> Option<u32> {
+    let digits = name.strip_suffix(".log")?;
+    if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The highest generation number archived in `archive`, if any.
+fn newest_archived(archive: &Path) -> Result<Option<u64>, StoreError> {
+    let entries = match fs::read_dir(archive) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(StoreError::Io {
+                path: archive.to_path_buf(),
+                source: e,
+            });
+        }
+    };
+    let mut newest = None;
+    for entry in entries {
+        let entry = entry.map_err(io_at(archive))?;
+        let name = entry.file_name();
+        let digits: String = name
+            .to_string_lossy()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let Ok(n) = digits.parse::<u64>() {
+            newest = newest.max(Some(n));
+        }
+    }
+    Ok(newest)
+}
+
+/// `archive/<generation>`, or with a `-N` suffix if a crash already left that name.
+fn free_archive_name(archive: &Path, generation: u64) -> PathBuf {
+    let base = format!("{generation:010}");
+    let mut path = archive.join(&base);
+    let mut n = 1u32;
+    while path.exists() {
+        path = archive.join(format!("{base}-{n}"));
+        n += 1;
+    }
+    path
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::contract::collect;
+
+    const KEY_NAME: &str = "FIX.4.4-ISLD-TW";
+
+    /// Small segments and steps, so rolls and growth happen within a test.
+    fn small() -> FileStoreOptions {
+        FileStoreOptions::default()
+            .initial_segment_len(4096)
+            .segment_size(16 * 1024)
+    }
+
+    fn temp_store(options: FileStoreOptions) -> (FileStore, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::open(dir.path(), KEY_NAME, options).unwrap();
+        (store, dir)
+    }
+
+    fn reopen(root: &tempfile::TempDir, options: FileStoreOptions) -> FileStore {
+        FileStore::open(root.path(), KEY_NAME, options).unwrap()
+    }
+
+    fn frame(seq: u64, len: usize) -> Vec<u8> {
+        (0..len).map(|i| (seq as usize * 31 + i) as u8).collect()
+    }
+
+    store_contract_tests!(contract, temp_store(small()));
+    store_contract_tests!(
+        contract_periodic_sync,
+        temp_store(small().sync(SyncPolicy::Periodic(NonZeroU32::new(5).unwrap())))
+    );
+
+    #[test]
+    fn is_send() {
+        fn send<T: Send>() {}
+        send::<FileStore>();
+    }
+
+    #[test]
+    fn every_message_sync_stores_and_reopens() {
+        let (mut s, root) = temp_store(small().sync(SyncPolicy::EveryMessage));
+        for seq in 1..=20 {
+            s.append(seq, &frame(seq, 50)).unwrap();
+        }
+        s.set_next_target_seq(3).unwrap();
+        drop(s);
+        let s = reopen(&root, small());
+        assert_eq!(
+            (s.next_sender_seq(), s.next_target_seq(), s.len()),
+            (21, 3, 20)
+        );
+        assert_eq!(collect(&s, 20, 20, 1).0, [(20, frame(20, 50))]);
+    }
+
+    #[test]
+    fn reopen_keeps_sequence_numbers_and_messages() {
+        let (mut s, root) = temp_store(small());
+        let created = s.created_unix_nanos();
+        for seq in 1..=300 {
+            s.append(seq, &frame(seq, 200)).unwrap();
+        }
+        s.set_next_sender_seq(305).unwrap();
+        s.set_next_target_seq(77).unwrap();
+        let segments = s.segment_count();
+        assert!(segments > 1, "300 × 216 bytes must roll 16 KiB segments");
+        drop(s);
+
+        let s = reopen(&root, small());
+        assert_eq!((s.next_sender_seq(), s.next_target_seq()), (305, 77));
+        assert_eq!((s.len(), s.segment_count()), (300, segments));
+        assert_eq!((s.generation(), s.created_unix_nanos()), (1, created));
+        let (got, next) = collect(&s, 1, 400, 1000);
+        assert_eq!(next, 401);
+        assert_eq!(got.len(), 300);
+        for (seq, f) in got {
+            assert_eq!(f, frame(seq, 200), "seq {seq}");
+        }
+    }
+
+    #[test]
+    fn creation_time_comes_from_the_clock() {
+        let t = crate::UtcTimestamp::from_unix(1_764_000_000, 5);
+        let clock = crate::ManualClock::new(t);
+        let (s, _root) = temp_store(small().clock(Arc::new(clock)));
+        assert_eq!(s.created_unix_nanos(), 1_764_000_000_000_000_005);
+    }
+
+    #[test]
+    fn segments_roll_and_the_index_spans_them() {
+        let (mut s, root) = temp_store(small());
+        // 1000-byte records: 16 per 16 KiB segment.
+        for seq in 1..=100 {
+            s.append(seq, &frame(seq, 984)).unwrap();
+        }
+        assert_eq!(s.segment_count(), 100usize.div_ceil(16));
+        let current = s.dir().join(CURRENT);
+        for n in 1..=7 {
+            let len = fs::metadata(current.join(segment_name(n))).unwrap().len();
+            assert!(len <= 16 * 1024, "segment {n} is {len} bytes");
+        }
+        // A frame bigger than a segment gets a segment of its own.
+        s.append(101, &frame(101, 40_000)).unwrap();
+        s.append(102, b"after").unwrap();
+        assert_eq!(s.segment_count(), 9);
+        assert_eq!(collect(&s, 101, 102, 5).0[0].1.len(), 40_000);
+        drop(s);
+        let s = reopen(&root, small());
+        let (got, _) = collect(&s, 14, 18, 10);
+        assert_eq!(
+            got.iter().map(|g| g.0).collect::<Vec<_>>(),
+            [14, 15, 16, 17, 18]
+        );
+        assert_eq!(got[2].1, frame(16, 984));
+        assert_eq!(collect(&s, 102, 102, 1).0, [(102, b"after".to_vec())]);
+    }
+
+    #[test]
+    fn growth_doubles_the_file_up_to_the_segment_size() {
+        let options = small().segment_size(64 * 1024);
+        let (mut s, _root) = temp_store(options);
+        let path = s.dir().join(CURRENT).join(segment_name(1));
+        let mut lens = vec![fs::metadata(&path).unwrap().len()];
+        for seq in 1..=60 {
+            s.append(seq, &frame(seq, 984)).unwrap();
+            let len = fs::metadata(&path).unwrap().len();
+            if Some(&len) != lens.last() {
+                lens.push(len);
+            }
+        }
+        assert_eq!(lens, [4096, 8192, 16384, 32768, 65536]);
+        assert_eq!(s.segment_count(), 1);
+    }
+
+    #[test]
+    fn max_segments_deletes_the_oldest_and_reads_skip_them() {
+        let options = small().max_segments(NonZeroUsize::new(2));
+        let (mut s, root) = temp_store(options.clone());
+        for seq in 1..=64 {
+            s.append(seq, &frame(seq, 984)).unwrap();
+        }
+        // 16 records per segment: segments 3 and 4 are kept.
+        assert_eq!(s.segment_count(), 2);
+        let current = s.dir().join(CURRENT);
+        assert!(!current.join(segment_name(1)).exists());
+        assert!(!current.join(segment_name(2)).exists());
+        let (got, next) = collect(&s, 1, 64, 3);
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [33, 34, 35]);
+        assert_eq!(next, 36);
+        assert_eq!(s.len(), 32);
+        drop(s);
+        let s = reopen(&root, options);
+        assert_eq!((s.len(), s.next_sender_seq()), (32, 65));
+        assert_eq!(collect(&s, 1, 33, 10).0, [(33, frame(33, 984))]);
+    }
+
+    #[test]
+    fn refuses_seq_zero() {
+        let (mut s, _root) = temp_store(small());
+        assert!(matches!(
+            s.append(0, b"x"),
+            Err(StoreError::OutOfOrder {
+                seq: 0,
+                expected: 1
+            })
+        ));
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn a_second_opener_is_refused_until_the_first_closes() {
+        let (s, root) = temp_store(small());
+        let e = FileStore::open(root.path(), KEY_NAME, small()).unwrap_err();
+        let StoreError::Locked { path } = &e else {
+            panic!("expected Locked, got {e}");
+        };
+        assert_eq!(path, &s.dir().join(LOCK));
+        assert!(
+            e.to_string().contains("is locked: another FileStore"),
+            "{e}"
+        );
+        // Other sessions under the same root are unaffected.
+        FileStore::open(root.path(), "FIX.4.4-ISLD-XX", small()).unwrap();
+        drop(s);
+        reopen(&root, small());
+    }
+
+    #[test]
+    fn reset_archives_the_old_generation() {
+        let (mut s, root) = temp_store(small());
+        s.append(1, b"first life").unwrap();
+        s.set_next_target_seq(5).unwrap();
+        s.reset().unwrap();
+        assert_eq!(s.generation(), 2);
+        assert_eq!(
+            (s.next_sender_seq(), s.next_target_seq(), s.len()),
+            (1, 1, 0)
+        );
+        s.append(1, b"second life").unwrap();
+        s.reset().unwrap();
+        assert_eq!(s.generation(), 3);
+
+        let archive = s.dir().join(ARCHIVE);
+        let first = fs::read(archive.join("0000000001").join(segment_name(1))).unwrap();
+        let second = fs::read(archive.join("0000000002").join(segment_name(1))).unwrap();
+        assert!(first.windows(10).any(|w| w == b"first life"));
+        assert!(second.windows(11).any(|w| w == b"second life"));
+        let (id, slot) =
+            layout::read_header(&fs::read(archive.join("0000000001").join(HEADER)).unwrap())
+                .unwrap();
+        assert_eq!(
+            (id.generation, slot.next_sender, slot.next_target),
+            (1, 2, 5)
+        );
+        drop(s);
+        let s = reopen(&root, small());
+        assert_eq!((s.generation(), s.len(), s.next_sender_seq()), (3, 0, 1));
+    }
+
+    #[test]
+    fn a_crash_between_the_reset_renames_starts_the_next_generation() {
+        let (mut s, root) = temp_store(small());
+        s.append(1, b"x").unwrap();
+        let dir = s.dir().to_path_buf();
+        drop(s);
+        // As if reset() died after archiving `current`, before renaming the new one
+        // into place (which it builds as current.tmp).
+        fs::create_dir(dir.join(ARCHIVE)).unwrap();
+        fs::rename(dir.join(CURRENT), dir.join(ARCHIVE).join("0000000001")).unwrap();
+        fs::create_dir(dir.join(CURRENT_TMP)).unwrap();
+        let s = reopen(&root, small());
+        assert_eq!((s.generation(), s.len(), s.next_sender_seq()), (2, 0, 1));
+        assert!(!dir.join(CURRENT_TMP).exists());
+    }
+
+    #[test]
+    fn a_failed_roll_leaves_the_store_as_it_was() {
+        let (mut s, _root) = temp_store(small());
+        for seq in 1..=16 {
+            s.append(seq, &frame(seq, 984)).unwrap();
+        }
+        // A directory where the next segment's temporary file must go: creating it
+        // fails, as a full disk or a permission error would.
+        let blocker = s.dir().join(CURRENT).join("0000000002.log.tmp");
+        fs::create_dir(&blocker).unwrap();
+        let e = s.append(17, &frame(17, 984)).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Io { path, .. } if path == &blocker),
+            "{e}"
+        );
+        assert_eq!(
+            (s.next_sender_seq(), s.len(), s.segment_count()),
+            (17, 16, 1)
+        );
+        assert_eq!(collect(&s, 16, 20, 10).0, [(16, frame(16, 984))]);
+        fs::remove_dir(&blocker).unwrap();
+        s.append(17, &frame(17, 984)).unwrap();
+        assert_eq!(collect(&s, 17, 17, 1).0, [(17, frame(17, 984))]);
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let dest = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &dest);
+            } else {
+                fs::copy(entry.path(), dest).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_copy_taken_while_open_reopens_like_after_kill_9() {
+        // The files as they are in the page cache while the store is open are what
+        // a killed process leaves: no close, no sync.
+        let (mut s, _root) = temp_store(small());
+        for seq in 1..=10 {
+            s.append(seq, &frame(seq, 300)).unwrap();
+        }
+        s.set_next_target_seq(4).unwrap();
+        s.append(11, &frame(11, 300)).unwrap();
+        let copy = tempfile::tempdir().unwrap();
+        copy_dir(s.dir(), &copy.path().join(s.dir().file_name().unwrap()));
+        let c = FileStore::open(copy.path(), KEY_NAME, small()).unwrap();
+        assert_eq!(
+            (c.next_sender_seq(), c.next_target_seq(), c.len()),
+            (12, 4, 11)
+        );
+        assert_eq!(collect(&c, 11, 11, 1).0, [(11, frame(11, 300))]);
+    }
+
+    #[test]
+    fn the_next_sender_is_moved_past_the_last_stored_message() {
+        let (mut s, root) = temp_store(small());
+        for seq in 1..=5 {
+            s.append(seq, b"m").unwrap();
+        }
+        let header = s.dir().join(CURRENT).join(HEADER);
+        drop(s);
+        // A header that lags the log, as after a power cut with SyncPolicy::None.
+        let (id, _) = layout::read_header(&fs::read(&header).unwrap()).unwrap();
+        fs::write(&header, layout::new_header(id, 3, 2)).unwrap();
+        let s = reopen(&root, small());
+        assert_eq!(
+            (s.next_sender_seq(), s.next_target_seq(), s.len()),
+            (6, 2, 5)
+        );
+    }
+
+    #[test]
+    fn damaged_headers_are_named_errors() {
+        let (mut s, root) = temp_store(small());
+        s.append(1, b"m").unwrap();
+        let header = s.dir().join(CURRENT).join(HEADER);
+        drop(s);
+        let good = fs::read(&header).unwrap();
+        let open = |image: &[u8]| {
+            fs::write(&header, image).unwrap();
+            FileStore::open(root.path(), KEY_NAME, small()).unwrap_err()
+        };
+
+        let mut bad = good.clone();
+        bad[..8].copy_from_slice(b"GARBAGE!");
+        let e = open(&bad);
+        assert!(
+            matches!(&e, StoreError::BadMagic { path, .. } if path == &header),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("is not a fixengine store file"),
+            "{e}"
+        );
+
+        let mut bad = good.clone();
+        bad[8] = 2;
+        let e = open(&bad);
+        assert!(
+            matches!(
+                &e,
+                StoreError::VersionMismatch {
+                    found: 2,
+                    expected: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+
+        let mut bad = good.clone();
+        bad[17] ^= 0xFF;
+        let e = open(&bad);
+        assert!(matches!(&e, StoreError::Corrupt { offset: 32, .. }), "{e}");
+
+        let mut bad = good.clone();
+        bad[512..2048].fill(0x55);
+        let e = open(&bad);
+        assert!(
+            e.to_string()
+                .contains("neither sequence-number slot is valid"),
+            "{e}"
+        );
+
+        let e = open(&good[..1000]);
+        assert!(e.to_string().contains("too short"), "{e}");
+
+        // Nothing was reset along the way.
+        fs::write(&header, &good).unwrap();
+        let s = reopen(&root, small());
+        assert_eq!((s.len(), s.next_sender_seq()), (1, 2));
+    }
+
+    #[test]
+    fn a_foreign_segment_is_a_named_error() {
+        let (s, root) = temp_store(small());
+        let seg = s.dir().join(CURRENT).join(segment_name(1));
+        drop(s);
+        fs::write(&seg, b"PK\x03\x04 certainly not a log segment").unwrap();
+        let e = FileStore::open(root.path(), KEY_NAME, small()).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::BadMagic { path, .. } if path == &seg),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn session_keys_are_checked() {
+        let root = tempfile::tempdir().unwrap();
+        let e = FileStore::open(root.path(), "", small()).unwrap_err();
+        assert!(matches!(e, StoreError::InvalidSessionKey { .. }), "{e}");
+
+        let s = FileStore::open(root.path(), "../../etc", small()).unwrap();
+        assert_eq!(s.dir().parent(), Some(root.path()));
+        assert_eq!(s.dir().file_name().unwrap(), "%2E.%2F..%2Fetc");
+        let key_file = s.dir().join(KEY);
+        drop(s);
+        fs::write(&key_file, "someone else").unwrap();
+        let e = FileStore::open(root.path(), "../../etc", small()).unwrap_err();
+        assert!(matches!(e, StoreError::KeyMismatch { .. }), "{e}");
+    }
+}
