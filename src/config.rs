@@ -73,6 +73,7 @@
 //! | `Password` | text; empty = none; never printed | none |
 //! | `AllowedRemoteAddresses` | comma list of IPs / CIDR blocks; empty or `*` = any | any |
 //! | `ListenPort` | port; empty = none | none |
+//! | `StorageSync` | `none` \| `every` \| a count N (msync every N messages) | `none` |
 //! | `IdleStrategy` | `park` (efficiency) \| `spin` (latency) | `park` |
 //! | `SpinTime` | microseconds a spinning worker polls after its last work before parking | `10000` |
 //!
@@ -96,11 +97,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
 use thiserror::Error;
+
+pub use crate::store::SyncPolicy;
 
 /// The embedded default `engine.properties`: what the example acceptor runs
 /// on, and a commented template for a real deployment.
@@ -138,6 +142,10 @@ MaxMessageSize = 1Mb
 
 # persistent (memory-mapped files, survives restarts) or transient (memory only).
 Session.Default.StorageType = persistent
+# When a persistent store msyncs to disk: none (the page cache: survives a killed
+# process, not a power cut), every (each message: survives a power cut), or a
+# count N (every N messages). The store is always synced when a session ends.
+Session.Default.StorageSync = none
 # Accepted range of the HeartBtInt(108) a counterparty asks for, in seconds.
 Session.Default.MinHeartBtInt = 1
 Session.Default.MaxHeartBtInt = 3600
@@ -527,6 +535,7 @@ pub struct SessionConfig {
     listen_port: Option<u16>,
     idle_strategy: IdleStrategy,
     spin_time: Duration,
+    storage_sync: SyncPolicy,
 }
 
 impl Default for SessionConfig {
@@ -556,6 +565,7 @@ impl Default for SessionConfig {
             listen_port: None,
             idle_strategy: IdleStrategy::Park,
             spin_time: Duration::from_millis(10),
+            storage_sync: SyncPolicy::None,
         }
     }
 }
@@ -708,6 +718,19 @@ impl SessionConfig {
     /// last work before it parks. Default 10 ms.
     pub fn spin_time(&self) -> Duration {
         self.spin_time
+    }
+
+    /// `StorageSync`: when a persistent store writes through to the disk. Default
+    /// [`SyncPolicy::None`].
+    pub fn storage_sync(&self) -> SyncPolicy {
+        self.storage_sync
+    }
+
+    /// Sets `StorageSync`.
+    #[must_use]
+    pub fn with_storage_sync(mut self, policy: SyncPolicy) -> Self {
+        self.storage_sync = policy;
+        self
     }
 
     /// Sets `IdleStrategy`.
@@ -1161,6 +1184,7 @@ enum Setting {
     ListenPort(Option<u16>),
     IdleStrategy(IdleStrategy),
     SpinTime(Duration),
+    StorageSync(SyncPolicy),
 }
 
 impl Setting {
@@ -1198,6 +1222,7 @@ impl Setting {
                 Some(at.port(value)?)
             }),
             "IdleStrategy" => Self::IdleStrategy(at.idle_strategy()?),
+            "StorageSync" => Self::StorageSync(at.storage_sync()?),
             "SpinTime" => Self::SpinTime(Duration::from_micros(at.number(EXPECTED_MICROS)?)),
             _ => return Ok(None),
         };
@@ -1230,6 +1255,7 @@ impl Setting {
             Self::ListenPort(v) => config.listen_port = *v,
             Self::IdleStrategy(v) => config.idle_strategy = *v,
             Self::SpinTime(v) => config.spin_time = *v,
+            Self::StorageSync(v) => config.storage_sync = *v,
         }
     }
 }
@@ -1343,6 +1369,19 @@ impl Source<'_> {
             "persistent" | "persistentmm" => Ok(StorageType::Persistent),
             "transient" => Ok(StorageType::Transient),
             _ => Err(self.bad(self.value, EXPECTED_STORAGE_TYPE)),
+        }
+    }
+
+    fn storage_sync(&self) -> Result<SyncPolicy, ConfigError> {
+        match self.value.to_ascii_lowercase().as_str() {
+            "none" => Ok(SyncPolicy::None),
+            "every" => Ok(SyncPolicy::EveryMessage),
+            _ => self
+                .number::<u32>(EXPECTED_STORAGE_SYNC)
+                .ok()
+                .and_then(NonZeroU32::new)
+                .map(SyncPolicy::Periodic)
+                .ok_or_else(|| self.bad(self.value, EXPECTED_STORAGE_SYNC)),
         }
     }
 
@@ -1579,6 +1618,7 @@ const SESSION_KEYS: &[&str] = &[
     "ListenPort",
     "IdleStrategy",
     "SpinTime",
+    "StorageSync",
 ];
 
 const EXPECTED_BOOL: &str = "a boolean: true/false, yes/no, y/n or 1/0";
@@ -1590,6 +1630,7 @@ const EXPECTED_SIZE: &str =
     "a size in bytes, optionally with a suffix B, Kb, Mb or Gb (1024-based), e.g. 1Mb";
 const EXPECTED_STORAGE_TYPE: &str = "persistent or transient";
 const EXPECTED_IDLE_STRATEGY: &str = "park or spin";
+const EXPECTED_STORAGE_SYNC: &str = "none, every, or a message count from 1";
 const EXPECTED_MICROS: &str = "a whole number of microseconds";
 const EXPECTED_IP_ADDRESS: &str = "an IPv4 or IPv6 address such as 0.0.0.0 or ::";
 const EXPECTED_DIRECTORY: &str = "a directory path";

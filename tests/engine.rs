@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Got, Initiator, OrderApp, WAIT, order, wait_until};
+use common::{Got, Initiator, OrderApp, TestEngine, WAIT, order, wait_until};
 use fixengine::{
     Decision, EngineConfig, EngineError, FixEngine, FixVersion, Incoming, IpNet, Message,
     PutErrorKind, Session, SessionConfig, SessionId, SessionParams, SessionState, SessionsManager,
@@ -27,14 +27,12 @@ fn config() -> EngineConfig {
         .with_logon_timeout(Duration::from_millis(500))
 }
 
-fn engine_with(config: EngineConfig) -> (FixEngine, SocketAddr) {
-    let engine = FixEngine::new(config).expect("engine starts");
-    let addr = engine.local_addrs()[0];
-    (engine, addr)
+fn engine_with(config: EngineConfig) -> (TestEngine, SocketAddr) {
+    TestEngine::start(config)
 }
 
 /// An engine with one connected TEST1/TEST2 FIX.4.4 session running [`OrderApp`].
-fn started() -> (FixEngine, SocketAddr, Session, OrderApp) {
+fn started() -> (TestEngine, SocketAddr, Session, OrderApp) {
     let (engine, addr) = engine_with(config());
     let app = OrderApp::default();
     let session = engine

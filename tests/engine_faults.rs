@@ -12,11 +12,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Got, Initiator, OrderApp, WAIT, order, wait_until};
+use common::{Got, Initiator, OrderApp, TestEngine, WAIT, order, wait_until};
 use fixengine::{
-    Application, EngineConfig, EngineError, Fields, FixEngine, FixVersion, Incoming, Message,
-    MessageView, PutErrorKind, Reply, Session, SessionConfig, SessionId, SessionParams,
-    SessionState, SessionsManager, tags,
+    Application, EngineConfig, EngineError, Fields, FixVersion, Incoming, Message, MessageView,
+    PutErrorKind, Reply, Session, SessionConfig, SessionId, SessionParams, SessionState,
+    SessionsManager, tags,
 };
 
 const OURS: &str = "TEST1";
@@ -29,13 +29,11 @@ fn config() -> EngineConfig {
         .with_logon_timeout(Duration::from_millis(500))
 }
 
-fn engine_with(config: EngineConfig) -> (FixEngine, SocketAddr) {
-    let engine = FixEngine::new(config).expect("engine starts");
-    let addr = engine.local_addrs()[0];
-    (engine, addr)
+fn engine_with(config: EngineConfig) -> (TestEngine, SocketAddr) {
+    TestEngine::start(config)
 }
 
-fn session<A: Application>(engine: &FixEngine, app: A) -> Session {
+fn session<A: Application>(engine: &TestEngine, app: A) -> Session {
     let s = engine
         .create_session(SessionId::new(OURS, THEIRS), FixVersion::Fix44, app)
         .unwrap();
@@ -196,6 +194,8 @@ fn a_panicking_application_stops_its_session_visibly() {
     // The SessionId can be created again.
     let _again = session(&engine, OrderApp::default());
     let mut client = initiator(addr);
+    // The order that made it panic was never processed: it is expected again.
+    client.next_seq = 2;
     client.logon(30);
 }
 
@@ -257,7 +257,7 @@ impl SessionsManager for Keeper {
 
 #[test]
 fn shutdown_finalizes_engine_created_sessions_even_when_their_handles_are_kept() {
-    let (engine, addr) = engine_with(config().with_create_unregistered_acceptor_session(true));
+    let (mut engine, addr) = engine_with(config().with_create_unregistered_acceptor_session(true));
     let keeper = Keeper::default();
     engine.set_sessions_manager(keeper.clone());
     let mut client = Initiator::connect(addr, "GUEST", OURS, FixVersion::Fix44);
@@ -280,9 +280,10 @@ fn engine_created_sessions_end_with_their_connection() {
     assert_eq!(engine.sessions().len(), 1);
     client.logout();
     wait_until("the session is gone", || engine.sessions().is_empty());
-    // The next Logon creates it again.
+    // The next Logon creates it again, on the same store: numbers continue.
     let mut client = Initiator::connect(addr, "GUEST", OURS, FixVersion::Fix44);
-    client.logon(30);
+    client.next_seq = 3;
+    assert_eq!(client.logon(30).seq(), 3);
     assert_eq!(engine.sessions().len(), 1);
 }
 

@@ -20,6 +20,7 @@
 mod app;
 mod error;
 mod reactor;
+mod store;
 mod worker;
 
 use std::collections::HashMap;
@@ -44,7 +45,7 @@ use crate::codec::Message;
 use crate::config::{EngineConfig, SessionConfig};
 use crate::dictionary::{Dictionary, DictionarySet, Validation};
 use crate::id::{CompId, FixVersion, SessionId};
-use crate::store::MemoryStore;
+use crate::store::MessageStore;
 
 /// Commands that steer a session's worker. They travel on their own unbounded
 /// channel, beside the bounded queue of puts, so that a full queue or an outbound
@@ -350,10 +351,10 @@ impl FixEngine {
         if let Err(e) = self.reactor_waker.wake() {
             log::error!("cannot wake the reactor to stop it: {e}");
         }
-        if let Some(reactor) = self.reactor.take() {
-            if reactor.join().is_err() {
-                log::error!("the reactor thread panicked");
-            }
+        if let Some(reactor) = self.reactor.take()
+            && reactor.join().is_err()
+        {
+            log::error!("the reactor thread panicked");
         }
         // Handles the sessions manager kept would keep these sessions alive: they are
         // finalized explicitly, and the manager is released. Outside the locks:
@@ -391,7 +392,21 @@ impl Core {
             core.config
                 .session_config(id.sender().as_str(), id.target().as_str())
         });
-        let store = MemoryStore::new();
+        let duplicate = || EngineError::DuplicateSession {
+            id: id.clone(),
+            begin_string: version.begin_string(),
+        };
+        // Checked before the store is opened too: the store of a live session is
+        // locked, and "already exists" says more than "locked".
+        if lock(&core.registry).contains_key(&key) {
+            return Err(duplicate());
+        }
+        let store =
+            store::SessionStore::open(core.config.storage_directory(), &id, version, &config)
+                .map_err(|source| EngineError::Store {
+                    id: id.clone(),
+                    source,
+                })?;
         let shared = Arc::new(Shared {
             id: id.clone(),
             version,
@@ -404,17 +419,14 @@ impl Core {
             ephemeral,
             worker: OnceLock::new(),
             parked: AtomicBool::new(true),
-            next_sender: AtomicU64::new(1),
-            next_target: AtomicU64::new(1),
+            next_sender: AtomicU64::new(store.next_sender_seq()),
+            next_target: AtomicU64::new(store.next_target_seq()),
         });
         let (puts, puts_rx) = crossbeam_channel::bounded(COMMAND_QUEUE_CAPACITY);
         let (control, control_rx) = crossbeam_channel::unbounded();
         let mut registry = lock(&core.registry);
         if registry.contains_key(&key) {
-            return Err(EngineError::DuplicateSession {
-                id,
-                begin_string: version.begin_string(),
-            });
+            return Err(duplicate());
         }
         let unregister = {
             let core = Arc::downgrade(core);

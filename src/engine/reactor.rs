@@ -116,11 +116,11 @@ impl Reactor {
                 .deadlines
                 .front()
                 .map(|(d, _)| d.saturating_duration_since(now()));
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() != ErrorKind::Interrupted {
-                    log::error!("reactor: poll failed, no longer accepting: {e}");
-                    return;
-                }
+            if let Err(e) = self.poll.poll(&mut events, timeout)
+                && e.kind() != ErrorKind::Interrupted
+            {
+                log::error!("reactor: poll failed, no longer accepting: {e}");
+                return;
             }
             if self.core.shut_down.load(Ordering::Acquire) {
                 log::info!("reactor: stopped");
@@ -387,13 +387,13 @@ fn decide(core: &Arc<Core>, incoming: &Incoming<'_>) -> Result<Entry, String> {
                 key.begin_string
             ));
         }
-        if let Some(port) = shared.config.listen_port() {
-            if port != incoming.local_port {
-                return Err(format!(
-                    "session {id} accepts on port {port}, not {}",
-                    incoming.local_port
-                ));
-            }
+        if let Some(port) = shared.config.listen_port()
+            && port != incoming.local_port
+        {
+            return Err(format!(
+                "session {id} accepts on port {port}, not {}",
+                incoming.local_port
+            ));
         }
         if !shared
             .config

@@ -265,11 +265,11 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             };
             let polled = self.poll.poll(&mut events, timeout);
             self.shared.parked.store(false, Ordering::SeqCst);
-            if let Err(e) = polled {
-                if e.kind() != ErrorKind::Interrupted {
-                    log::error!("session {}: poll failed, stopping: {e}", self.shared.id);
-                    return;
-                }
+            if let Err(e) = polled
+                && e.kind() != ErrorKind::Interrupted
+            {
+                log::error!("session {}: poll failed, stopping: {e}", self.shared.id);
+                return;
             }
             let now = now();
             if !events.is_empty() || !self.puts.is_empty() || !self.control.is_empty() {
@@ -687,11 +687,13 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             self.shared.finalizing.store(true, Ordering::Release);
         }
         self.drain_events();
+        // Published before the waiters are released: a `disconnect` that returns
+        // must find the new state.
+        self.publish_state();
+        self.publish_seq_nums();
         for waiter in self.waiters.drain(..) {
             let _ = waiter.send(());
         }
-        self.publish_state();
-        self.publish_seq_nums();
     }
 
     fn publish_state(&mut self) {
@@ -744,6 +746,12 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             }
         }
         self.refuse_control(|id| EngineError::Finalized { id });
+        if let Err(e) = self.machine.sync_store() {
+            log::error!(
+                "session {}: store not synced at finalize: {e}",
+                self.shared.id
+            );
+        }
         self.publish_seq_nums();
         self.publish_state();
         log::info!("session {}: finalized", self.shared.id);

@@ -337,6 +337,15 @@ impl<S: MessageStore> SessionMachine<S> {
         &self.store
     }
 
+    /// Makes the store durable ([`MessageStore::sync`]): for the driver to call when
+    /// the session ends.
+    ///
+    /// # Errors
+    /// The store's.
+    pub fn sync_store(&mut self) -> Result<(), StoreError> {
+        self.store.sync()
+    }
+
     /// The HeartBtInt(108) in force (the counterparty's, once logged on).
     pub fn heart_bt_int(&self) -> Duration {
         self.heart_bt_int

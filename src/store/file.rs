@@ -301,6 +301,10 @@ impl FileStore {
 }
 
 impl MessageStore for FileStore {
+    fn sync(&mut self) -> Result<(), StoreError> {
+        Self::sync(self)
+    }
+
     fn next_sender_seq(&self) -> u64 {
         self.generation.next_sender
     }

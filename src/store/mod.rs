@@ -75,6 +75,15 @@ pub trait MessageStore {
         f: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<u64, StoreError>;
 
+    /// Makes everything stored so far durable, as far as the store can: the engine
+    /// calls it when a session is finalized. Stores without a disk do nothing.
+    ///
+    /// # Errors
+    /// When the data cannot be written out.
+    fn sync(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Starts a new FIX session: both sequence numbers back to 1, no stored messages.
     ///
     /// # Errors

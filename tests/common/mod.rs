@@ -318,3 +318,41 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// An engine whose stores live in a temporary folder removed after the test.
+pub struct TestEngine {
+    engine: Option<fixengine::FixEngine>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestEngine {
+    /// Starts an engine on `config`, storing under a fresh temporary folder.
+    pub fn start(config: fixengine::EngineConfig) -> (Self, SocketAddr) {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let engine = fixengine::FixEngine::new(config.with_storage_directory(dir.path()))
+            .expect("engine starts");
+        let addr = engine.local_addrs()[0];
+        (
+            Self {
+                engine: Some(engine),
+                _dir: dir,
+            },
+            addr,
+        )
+    }
+
+    /// Shuts the engine down, keeping the folder until the end of the test.
+    pub fn shutdown(&mut self) {
+        if let Some(engine) = self.engine.take() {
+            engine.shutdown();
+        }
+    }
+}
+
+impl std::ops::Deref for TestEngine {
+    type Target = fixengine::FixEngine;
+
+    fn deref(&self) -> &fixengine::FixEngine {
+        self.engine.as_ref().expect("the engine is running")
+    }
+}

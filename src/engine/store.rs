@@ -1,0 +1,89 @@
+//! The store a session runs on, chosen by its `StorageType`: memory-mapped files
+//! under the engine's StorageDirectory, or memory only.
+
+use std::path::Path;
+
+use crate::config::{SessionConfig, StorageType};
+use crate::id::{FixVersion, SessionId};
+use crate::store::{FileStore, FileStoreOptions, MemoryStore, MessageStore, StoreError};
+
+/// One session's store: either kind, without a trait object on the message path.
+#[derive(Debug)]
+pub(crate) enum SessionStore {
+    Memory(MemoryStore),
+    File(Box<FileStore>),
+}
+
+impl SessionStore {
+    /// Opens the store `config` asks for. A persistent store is named after the
+    /// BeginString and both CompIDs, so the same session finds its numbers and
+    /// messages again after a restart.
+    pub(crate) fn open(
+        root: &Path,
+        id: &SessionId,
+        version: FixVersion,
+        config: &SessionConfig,
+    ) -> Result<Self, StoreError> {
+        match config.storage_type() {
+            StorageType::Transient => Ok(Self::Memory(MemoryStore::new())),
+            StorageType::Persistent => {
+                let key = format!("{}-{}-{}", version.begin_string(), id.sender(), id.target());
+                let options = FileStoreOptions::default().sync(config.storage_sync());
+                FileStore::open(root, &key, options).map(|s| Self::File(Box::new(s)))
+            }
+        }
+    }
+}
+
+/// Delegates to the store held.
+macro_rules! each {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            SessionStore::Memory($s) => $e,
+            SessionStore::File($s) => $e,
+        }
+    };
+}
+
+impl MessageStore for SessionStore {
+    fn next_sender_seq(&self) -> u64 {
+        each!(self, s => s.next_sender_seq())
+    }
+
+    fn next_target_seq(&self) -> u64 {
+        each!(self, s => s.next_target_seq())
+    }
+
+    fn set_next_sender_seq(&mut self, seq: u64) -> Result<(), StoreError> {
+        each!(self, s => s.set_next_sender_seq(seq))
+    }
+
+    fn set_next_target_seq(&mut self, seq: u64) -> Result<(), StoreError> {
+        each!(self, s => s.set_next_target_seq(seq))
+    }
+
+    fn append(&mut self, seq: u64, frame: &[u8]) -> Result<(), StoreError> {
+        each!(self, s => s.append(seq, frame))
+    }
+
+    fn read_range(
+        &self,
+        begin: u64,
+        end: u64,
+        max: usize,
+        f: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<u64, StoreError> {
+        each!(self, s => s.read_range(begin, end, max, f))
+    }
+
+    fn sync(&mut self) -> Result<(), StoreError> {
+        match self {
+            Self::Memory(s) => s.sync(),
+            Self::File(s) => MessageStore::sync(s.as_mut()),
+        }
+    }
+
+    fn reset(&mut self) -> Result<(), StoreError> {
+        each!(self, s => s.reset())
+    }
+}
