@@ -461,7 +461,10 @@ struct Header {
 struct Segment {
     number: u32,
     path: PathBuf,
-    file: File,
+    /// Open while the segment may grow; closed once sealed, since its map stays
+    /// valid without it and a long-lived session would otherwise hold one
+    /// descriptor per segment.
+    file: Option<File>,
     map: MmapMut,
     /// Where the next record goes.
     end: usize,
@@ -680,7 +683,8 @@ impl Generation {
                 why: "segment numbers exhausted",
             })?;
         let fresh = Segment::create(&self.dir, next, options)?;
-        let full = std::mem::replace(&mut self.active, fresh);
+        let mut full = std::mem::replace(&mut self.active, fresh);
+        full.file = None;
         self.sealed.push_back(full);
         if let Some(max) = options.max_segments {
             while self.sealed.len() + 1 > max.get() {
@@ -880,7 +884,7 @@ impl Segment {
         Ok(Self {
             number,
             path,
-            file,
+            file: Some(file),
             map,
             end: layout::SEGMENT_HEADER_LEN,
         })
@@ -961,7 +965,7 @@ impl Segment {
         Ok(Self {
             number,
             path,
-            file,
+            file: is_last.then_some(file),
             map,
             end: scan.end,
         })
@@ -977,11 +981,18 @@ impl Segment {
             .min(cap);
         // No fsync of the new length here: the msync of a record past the old end
         // is an fdatasync of the range, which commits the size change with it.
+        let Some(file) = &self.file else {
+            return Err(StoreError::Corrupt {
+                path: self.path.clone(),
+                offset: self.map.len() as u64,
+                why: "a sealed segment cannot grow",
+            });
+        };
         let old_len = self.map.len() as u64;
-        let map = extend_and_map(&self.file, old_len, new_len as u64).or_else(|e| {
+        let map = extend_and_map(file, old_len, new_len as u64).or_else(|e| {
             // Nearly full: what the record needs may still fit where a doubling did not.
             if new_len > needed {
-                extend_and_map(&self.file, old_len, needed as u64)
+                extend_and_map(file, old_len, needed as u64)
             } else {
                 Err(e)
             }
@@ -1282,6 +1293,15 @@ mod tests {
             s.append(seq, &frame(seq, 984)).unwrap();
         }
         assert_eq!(s.segment_count(), 100usize.div_ceil(16));
+        // Only the active segment keeps a descriptor open.
+        let open_files = |s: &FileStore| {
+            let g = &s.generation;
+            (
+                g.sealed.iter().filter(|seg| seg.file.is_some()).count(),
+                g.active.file.is_some(),
+            )
+        };
+        assert_eq!(open_files(&s), (0, true));
         let current = s.dir().join(CURRENT);
         for n in 1..=7 {
             let len = fs::metadata(current.join(segment_name(n))).unwrap().len();
@@ -1294,6 +1314,7 @@ mod tests {
         assert_eq!(collect(&s, 101, 102, 5).0[0].1.len(), 40_000);
         drop(s);
         let s = reopen(&root, small());
+        assert_eq!(open_files(&s), (0, true));
         let (got, _) = collect(&s, 14, 18, 10);
         assert_eq!(
             got.iter().map(|g| g.0).collect::<Vec<_>>(),
