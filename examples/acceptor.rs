@@ -197,9 +197,12 @@ fn run() -> Result<(), String> {
     for addr in engine.local_addrs() {
         println!("fixengine acceptor listening on {addr}");
     }
+    let storage = engine.config().storage_directory();
     println!(
         "storage: {} ({})",
-        engine.config().storage_directory().display(),
+        std::path::absolute(storage)
+            .unwrap_or_else(|_| storage.to_owned())
+            .display(),
         engine.config().session_defaults().storage_type()
     );
     for s in &sessions {
