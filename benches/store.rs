@@ -74,7 +74,7 @@ fn append_memory(iters: u64, store: &mut MemoryStore, seq: &mut u64, frame: &[u8
 
 /// Appends into a segment allocated in full before the clock starts, a fresh store
 /// every 250 000 frames (54 MB, within the 64 MiB segment), set up off the clock:
-/// the CPU path of an append (CRC, copy, index, header slot) plus the first-touch
+/// the CPU path of an append (checksum, copy, index) plus the first-touch
 /// page faults, without growth, rolls or page-cache reclaim.
 #[allow(clippy::disallowed_methods)] // a benchmark times its own loop (iter_custom)
 fn append_preallocated(iters: u64, frame: &[u8]) -> Duration {

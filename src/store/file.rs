@@ -124,7 +124,7 @@ impl FileStoreOptions {
 ///     header             4 KiB, mapped: magic, version, creation time, generation,
 ///                        next sender / next target sequence numbers (two slots)
 ///     0000000001.log     log segments, mapped, append-only: records of
-///     0000000002.log     [length, seq, crc32] + the frame's wire bytes
+///     0000000002.log     [length, seq, checksum] + the frame's wire bytes
 ///   archive/
 ///     0000000001/        a generation archived by reset(): its header and segments
 /// ```
@@ -137,7 +137,7 @@ impl FileStoreOptions {
 /// # Recovery on open
 ///
 /// - Each segment is scanned forward; the first record that is blank, cut short,
-///   not above the previous sequence number, or fails its CRC ends it. Every
+///   not above the previous sequence number, or fails its checksum ends it. Every
 ///   non-zero byte from there on is zeroed (and synced) with a `log::warn!` naming
 ///   the file, the offset and the byte count, so later appends start clean. The
 ///   index (seq → segment, offset) is rebuilt from the records kept.
@@ -146,9 +146,10 @@ impl FileStoreOptions {
 ///   ahead of the header).
 /// - The newest segment cut inside its own 16-byte header is started again, empty.
 ///   Half-created files (`*.tmp`, `current.tmp/`) hold nothing yet and are removed.
-/// - A wrong magic number, an unknown version, a damaged header (both sequence
-///   slots failing their CRC) or an older segment without a valid header is a named
-///   [`StoreError`]: never a panic, never a silent reset.
+/// - A wrong magic number, an unknown version (such as a store written by an
+///   older format), a damaged header (both sequence slots failing their checksum)
+///   or an older segment without a valid header is a named [`StoreError`]: never
+///   a panic, never a silent reset.
 ///
 /// # What each [`SyncPolicy`] survives
 ///
@@ -1543,14 +1544,14 @@ mod tests {
         );
 
         let mut bad = good.clone();
-        bad[8] = 2;
+        bad[8] = 1; // a store written by the previous format
         let e = open(&bad);
         assert!(
             matches!(
                 &e,
                 StoreError::VersionMismatch {
-                    found: 2,
-                    expected: 1,
+                    found: 1,
+                    expected: 2,
                     ..
                 }
             ),
@@ -1589,6 +1590,25 @@ mod tests {
         let e = FileStore::open(root.path(), KEY_NAME, small()).unwrap_err();
         assert!(
             matches!(&e, StoreError::BadMagic { path, .. } if path == &seg),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_segment_of_another_format_version_is_a_named_error() {
+        let (mut s, root) = temp_store(small());
+        s.append(1, b"m").unwrap();
+        let seg = s.dir().join(CURRENT).join(segment_name(1));
+        drop(s);
+        let mut image = fs::read(&seg).unwrap();
+        image[8..12].copy_from_slice(&1u32.to_le_bytes());
+        fs::write(&seg, &image).unwrap();
+        let e = FileStore::open(root.path(), KEY_NAME, small()).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                StoreError::VersionMismatch { path, found: 1, expected: 2 } if path == &seg
+            ),
             "{e}"
         );
     }

@@ -12,18 +12,18 @@
 //! | 12..16 | header length ([`HEADER_LEN`]) |
 //! | 16..24 | session creation time, unix nanoseconds (i64) |
 //! | 24..32 | generation: 1 for a new session folder, +1 on every reset |
-//! | 32..36 | CRC-32 of bytes 0..32 |
+//! | 32..40 | checksum of bytes 0..32 (u64) |
 //! | 512..544 | sequence-number slot 0 |
 //! | 1024..1056 | sequence-number slot 1 |
 //!
-//! A slot is `counter u64 | next_sender u64 | next_target u64 | crc32 u32 | 0 u32`,
-//! the CRC covering the first 24 bytes. An append does not update it: the
+//! A slot is `counter u64 | next_sender u64 | next_target u64 | checksum u64`,
+//! the checksum covering the first 24 bytes. An append does not update it: the
 //! record is the durable step, and on open the next sender number is the larger of
 //! the slot's and one past the log's last record. The slot is written when a
 //! number is set, on sync and on close. An update writes the slot *not* holding the
 //! newest state, with the counter one higher; on open the valid slot with the
 //! highest counter wins. A write torn by a crash (kill -9 between two stores, or a
-//! power cut between two sectors) leaves a slot whose CRC fails, so the other slot,
+//! power cut between two sectors) leaves a slot whose checksum fails, so the other slot,
 //! holding the previous state, is used: the numbers go back at most one update, and
 //! are never a mix of two. This holds whatever order the compiler or the CPU emits
 //! the stores in, which 8-byte "atomic" writes into a map would not promise. The
@@ -38,13 +38,30 @@
 //! |---|---|
 //! | 0..4 | payload length (u32) |
 //! | 4..12 | MsgSeqNum (u64, ≥ 1, strictly increasing through the log) |
-//! | 12..16 | CRC-32 of bytes 4..12 followed by the payload |
+//! | 12..16 | the low 32 bits of the checksum of the payload keyed by the MsgSeqNum |
 //! | 16.. | payload: the frame's exact wire bytes |
 //!
 //! The payload and sequence number are written before the length, so a record
-//! interrupted by a crash has a blank or wrong header and fails the scan.
+//! interrupted by a crash has a blank or wrong header and fails the scan. The
+//! checksum covers the length too (it folds in the payload's length), so a record
+//! whose length, number or payload is torn, cut short or flipped fails it.
+//!
+//! # Checksums
+//!
+//! Every check value is [`checksum`]: a multiply-and-fold hash written for this
+//! store, whose module docs give its construction and why it fits (torn writes
+//! leave zeros or stale bytes, random damage passes with probability about 2^-32
+//! for a record and 2^-64 for a header field). A record keeps 32 bits of it, so
+//! the 16-byte record header stays as it was; the header file, which has room,
+//! keeps all 64.
+//!
+//! # Versions
+//!
+//! - 1: CRC-32 check values, 32 bits in the header file too.
+//! - 2 ([`VERSION`]): [`checksum`] check values, the header file's widened to
+//!   64 bits. Records are the same size.
 
-use super::crc32::{Crc32, crc32};
+use super::checksum::checksum;
 
 /// Size of the header file.
 pub(crate) const HEADER_LEN: usize = 4096;
@@ -52,8 +69,8 @@ pub(crate) const HEADER_LEN: usize = 4096;
 pub(crate) const HEADER_MAGIC: [u8; 8] = *b"FIXEHDR\0";
 /// First bytes of a log segment.
 pub(crate) const SEGMENT_MAGIC: [u8; 8] = *b"FIXELOG\0";
-/// The format version written, and the only one read.
-pub(crate) const VERSION: u32 = 1;
+/// The format version written, and the only one read (history in the module docs).
+pub(crate) const VERSION: u32 = 2;
 /// Size of a segment's header.
 pub(crate) const SEGMENT_HEADER_LEN: usize = 16;
 /// Size of a record's header.
@@ -104,8 +121,8 @@ pub(crate) fn new_header(id: Identity, next_sender: u64, next_target: u64) -> Ve
     buf[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
     buf[16..24].copy_from_slice(&id.created_unix_nanos.to_le_bytes());
     buf[24..32].copy_from_slice(&id.generation.to_le_bytes());
-    let crc = crc32(&buf[..IDENTITY_LEN]);
-    buf[32..36].copy_from_slice(&crc.to_le_bytes());
+    let check = checksum(0, &buf[..IDENTITY_LEN]);
+    buf[32..40].copy_from_slice(&check.to_le_bytes());
     write_slot(
         &mut buf,
         Slot {
@@ -124,7 +141,7 @@ pub(crate) fn read_header(buf: &[u8]) -> Result<(Identity, Slot), FormatError> {
     if declared as usize != HEADER_LEN {
         return Err(FormatError::Corrupt(12, "header length field is wrong"));
     }
-    if u32_at(buf, 32) != crc32(&buf[..IDENTITY_LEN]) {
+    if u64_at(buf, 32) != checksum(0, &buf[..IDENTITY_LEN]) {
         return Err(FormatError::Corrupt(32, "identity checksum mismatch"));
     }
     let id = Identity {
@@ -143,7 +160,7 @@ pub(crate) fn read_header(buf: &[u8]) -> Result<(Identity, Slot), FormatError> {
 }
 
 /// Writes `slot` into the slot position its counter selects (the one not holding
-/// counter - 1), CRC last.
+/// counter - 1), checksum last.
 #[inline]
 pub(crate) fn write_slot(buf: &mut [u8], slot: Slot) {
     let at = SLOT_OFFSETS[(slot.counter % 2) as usize];
@@ -151,14 +168,13 @@ pub(crate) fn write_slot(buf: &mut [u8], slot: Slot) {
     s[0..8].copy_from_slice(&slot.counter.to_le_bytes());
     s[8..16].copy_from_slice(&slot.next_sender.to_le_bytes());
     s[16..24].copy_from_slice(&slot.next_target.to_le_bytes());
-    let crc = crc32(&s[..24]);
-    s[24..28].copy_from_slice(&crc.to_le_bytes());
-    s[28..32].fill(0);
+    let check = checksum(0, &s[..24]);
+    s[24..32].copy_from_slice(&check.to_le_bytes());
 }
 
 fn read_slot(s: &[u8]) -> Option<Slot> {
     let counter = u64_at(s, 0);
-    if counter == 0 || u32_at(s, 24) != crc32(&s[..24]) {
+    if counter == 0 || u64_at(s, 24) != checksum(0, &s[..24]) {
         return None;
     }
     Some(Slot {
@@ -209,13 +225,19 @@ pub(crate) const fn record_len(frame_len: usize) -> usize {
 /// long. The length goes last: until it is written the record does not parse.
 #[inline]
 pub(crate) fn write_record(buf: &mut [u8], seq: u64, frame: &[u8]) {
-    let seq_bytes = seq.to_le_bytes();
     buf[RECORD_HEADER_LEN..].copy_from_slice(frame);
-    buf[4..12].copy_from_slice(&seq_bytes);
-    let crc = Crc32::new().update(&seq_bytes).update(frame).finish();
-    buf[12..16].copy_from_slice(&crc.to_le_bytes());
+    buf[4..12].copy_from_slice(&seq.to_le_bytes());
+    buf[12..16].copy_from_slice(&record_check(seq, frame).to_le_bytes());
     // Fits: the caller checked the frame length against u32.
     buf[0..4].copy_from_slice(&(frame.len() as u32).to_le_bytes());
+}
+
+/// The check value a record with `seq` and `payload` carries.
+#[inline]
+fn record_check(seq: u64, payload: &[u8]) -> u32 {
+    // Truncation keeps the low half; the checksum's finalizer mixes every input
+    // bit into each half alike.
+    checksum(seq, payload) as u32
 }
 
 /// Where and why a scan stopped.
@@ -230,7 +252,7 @@ pub(crate) struct ScanEnd {
 /// Walks the records of a segment image from `start`, calling
 /// `on_record(seq, offset, payload_len)` for each valid one, until the first that
 /// is blank, truncated, out of order (its seq not above `last_seq`) or fails its
-/// CRC.
+/// checksum.
 pub(crate) fn scan(
     buf: &[u8],
     start: usize,
@@ -248,8 +270,8 @@ pub(crate) fn scan(
         };
         let len = u32_at(head, 0);
         let seq = u64_at(head, 4);
-        let crc = u32_at(head, 12);
-        if len == 0 && seq == 0 && crc == 0 {
+        let check = u32_at(head, 12);
+        if len == 0 && seq == 0 && check == 0 {
             break "blank record header";
         }
         if seq == 0 {
@@ -262,7 +284,7 @@ pub(crate) fn scan(
         let Some(payload) = buf.get(body..body + len as usize) else {
             break "record runs past the end of the file";
         };
-        if Crc32::new().update(&head[4..12]).update(payload).finish() != crc {
+        if record_check(seq, payload) != check {
             break "checksum mismatch";
         }
         on_record(seq, off, len);
@@ -436,6 +458,68 @@ mod tests {
             assert_eq!(got, [(1, 16, 3)], "{why}");
             assert_eq!(end, ScanEnd { end: cut, why });
         }
+    }
+
+    /// A log of two 200-byte records and blank space, and where the second starts.
+    fn two_records() -> (Vec<u8>, usize) {
+        let first: Vec<u8> = (0..200u32).map(|i| (i * 13 + 1) as u8).collect();
+        let second: Vec<u8> = (0..200u32).map(|i| (i * 29 + 7) as u8).collect();
+        let mut buf = log_of(&[(41, &first), (42, &second)]);
+        buf.resize(buf.len() + 64, 0);
+        (buf, SEGMENT_HEADER_LEN + record_len(200))
+    }
+
+    /// The scan of `buf` keeps only the first record and stops where the second
+    /// starts.
+    fn keeps_only_the_first(buf: &[u8], second: usize, what: &str) {
+        let (got, end) = scanned(buf);
+        assert_eq!(got, [(41, SEGMENT_HEADER_LEN, 200)], "{what}");
+        assert_eq!(end.end, second, "{what}: {}", end.why);
+    }
+
+    #[test]
+    fn a_single_flipped_bit_anywhere_in_a_record_is_caught() {
+        let (good, second) = two_records();
+        assert_eq!(scanned(&good).0.len(), 2);
+        for bit in 0..record_len(200) * 8 {
+            let mut bad = good.clone();
+            bad[second + bit / 8] ^= 1 << (bit % 8);
+            keeps_only_the_first(&bad, second, &format!("bit {bit}"));
+        }
+    }
+
+    #[test]
+    fn truncated_and_zeroed_tails_are_caught() {
+        let (good, second) = two_records();
+        let end = second + record_len(200);
+        for cut in second + 1..end {
+            // The file ends inside the record.
+            keeps_only_the_first(&good[..cut], second, &format!("cut at {cut}"));
+            // The file is whole but the record's bytes from `cut` on never reached
+            // it (the segment is zero-filled), or are what an earlier write left.
+            let mut torn = good.clone();
+            torn[cut..end].fill(0);
+            keeps_only_the_first(&torn, second, &format!("zeros from {cut}"));
+            for (i, b) in torn[cut..end].iter_mut().enumerate() {
+                *b = (i as u8).wrapping_mul(101) ^ 0x5A;
+            }
+            keeps_only_the_first(&torn, second, &format!("stale bytes from {cut}"));
+        }
+        // Only the header reached the file: its length and number, payload zeros.
+        let mut torn = good.clone();
+        torn[second + RECORD_HEADER_LEN..end].fill(0);
+        keeps_only_the_first(&torn, second, "payload never written");
+    }
+
+    #[test]
+    fn a_record_moved_to_another_number_or_length_is_caught() {
+        let (good, second) = two_records();
+        let mut renumbered = good.clone();
+        renumbered[second + 4..second + 12].copy_from_slice(&43u64.to_le_bytes());
+        keeps_only_the_first(&renumbered, second, "renumbered");
+        let mut shorter = good.clone();
+        shorter[second..second + 4].copy_from_slice(&199u32.to_le_bytes());
+        keeps_only_the_first(&shorter, second, "one byte shorter");
     }
 
     #[test]

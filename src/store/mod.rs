@@ -19,7 +19,7 @@
 #[cfg(test)]
 #[macro_use]
 mod contract;
-mod crc32;
+mod checksum;
 mod error;
 mod file;
 mod layout;
