@@ -10,40 +10,21 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Got, Initiator, OrderApp, TestEngine, WAIT, order, wait_until};
-use fixengine::{
-    Decision, EngineConfig, EngineError, FixEngine, FixVersion, Incoming, IpNet, Message,
-    PutErrorKind, Session, SessionConfig, SessionId, SessionParams, SessionState, SessionsManager,
-    tags,
+use common::{
+    Got, Initiator, OURS, OrderApp, THEIRS, TestEngine, WAIT, config, engine_with, initiator,
+    order, wait_until,
 };
-
-const OURS: &str = "TEST1";
-const THEIRS: &str = "TEST2";
-
-fn config() -> EngineConfig {
-    EngineConfig::default()
-        .listen_port(0)
-        .with_listen_address(IpAddr::V4(Ipv4Addr::LOCALHOST))
-        .with_logon_timeout(Duration::from_millis(500))
-}
-
-fn engine_with(config: EngineConfig) -> (TestEngine, SocketAddr) {
-    TestEngine::start(config)
-}
+use fixengine::{
+    Decision, EngineError, FixEngine, FixVersion, Incoming, IpNet, Message, PutErrorKind, Session,
+    SessionConfig, SessionId, SessionParams, SessionState, SessionsManager, tags,
+};
 
 /// An engine with one connected TEST1/TEST2 FIX.4.4 session running [`OrderApp`].
 fn started() -> (TestEngine, SocketAddr, Session, OrderApp) {
     let (engine, addr) = engine_with(config());
     let app = OrderApp::default();
-    let session = engine
-        .create_session(SessionId::new(OURS, THEIRS), FixVersion::Fix44, app.clone())
-        .expect("session created");
-    session.connect().expect("registered");
+    let session = common::session(&engine, app.clone());
     (engine, addr, session, app)
-}
-
-fn initiator(addr: SocketAddr) -> Initiator {
-    Initiator::connect(addr, THEIRS, OURS, FixVersion::Fix44)
 }
 
 #[test]

@@ -7,43 +7,18 @@
 mod common;
 
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Got, Initiator, OrderApp, TestEngine, WAIT, order, wait_until};
-use fixengine::{
-    Application, EngineConfig, EngineError, Fields, FixVersion, Incoming, Message, MessageView,
-    PutErrorKind, Reply, Session, SessionConfig, SessionId, SessionParams, SessionState,
-    SessionsManager, tags,
+use common::{
+    Got, Initiator, OURS, OrderApp, THEIRS, WAIT, config, engine_with, initiator, order, session,
+    wait_until,
 };
-
-const OURS: &str = "TEST1";
-const THEIRS: &str = "TEST2";
-
-fn config() -> EngineConfig {
-    EngineConfig::default()
-        .listen_port(0)
-        .with_listen_address(IpAddr::V4(Ipv4Addr::LOCALHOST))
-        .with_logon_timeout(Duration::from_millis(500))
-}
-
-fn engine_with(config: EngineConfig) -> (TestEngine, SocketAddr) {
-    TestEngine::start(config)
-}
-
-fn session<A: Application>(engine: &TestEngine, app: A) -> Session {
-    let s = engine
-        .create_session(SessionId::new(OURS, THEIRS), FixVersion::Fix44, app)
-        .unwrap();
-    s.connect().unwrap();
-    s
-}
-
-fn initiator(addr: SocketAddr) -> Initiator {
-    Initiator::connect(addr, THEIRS, OURS, FixVersion::Fix44)
-}
+use fixengine::{
+    Application, EngineError, Fields, FixVersion, Incoming, Message, MessageView, PutErrorKind,
+    Reply, Session, SessionConfig, SessionId, SessionParams, SessionState, SessionsManager, tags,
+};
 
 #[test]
 fn a_flood_of_garbage_is_cut_off_and_never_holds_up_the_session() {

@@ -356,3 +356,40 @@ impl std::ops::Deref for TestEngine {
         self.engine.as_ref().expect("the engine is running")
     }
 }
+
+/// Our CompID in the engine tests: the acceptor is TEST1.
+pub const OURS: &str = "TEST1";
+/// The counterparty's CompID: the initiator is TEST2.
+pub const THEIRS: &str = "TEST2";
+
+/// An engine configuration for tests: an ephemeral port on 127.0.0.1 and a short
+/// Logon timeout.
+pub fn config() -> fixengine::EngineConfig {
+    fixengine::EngineConfig::default()
+        .listen_port(0)
+        .with_listen_address(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+        .with_logon_timeout(Duration::from_millis(500))
+}
+
+/// Starts an engine on `config` with its stores in a temporary folder.
+pub fn engine_with(config: fixengine::EngineConfig) -> (TestEngine, SocketAddr) {
+    TestEngine::start(config)
+}
+
+/// A connected TEST1/TEST2 FIX.4.4 session running `app`.
+pub fn session<A: Application>(engine: &TestEngine, app: A) -> fixengine::Session {
+    let s = engine
+        .create_session(
+            fixengine::SessionId::new(OURS, THEIRS),
+            FixVersion::Fix44,
+            app,
+        )
+        .expect("session created");
+    s.connect().expect("registered");
+    s
+}
+
+/// An initiator logging on as TEST2 to TEST1.
+pub fn initiator(addr: SocketAddr) -> Initiator {
+    Initiator::connect(addr, THEIRS, OURS, FixVersion::Fix44)
+}
