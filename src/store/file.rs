@@ -438,6 +438,8 @@ struct Generation {
     next_sender: u64,
     /// The first log byte not yet synced: (segment number, offset).
     dirty: Option<(u32, usize)>,
+    /// Appends since the last sync, counted under [`SyncPolicy::Periodic`] only:
+    /// under the other policies nothing reads it, and nothing would reset it.
     unsynced_appends: u32,
 }
 
@@ -635,11 +637,13 @@ impl Generation {
         self.active.end = offset + rec;
         self.last_seq = seq;
         self.dirty.get_or_insert((self.active.number, offset));
-        self.unsynced_appends += 1;
 
         let due = match options.sync {
             SyncPolicy::None => false,
-            SyncPolicy::Periodic(n) => self.unsynced_appends >= n.get(),
+            SyncPolicy::Periodic(n) => {
+                self.unsynced_appends = self.unsynced_appends.saturating_add(1);
+                self.unsynced_appends >= n.get()
+            }
             SyncPolicy::EveryMessage => true,
         };
         if due && let Err(e) = self.sync_dirty() {
