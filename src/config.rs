@@ -73,6 +73,8 @@
 //! | `Password` | text; empty = none; never printed | none |
 //! | `AllowedRemoteAddresses` | comma list of IPs / CIDR blocks; empty or `*` = any | any |
 //! | `ListenPort` | port; empty = none | none |
+//! | `StorageSegmentSize` | bytes, or with a `Kb` / `Mb` / `Gb` suffix: a log segment's size before the next one starts | `64Mb` |
+//! | `StorageMaxSegments` | count; 0 = keep every segment | `0` |
 //! | `StorageSync` | `none` \| `every` \| a count N (msync every N messages) | `none` |
 //! | `IdleStrategy` | `park` (efficiency) \| `spin` (latency) | `park` |
 //! | `SpinTime` | microseconds a spinning worker polls after its last work before parking | `10000` |
@@ -146,6 +148,11 @@ Session.Default.StorageType = persistent
 # process, not a power cut), every (each message: survives a power cut), or a
 # count N (every N messages). The store is always synced when a session ends.
 Session.Default.StorageSync = none
+# The message log rolls into a new segment file at this size; with
+# StorageMaxSegments > 0 the oldest segments beyond it are deleted (messages no
+# longer stored are gap-filled on resend). 0 keeps everything.
+Session.Default.StorageSegmentSize = 64Mb
+Session.Default.StorageMaxSegments = 0
 # Accepted range of the HeartBtInt(108) a counterparty asks for, in seconds.
 Session.Default.MinHeartBtInt = 1
 Session.Default.MaxHeartBtInt = 3600
@@ -536,6 +543,8 @@ pub struct SessionConfig {
     idle_strategy: IdleStrategy,
     spin_time: Duration,
     storage_sync: SyncPolicy,
+    storage_segment_size: u64,
+    storage_max_segments: usize,
 }
 
 impl Default for SessionConfig {
@@ -566,6 +575,8 @@ impl Default for SessionConfig {
             idle_strategy: IdleStrategy::Park,
             spin_time: Duration::from_millis(10),
             storage_sync: SyncPolicy::None,
+            storage_segment_size: 64 << 20,
+            storage_max_segments: 0,
         }
     }
 }
@@ -724,6 +735,32 @@ impl SessionConfig {
     /// [`SyncPolicy::None`].
     pub fn storage_sync(&self) -> SyncPolicy {
         self.storage_sync
+    }
+
+    /// `StorageSegmentSize`: the size at which a persistent store's message log
+    /// starts a new segment file. Default 64 MiB.
+    pub fn storage_segment_size(&self) -> u64 {
+        self.storage_segment_size
+    }
+
+    /// `StorageMaxSegments`: how many log segments a persistent store keeps (the
+    /// oldest are deleted beyond it); 0 keeps every one. Default 0.
+    pub fn storage_max_segments(&self) -> usize {
+        self.storage_max_segments
+    }
+
+    /// Sets `StorageSegmentSize`.
+    #[must_use]
+    pub fn with_storage_segment_size(mut self, bytes: u64) -> Self {
+        self.storage_segment_size = bytes;
+        self
+    }
+
+    /// Sets `StorageMaxSegments`.
+    #[must_use]
+    pub fn with_storage_max_segments(mut self, count: usize) -> Self {
+        self.storage_max_segments = count;
+        self
     }
 
     /// Sets `StorageSync`.
@@ -1185,6 +1222,8 @@ enum Setting {
     IdleStrategy(IdleStrategy),
     SpinTime(Duration),
     StorageSync(SyncPolicy),
+    StorageSegmentSize(u64),
+    StorageMaxSegments(usize),
 }
 
 impl Setting {
@@ -1223,6 +1262,8 @@ impl Setting {
             }),
             "IdleStrategy" => Self::IdleStrategy(at.idle_strategy()?),
             "StorageSync" => Self::StorageSync(at.storage_sync()?),
+            "StorageSegmentSize" => Self::StorageSegmentSize(at.byte_size()? as u64),
+            "StorageMaxSegments" => Self::StorageMaxSegments(at.number(EXPECTED_COUNT)?),
             "SpinTime" => Self::SpinTime(Duration::from_micros(at.number(EXPECTED_MICROS)?)),
             _ => return Ok(None),
         };
@@ -1256,6 +1297,8 @@ impl Setting {
             Self::IdleStrategy(v) => config.idle_strategy = *v,
             Self::SpinTime(v) => config.spin_time = *v,
             Self::StorageSync(v) => config.storage_sync = *v,
+            Self::StorageSegmentSize(v) => config.storage_segment_size = *v,
+            Self::StorageMaxSegments(v) => config.storage_max_segments = *v,
         }
     }
 }
@@ -1619,6 +1662,8 @@ const SESSION_KEYS: &[&str] = &[
     "IdleStrategy",
     "SpinTime",
     "StorageSync",
+    "StorageSegmentSize",
+    "StorageMaxSegments",
 ];
 
 const EXPECTED_BOOL: &str = "a boolean: true/false, yes/no, y/n or 1/0";

@@ -1,6 +1,7 @@
 //! The store a session runs on, chosen by its `StorageType`: memory-mapped files
 //! under the engine's StorageDirectory, or memory only.
 
+use std::num::NonZeroUsize;
 use std::path::Path;
 
 use crate::config::{SessionConfig, StorageType};
@@ -28,7 +29,10 @@ impl SessionStore {
             StorageType::Transient => Ok(Self::Memory(MemoryStore::new())),
             StorageType::Persistent => {
                 let key = format!("{}-{}-{}", version.begin_string(), id.sender(), id.target());
-                let options = FileStoreOptions::default().sync(config.storage_sync());
+                let options = FileStoreOptions::default()
+                    .sync(config.storage_sync())
+                    .segment_size(config.storage_segment_size())
+                    .max_segments(NonZeroUsize::new(config.storage_max_segments()));
                 FileStore::open(root, &key, options).map(|s| Self::File(Box::new(s)))
             }
         }
