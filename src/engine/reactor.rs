@@ -68,9 +68,10 @@ pub(crate) fn start(core: Arc<Core>) -> Result<Started, EngineError> {
         pending: HashMap::new(),
         deadlines: VecDeque::new(),
         next_token: FIRST_CONNECTION,
-        // Delimits only: the session's own framer checks the Logon again, with the
-        // session's CheckSum policy.
-        framer: Framer::new(MAX_LOGON_BYTES, false),
+        // CheckSum checked here too: a Logon damaged in transit is closed at once
+        // rather than handed to a session, whose slot it would hold until the
+        // LogonTimeout.
+        framer: Framer::new(MAX_LOGON_BYTES, true),
         decoder: Decoder::new(),
         refused_for_load: 0,
     };

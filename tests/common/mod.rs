@@ -329,8 +329,11 @@ impl TestEngine {
     /// Starts an engine on `config`, storing under a fresh temporary folder.
     pub fn start(config: fixengine::EngineConfig) -> (Self, SocketAddr) {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let engine = fixengine::FixEngine::new(config.with_storage_directory(dir.path()))
-            .expect("engine starts");
+        // A folder of its own inside the temporary one, so a test can check that
+        // nothing is written beside it.
+        let root = dir.path().join("store");
+        let engine =
+            fixengine::FixEngine::new(config.with_storage_directory(root)).expect("engine starts");
         let addr = engine.local_addrs()[0];
         (
             Self {
