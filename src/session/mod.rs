@@ -766,7 +766,9 @@ impl<S: MessageStore> SessionMachine<S> {
             return Err("Username(553) does not match".into());
         }
         if let Some(password) = self.config.password()
-            && view.get(tags::PASSWORD) != Some(password.as_bytes())
+            && !view
+                .get(tags::PASSWORD)
+                .is_some_and(|given| same_secret(given, password.as_bytes()))
         {
             return Err("Password(554) does not match".into());
         }
@@ -1584,6 +1586,18 @@ impl<S: MessageStore> ReplySink for SessionMachine<S> {
         }
         self.send(now, &reject).map(|_| ())
     }
+}
+
+/// Compares a secret in time that depends only on the lengths, not on where the
+/// first difference is: a peer timing its refusals learns nothing about the
+/// password's bytes.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let mut diff = given.len() ^ expected.len();
+    for (i, &e) in expected.iter().enumerate() {
+        let g = given.get(i).copied().unwrap_or(0);
+        diff |= usize::from(g ^ e);
+    }
+    diff == 0
 }
 
 fn is_gap_fill(view: &MessageView<'_>) -> bool {

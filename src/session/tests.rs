@@ -1421,3 +1421,13 @@ fn one_logout_when_the_gap_queue_passes_its_byte_bound() {
         ["35=5|34=3|49=ISLD|52=T|56=TW|58=too many messages queued behind a sequence gap"]
     );
 }
+
+#[test]
+fn secrets_compare_equal_only_when_identical() {
+    assert!(same_secret(b"s3cret", b"s3cret"));
+    assert!(!same_secret(b"s3creT", b"s3cret"));
+    assert!(!same_secret(b"s3cre", b"s3cret"));
+    assert!(!same_secret(b"s3crets", b"s3cret"));
+    assert!(!same_secret(b"", b"s3cret"));
+    assert!(same_secret(b"", b""));
+}
