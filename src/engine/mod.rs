@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Sender, TrySendError};
+use crossbeam_channel::{SendError, Sender};
 use mio::Waker;
 
 pub use app::{
@@ -89,6 +89,8 @@ pub(crate) struct Shared {
     finalizing: AtomicBool,
     /// The worker's thread ended in a panic of the application.
     died: AtomicBool,
+    /// Puts queued and not yet taken by the worker: the queue's bound.
+    queued: AtomicUsize,
     /// `put` calls between their `finalizing` check and their send: the worker
     /// waits for them before its last drain, so no put is lost to finalization.
     putters: AtomicUsize,
@@ -416,13 +418,17 @@ impl Core {
             finalizing: AtomicBool::new(false),
             died: AtomicBool::new(false),
             putters: AtomicUsize::new(0),
+            queued: AtomicUsize::new(0),
             ephemeral,
             worker: OnceLock::new(),
             parked: AtomicBool::new(true),
             next_sender: AtomicU64::new(store.next_sender_seq()),
             next_target: AtomicU64::new(store.next_target_seq()),
         });
-        let (puts, puts_rx) = crossbeam_channel::bounded(COMMAND_QUEUE_CAPACITY);
+        // Unbounded underneath, bounded by `Shared::queued`: a bounded crossbeam
+        // channel allocates all its slots up front, which for a thousand mostly idle
+        // sessions is hundreds of megabytes nobody uses.
+        let (puts, puts_rx) = crossbeam_channel::unbounded();
         let (control, control_rx) = crossbeam_channel::unbounded();
         let mut registry = lock(&core.registry);
         if registry.contains_key(&key) {
@@ -611,17 +617,21 @@ impl Session {
         let result = if shared.finalizing.load(Ordering::SeqCst) {
             Err(message)
         } else {
-            match self.inner.puts.try_send(message) {
+            if shared.queued.fetch_add(1, Ordering::AcqRel) >= COMMAND_QUEUE_CAPACITY {
+                shared.queued.fetch_sub(1, Ordering::AcqRel);
+                shared.putters.fetch_sub(1, Ordering::SeqCst);
+                let reason = PutErrorKind::QueueFull {
+                    id: shared.id.clone(),
+                    capacity: COMMAND_QUEUE_CAPACITY,
+                };
+                return refuse(reason, message);
+            }
+            match self.inner.puts.send(message) {
                 Ok(()) => Ok(()),
-                Err(TrySendError::Full(message)) => {
-                    shared.putters.fetch_sub(1, Ordering::SeqCst);
-                    let reason = PutErrorKind::QueueFull {
-                        id: shared.id.clone(),
-                        capacity: COMMAND_QUEUE_CAPACITY,
-                    };
-                    return refuse(reason, message);
+                Err(SendError(message)) => {
+                    shared.queued.fetch_sub(1, Ordering::AcqRel);
+                    Err(message)
                 }
-                Err(TrySendError::Disconnected(message)) => Err(message),
             }
         };
         shared.putters.fetch_sub(1, Ordering::SeqCst);

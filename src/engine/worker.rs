@@ -35,8 +35,13 @@ pub(crate) const HIGH_WATER: usize = 4 << 20;
 /// How long a closing connection may take to flush its last bytes (the Logout).
 const LINGER: Duration = Duration::from_millis(500);
 
-/// Bytes read from the socket per call.
+/// The most bytes read from the socket per call. The buffer starts at
+/// [`FIRST_READ_CHUNK`] and doubles up to this only while reads fill it, so an idle
+/// or quiet session holds a few KiB, a busy one reads in large gulps.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// The first read buffer of a connection.
+const FIRST_READ_CHUNK: usize = 4 * 1024;
 
 /// Reads per turn of the loop: a peer that never pauses still lets commands,
 /// timers and finalization through between turns.
@@ -136,11 +141,23 @@ struct Conn {
 }
 
 /// Inbound bytes: `buf[start..end]` is unread. Allocated once, reused.
-#[derive(Default)]
 struct InBuf {
     buf: Vec<u8>,
     start: usize,
     end: usize,
+    /// Room asked of `spare`: grows while reads fill it.
+    chunk: usize,
+}
+
+impl Default for InBuf {
+    fn default() -> Self {
+        Self {
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            chunk: FIRST_READ_CHUNK,
+        }
+    }
 }
 
 impl InBuf {
@@ -156,20 +173,29 @@ impl InBuf {
         }
     }
 
-    /// Room to read into: at least READ_CHUNK bytes, moving unread bytes to the
-    /// front first rather than growing.
+    /// Room to read into: at least `chunk` bytes, moving unread bytes to the front
+    /// first rather than growing.
     fn spare(&mut self) -> &mut [u8] {
-        if self.buf.len() - self.end < READ_CHUNK {
+        if self.buf.len() - self.end < self.chunk {
             if self.start > 0 {
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end -= self.start;
                 self.start = 0;
             }
-            if self.buf.len() - self.end < READ_CHUNK {
-                self.buf.resize(self.end + READ_CHUNK, 0);
+            if self.buf.len() - self.end < self.chunk {
+                self.buf.resize(self.end + self.chunk, 0);
             }
         }
         &mut self.buf[self.end..]
+    }
+
+    /// Records a read of `n` bytes into `spare`; a read that filled it asks for
+    /// more room next time.
+    fn filled(&mut self, n: usize, room: usize) {
+        self.end += n;
+        if n == room && self.chunk < READ_CHUNK {
+            self.chunk *= 2;
+        }
     }
 
     fn clear(&mut self) {
@@ -355,6 +381,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             let Ok(message) = self.puts.try_recv() else {
                 return;
             };
+            self.shared.queued.fetch_sub(1, Ordering::AcqRel);
             self.put(now, message);
             // Moved out now so the high-water mark sees it; written once per turn,
             // all the puts of one wake-up in one write.
@@ -433,7 +460,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 return;
             }
             conn.read_pending = false;
-            let result = conn.stream.read(self.inbuf.spare());
+            let spare = self.inbuf.spare();
+            let room = spare.len();
+            let result = conn.stream.read(spare);
             match result {
                 Ok(0) => {
                     self.process(now);
@@ -441,7 +470,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                     return;
                 }
                 Ok(n) => {
-                    self.inbuf.end += n;
+                    self.inbuf.filled(n, room);
                     self.process(now);
                     // Replies go out before the next read: the low-latency path.
                     self.pump(now);
@@ -741,6 +770,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         }
         // Messages put before finalize are kept in the store for a later run.
         while let Ok(message) = self.puts.try_recv() {
+            self.shared.queued.fetch_sub(1, Ordering::AcqRel);
             if let Err(e) = self.machine.send(now, &message) {
                 self.app.on_send_failed(message, e);
             }
