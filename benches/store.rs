@@ -3,8 +3,11 @@
 //!
 //! The FileStore appends run in steady state: segments roll and grow inside the
 //! measurement (64 MiB segments, the two newest kept, so the disk use is bounded),
-//! so their cost is in the figure; `file_sync_none_preallocated` leaves growth and
-//! rolls out, to show the append path itself. The MemoryStore is emptied every
+//! so their cost is in the figure, with the store's background thread preparing
+//! the next segment as in production (at this rate, 200 bytes every ~75 ns, it
+//! falls behind, and about half the rolls create their segment themselves);
+//! `file_sync_none_preallocated` leaves growth, rolls and the background thread
+//! out, to show the append path itself. The MemoryStore is emptied every
 //! million appends outside the timed part, so memory stays bounded.
 
 // criterion_group! generates undocumented functions.
@@ -73,7 +76,8 @@ fn append_memory(iters: u64, store: &mut MemoryStore, seq: &mut u64, frame: &[u8
 }
 
 /// Appends into a segment allocated in full before the clock starts, a fresh store
-/// every 250 000 frames (54 MB, within the 64 MiB segment), set up off the clock:
+/// every 250 000 frames (54 MB, within the 64 MiB segment), set up off the clock,
+/// with no background thread (which would prepare a second segment meanwhile):
 /// the CPU path of an append (checksum, copy, index) plus the first-touch
 /// page faults, without growth, rolls or page-cache reclaim.
 #[allow(clippy::disallowed_methods)] // a benchmark times its own loop (iter_custom)
@@ -81,7 +85,8 @@ fn append_preallocated(iters: u64, frame: &[u8]) -> Duration {
     const PER_STORE: u64 = 250_000;
     let options = FileStoreOptions::default()
         .segment_size(64 << 20)
-        .initial_segment_len(64 << 20);
+        .initial_segment_len(64 << 20)
+        .preallocate(false);
     let mut total = Duration::ZERO;
     let mut left = iters;
     while left > 0 {

@@ -16,6 +16,7 @@ use memmap2::{MmapMut, MmapOptions};
 
 use super::layout::{self, FormatError, Identity, Slot};
 use super::naming;
+use super::prealloc::{self, Preallocator};
 use crate::clock::{Clock, SystemClock};
 use crate::store::{MessageStore, StoreError};
 
@@ -48,13 +49,21 @@ pub struct FileStoreOptions {
     /// many bytes; the next record starts a new segment. A record bigger than this
     /// gets a segment of its own. Default 64 MiB; at least 4 KiB.
     pub segment_size: u64,
-    /// The first size of a segment file; it doubles as it fills, up to
-    /// `segment_size`. Default 1 MiB; at least 4 KiB.
+    /// The first size of a segment file created on the appending thread; it
+    /// doubles as it fills, up to `segment_size`. A segment prepared by the
+    /// background thread (see [`preallocate`](Self::preallocate)) has the full
+    /// `segment_size` at once. Default 1 MiB; at least 4 KiB.
     pub initial_segment_len: u64,
     /// How many segments to keep: when a new segment would make more, the oldest is
     /// deleted, and its messages are no longer stored (a resend gap-fills them).
     /// Default `None`: keep every segment.
     pub max_segments: Option<NonZeroUsize>,
+    /// Whether a background thread prepares the next segment (created and
+    /// zero-filled to the full `segment_size`) ahead of the roll, and frees
+    /// deleted ones, keeping that work off the appending thread; see
+    /// [Background thread](FileStore#background-thread). Off, every segment is
+    /// created at the roll and grown on the appending thread. Default `true`.
+    pub preallocate: bool,
     /// The clock stamping a generation's creation time. Default [`SystemClock`].
     pub clock: Arc<dyn Clock>,
 }
@@ -66,6 +75,7 @@ impl Default for FileStoreOptions {
             segment_size: 64 << 20,
             initial_segment_len: 1 << 20,
             max_segments: None,
+            preallocate: true,
             clock: Arc::new(SystemClock),
         }
     }
@@ -96,6 +106,12 @@ impl FileStoreOptions {
         self
     }
 
+    /// Sets [`preallocate`](Self::preallocate).
+    pub fn preallocate(mut self, on: bool) -> Self {
+        self.preallocate = on;
+        self
+    }
+
     /// Sets [`clock`](Self::clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -108,6 +124,16 @@ impl FileStoreOptions {
 
     fn initial_len_bytes(&self) -> usize {
         to_usize(self.initial_segment_len.max(MIN_SEGMENT_LEN)).min(self.segment_size_bytes())
+    }
+
+    /// The active segment's length past which the next one is prepared in the
+    /// background; `usize::MAX` (never) when that is off.
+    fn prepare_at(&self) -> usize {
+        if self.preallocate {
+            self.segment_size_bytes() / 2
+        } else {
+            usize::MAX
+        }
     }
 }
 
@@ -125,6 +151,9 @@ impl FileStoreOptions {
 ///                        next sender / next target sequence numbers (two slots)
 ///     0000000001.log     log segments, mapped, append-only: records of
 ///     0000000002.log     [length, seq, checksum] + the frame's wire bytes
+///     0000000003.prealloc.tmp
+///                        the next segment, blank, being prepared by the
+///                        background thread (never read; see below)
 ///   archive/
 ///     0000000001/        a generation archived by reset(): its header and segments
 /// ```
@@ -145,7 +174,10 @@ impl FileStoreOptions {
 ///   stored record (an append writes only its record, so after a crash the log is
 ///   ahead of the header).
 /// - The newest segment cut inside its own 16-byte header is started again, empty.
-///   Half-created files (`*.tmp`, `current.tmp/`) hold nothing yet and are removed.
+///   Half-created files (`*.tmp`, `current.tmp/`) hold nothing yet and are removed:
+///   among them segments the background thread prepared that no roll took
+///   (`*.prealloc.tmp`), which are never read, whatever they hold. A segment
+///   exists under its `NNNNNNNNNN.log` name only once a roll renamed it there.
 /// - A wrong magic number, an unknown version (such as a store written by an
 ///   older format), a damaged header (both sequence slots failing their checksum)
 ///   or an older segment without a valid header is a named [`StoreError`]: never
@@ -181,7 +213,45 @@ impl FileStoreOptions {
 /// append here. A copy-on-write file system such as btrfs or ZFS can still fail
 /// at write-back; use a file system that allocates in place for the store.)
 ///
+/// With [`preallocate`](FileStoreOptions::preallocate) on, the next segment is
+/// allocated in full by the background thread, ahead of time: a full disk shows
+/// there first, as a warning, and the roll then creates the segment itself, which
+/// reports the error from [`append`] as above. The prepared segment takes up to
+/// `segment_size` of disk before it is used.
+///
 /// [`append`]: MessageStore::append
+///
+/// # Background thread
+///
+/// The appending thread (the session's worker) owns the store and takes no lock.
+/// What is slow on its path is the kernel's: zero-filling new file pages as a
+/// segment grows, faulting them into the map, and freeing the pages of a segment
+/// deleted by [`max_segments`](FileStoreOptions::max_segments). With
+/// [`preallocate`](FileStoreOptions::preallocate) on (the default), a thread per
+/// store does that work instead:
+///
+/// - Once the first segment is half full, and right after every roll from then
+///   on, it prepares the next segment: `NNNNNNNNNN.prealloc.tmp` in the same
+///   folder, the segment header and zeros written to the full `segment_size`
+///   (allocated, as above), fsync'd unless the policy is [`SyncPolicy::None`],
+///   then mapped with every page touched.
+/// - At the roll, if the prepared segment is ready, it is renamed to the new
+///   segment's name (and the folder synced unless the policy is
+///   [`SyncPolicy::None`]), the same order as a segment created at the roll: its
+///   header and zeros are durable before the name is. If it is not ready (the
+///   thread fell behind, failed, or could not start) the roll creates the segment
+///   itself, at `initial_segment_len` growing by doubling, as without the thread,
+///   and the late one serves the following roll. Correctness never depends on the
+///   thread.
+/// - A segment deleted by `max_segments` is unlinked at the roll; its map, the
+///   last reference to its pages, is dropped on the thread.
+///
+/// The thread starts the first time it is needed (a store that never fills half
+/// a segment has none), and is stopped and joined, a preparation in progress cut
+/// short and any unused prepared segment removed, on [`reset`] and when the store
+/// is dropped, before the session folder's lock is released.
+///
+/// [`reset`]: MessageStore::reset
 ///
 /// # Example
 ///
@@ -348,6 +418,8 @@ impl MessageStore for FileStore {
     /// leaves either the old generation live or the new one.
     fn reset(&mut self) -> Result<(), StoreError> {
         self.generation.sync_all()?;
+        // The thread writes into `current/`, which is about to move to the archive.
+        self.generation.stop_background(&self.options);
         let old = self.generation.header.id.generation;
         let tmp = self.dir.join(CURRENT_TMP);
         let current = self.dir.join(CURRENT);
@@ -411,6 +483,9 @@ impl Drop for FileStore {
         // A clean close leaves the header exact, so the next open has nothing to
         // derive from the log; the kernel writes the page back either way.
         self.generation.write_next_sender();
+        // Before the lock is released with the fields: the thread must be done
+        // with the folder when another FileStore may open it.
+        self.generation.stop_background(&self.options);
         if self.options.sync != SyncPolicy::None
             && let Err(e) = self.generation.sync_all()
         {
@@ -441,6 +516,12 @@ struct Generation {
     /// Appends since the last sync, counted under [`SyncPolicy::Periodic`] only:
     /// under the other policies nothing reads it, and nothing would reset it.
     unsynced_appends: u32,
+    /// The background thread, started on first need; `None` before that, after
+    /// it is stopped, or when it could not be started.
+    background: Option<Preallocator>,
+    /// The active segment's end past which the next segment is asked of the
+    /// background thread; `usize::MAX` once asked, or when that is off.
+    prepare_at: usize,
 }
 
 /// Where a stored frame is.
@@ -503,6 +584,8 @@ impl Generation {
             next_sender: 1,
             dirty: None,
             unsynced_appends: 0,
+            background: None,
+            prepare_at: options.prepare_at(),
         })
     }
 
@@ -523,11 +606,14 @@ impl Generation {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             if name.ends_with(".tmp") {
-                // A segment a crash kept from being renamed into place: it was empty.
-                log::warn!(
-                    "{}: removing a half-created segment",
-                    entry.path().display()
-                );
+                // A segment a crash kept from being renamed into place, or one the
+                // background thread prepared that no roll took: it held no record.
+                let what = if name.ends_with(prealloc::PREPARED_SUFFIX) {
+                    "an unused prepared segment"
+                } else {
+                    "a half-created segment"
+                };
+                log::warn!("{}: removing {what}", entry.path().display());
                 fs::remove_file(entry.path()).map_err(io_at(&entry.path()))?;
             } else if let Some(n) = parse_segment_name(name) {
                 numbers.push(n);
@@ -536,7 +622,10 @@ impl Generation {
         numbers.sort_unstable();
         let Some(&last_number) = numbers.last() else {
             let active = Segment::create(&dir, 1, options)?;
-            return Self::assemble(dir, header, VecDeque::new(), active, VecDeque::new(), 0);
+            let (sealed, index) = (VecDeque::new(), VecDeque::new());
+            return Ok(Self::assemble(
+                dir, header, sealed, active, index, 0, options,
+            ));
         };
 
         let mut sealed = VecDeque::new();
@@ -570,7 +659,9 @@ impl Generation {
                 last_seq + 1
             );
         }
-        Self::assemble(dir, header, sealed, active, index, last_seq)
+        Ok(Self::assemble(
+            dir, header, sealed, active, index, last_seq, options,
+        ))
     }
 
     /// Points the paths at `dir`, where the generation's folder was renamed.
@@ -593,9 +684,10 @@ impl Generation {
         active: Segment,
         index: VecDeque<Entry>,
         last_seq: u64,
-    ) -> Result<Self, StoreError> {
+        options: &FileStoreOptions,
+    ) -> Self {
         let next_sender = header.slot.next_sender.max(last_seq.saturating_add(1));
-        Ok(Self {
+        Self {
             dir,
             header,
             sealed,
@@ -605,7 +697,9 @@ impl Generation {
             next_sender,
             dirty: None,
             unsynced_appends: 0,
-        })
+            background: None,
+            prepare_at: options.prepare_at(),
+        }
     }
 
     fn append(
@@ -667,6 +761,9 @@ impl Generation {
     /// the map is too short. On error nothing has changed.
     fn make_room(&mut self, rec: usize, options: &FileStoreOptions) -> Result<(), StoreError> {
         let used = self.active.end;
+        if used >= self.prepare_at {
+            self.prepare_next(options);
+        }
         if used > layout::SEGMENT_HEADER_LEN && used + rec > options.segment_size_bytes() {
             self.roll(options)?;
         }
@@ -687,10 +784,18 @@ impl Generation {
                 offset: 0,
                 why: "segment numbers exhausted",
             })?;
-        let fresh = Segment::create(&self.dir, next, options)?;
+        let fresh = match self.take_prepared(next, options)? {
+            Some(seg) => seg,
+            None => Segment::create(&self.dir, next, options)?,
+        };
         let mut full = std::mem::replace(&mut self.active, fresh);
         full.file = None;
         self.sealed.push_back(full);
+        // A session that filled a segment fills the next: the one after it is
+        // asked for at once, to give the thread a whole segment's time.
+        if options.preallocate {
+            self.prepare_at = 0;
+        }
         if let Some(max) = options.max_segments {
             while self.sealed.len() + 1 > max.get() {
                 let Some(oldest) = self.sealed.front() else {
@@ -706,12 +811,97 @@ impl Generation {
                     "{}: deleted old segment (max_segments {max})",
                     oldest.path.display()
                 );
-                self.sealed.pop_front();
+                if let Some(gone) = self.sealed.pop_front() {
+                    // Its file is unlinked but its pages live until the map goes:
+                    // freeing them is the background thread's work, when there is one.
+                    match &self.background {
+                        Some(bg) => bg.release(gone.map),
+                        None => drop(gone),
+                    }
+                }
                 let keep = self.index.partition_point(|e| e.segment <= number);
                 self.index.drain(..keep);
             }
         }
         Ok(())
+    }
+
+    /// Asks the background thread (started here the first time) for the segment
+    /// after the active one. Best effort: when the thread cannot be had, the
+    /// roll creates the segment itself.
+    #[cold]
+    fn prepare_next(&mut self, options: &FileStoreOptions) {
+        self.prepare_at = usize::MAX;
+        if self.background.as_ref().is_some_and(Preallocator::busy) {
+            // The one in progress, or ready, serves the next roll.
+            return;
+        }
+        let Some(next) = self.active.number.checked_add(1) else {
+            return;
+        };
+        if self.background.is_none() {
+            match Preallocator::spawn() {
+                Ok(bg) => self.background = Some(bg),
+                Err(e) => {
+                    log::warn!(
+                        "{}: cannot start the store's background thread ({e}); segments are created at the roll",
+                        self.dir.display()
+                    );
+                    return;
+                }
+            }
+        }
+        if let Some(bg) = &mut self.background {
+            let tmp = self.dir.join(prealloc::prepared_name(next));
+            let len = options.segment_size_bytes() as u64;
+            bg.prepare(next, tmp, len, options.sync != SyncPolicy::None);
+        }
+    }
+
+    /// A segment from the background thread, renamed into place as segment
+    /// `number`, if one is ready; `None` when none is (or none was asked for),
+    /// and the roll creates it itself.
+    fn take_prepared(
+        &mut self,
+        number: u32,
+        options: &FileStoreOptions,
+    ) -> Result<Option<Segment>, StoreError> {
+        let Some(bg) = &mut self.background else {
+            return Ok(None);
+        };
+        let Some(p) = bg.take() else {
+            return Ok(None);
+        };
+        let path = self.dir.join(segment_name(number));
+        // Its header and zeros were fsync'd before it was handed over (when the
+        // policy asks for it), so the rename never exposes a segment without them.
+        if let Err(e) = fs::rename(&p.tmp, &path) {
+            log::warn!(
+                "{}: cannot rename a prepared segment into place ({e}); creating it instead",
+                p.tmp.display()
+            );
+            drop(p.map);
+            let _ = fs::remove_file(&p.tmp);
+            return Ok(None);
+        }
+        let seg = Segment {
+            number,
+            path,
+            file: Some(p.file),
+            map: p.map,
+            end: layout::SEGMENT_HEADER_LEN,
+        };
+        // On error the file stays under its segment name, holding no record, as
+        // after the same failure in Segment::create: the next roll replaces it.
+        sync_dir(&self.dir, options)?;
+        Ok(Some(seg))
+    }
+
+    /// Stops the background thread and waits for it; what it prepared is removed.
+    /// It starts again when next needed.
+    fn stop_background(&mut self, options: &FileStoreOptions) {
+        self.background = None;
+        self.prepare_at = options.prepare_at();
     }
 
     /// Brings the header's next sender number up to date (appends leave it behind).
@@ -1009,7 +1199,7 @@ impl Segment {
 
 /// Maps all of `file` for reading and writing.
 #[allow(unsafe_code)]
-fn map(file: &File) -> io::Result<MmapMut> {
+pub(super) fn map(file: &File) -> io::Result<MmapMut> {
     // SAFETY: memmap2 requires that the file is not modified or truncated by
     // anything else while mapped. Every mapped file lives in a session folder whose
     // lock this process holds for the store's life, so no other FileStore maps or
@@ -1026,7 +1216,7 @@ const ARCHIVE: &str = "archive";
 const HEADER: &str = "header";
 const MIN_SEGMENT_LEN: u64 = 4096;
 
-static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+pub(super) static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
@@ -1450,13 +1640,15 @@ mod tests {
     #[test]
     fn a_failed_roll_leaves_the_store_as_it_was() {
         let (mut s, _root) = temp_store(small());
+        // A directory where the next segment's temporary file must go: creating it
+        // fails, as a full disk or a permission error would. The same where the
+        // background thread prepares it, so that fails first.
+        let blocker = s.dir().join(CURRENT).join("0000000002.log.tmp");
+        fs::create_dir(&blocker).unwrap();
+        fs::create_dir(s.dir().join(CURRENT).join(prealloc::prepared_name(2))).unwrap();
         for seq in 1..=16 {
             s.append(seq, &frame(seq, 984)).unwrap();
         }
-        // A directory where the next segment's temporary file must go: creating it
-        // fails, as a full disk or a permission error would.
-        let blocker = s.dir().join(CURRENT).join("0000000002.log.tmp");
-        fs::create_dir(&blocker).unwrap();
         let e = s.append(17, &frame(17, 984)).unwrap_err();
         assert!(
             matches!(&e, StoreError::Io { path, .. } if path == &blocker),
@@ -1470,6 +1662,174 @@ mod tests {
         fs::remove_dir(&blocker).unwrap();
         s.append(17, &frame(17, 984)).unwrap();
         assert_eq!(collect(&s, 17, 17, 1).0, [(17, frame(17, 984))]);
+    }
+
+    /// The names of the temporary files in `dir`.
+    fn tmp_files(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    }
+
+    fn all_frames(s: &FileStore, last: u64, len: usize) {
+        let (got, _) = collect(s, 1, last, usize::MAX);
+        assert_eq!(got.len() as u64, last);
+        for (seq, f) in got {
+            assert_eq!(f, frame(seq, len), "seq {seq}");
+        }
+    }
+
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+    #[test]
+    fn a_roll_takes_the_prepared_segment() {
+        let (mut s, root) = temp_store(small());
+        let current = s.dir().join(CURRENT);
+        // 1000-byte records, 16 per 16 KiB segment: the 10th append finds the
+        // segment past half full and asks for segment 2.
+        for seq in 1..=10 {
+            s.append(seq, &frame(seq, 984)).unwrap();
+        }
+        let bg = s
+            .generation
+            .background
+            .as_mut()
+            .expect("the thread started");
+        assert!(bg.wait(WAIT), "segment 2 prepared");
+        let tmp = current.join(prealloc::prepared_name(2));
+        assert_eq!(fs::metadata(&tmp).unwrap().len(), 16 * 1024);
+        for seq in 11..=17 {
+            s.append(seq, &frame(seq, 984)).unwrap();
+        }
+        assert_eq!(s.segment_count(), 2);
+        // Full size at once, not the 4 KiB a segment created at the roll starts at.
+        let seg2 = current.join(segment_name(2));
+        assert_eq!(fs::metadata(&seg2).unwrap().len(), 16 * 1024);
+        assert!(!tmp.exists());
+        all_frames(&s, 17, 984);
+        drop(s);
+        assert_eq!(tmp_files(&current), Vec::<String>::new());
+        let s = reopen(&root, small());
+        assert_eq!(
+            (s.len(), s.segment_count(), s.next_sender_seq()),
+            (17, 2, 18)
+        );
+        all_frames(&s, 17, 984);
+    }
+
+    #[test]
+    fn a_roll_creates_the_segment_itself_when_the_prepared_one_is_late() {
+        let (mut s, root) = temp_store(small());
+        let current = s.dir().join(CURRENT);
+        let bg = Preallocator::spawn().unwrap();
+        let gate = Arc::clone(&bg.gate);
+        s.generation.background = Some(bg);
+        // The thread cannot start a preparation while this is held.
+        let held = gate.lock().unwrap();
+        for seq in 1..=17 {
+            s.append(seq, &frame(seq, 984)).unwrap();
+        }
+        assert_eq!(s.segment_count(), 2);
+        // Created at the roll: the initial length, growing by doubling.
+        let seg2 = current.join(segment_name(2));
+        assert_eq!(fs::metadata(&seg2).unwrap().len(), 4096);
+        // Nothing more is asked for while the late one is outstanding.
+        assert_eq!(tmp_files(&current), Vec::<String>::new());
+        drop(held);
+        // The late segment arrives, and serves the next roll as segment 3.
+        let bg = s.generation.background.as_mut().unwrap();
+        assert!(bg.wait(WAIT));
+        assert_eq!(tmp_files(&current), [prealloc::prepared_name(2)]);
+        for seq in 18..=40 {
+            s.append(seq, &frame(seq, 984)).unwrap();
+        }
+        assert_eq!(s.segment_count(), 3);
+        assert_eq!(fs::metadata(&seg2).unwrap().len(), 16 * 1024);
+        let seg3 = current.join(segment_name(3));
+        assert_eq!(fs::metadata(&seg3).unwrap().len(), 16 * 1024);
+        all_frames(&s, 40, 984);
+        drop(s);
+        assert_eq!(tmp_files(&current), Vec::<String>::new());
+        let s = reopen(&root, small());
+        assert_eq!((s.len(), s.segment_count()), (40, 3));
+        all_frames(&s, 40, 984);
+    }
+
+    #[test]
+    fn without_preallocation_no_thread_starts() {
+        let (mut s, _root) = temp_store(small().preallocate(false));
+        for seq in 1..=40 {
+            s.append(seq, &frame(seq, 984)).unwrap();
+        }
+        assert_eq!(s.segment_count(), 3);
+        assert!(s.generation.background.is_none());
+        all_frames(&s, 40, 984);
+    }
+
+    #[test]
+    fn a_leftover_prepared_segment_is_removed_on_open_and_never_read() {
+        let (mut s, root) = temp_store(small());
+        for seq in 1..=5 {
+            s.append(seq, &frame(seq, 100)).unwrap();
+        }
+        let current = s.dir().join(CURRENT);
+        drop(s);
+        // What a crash can leave: a prepared segment, here even holding a valid
+        // record, which must not be taken for data.
+        let mut image = layout::segment_header().to_vec();
+        image.resize(16 * 1024, 0);
+        let rec = layout::record_len(5);
+        layout::write_record(&mut image[16..16 + rec], 6, b"ghost");
+        let leftover = current.join(prealloc::prepared_name(2));
+        fs::write(&leftover, &image).unwrap();
+        let s = reopen(&root, small());
+        assert!(!leftover.exists());
+        assert_eq!((s.len(), s.segment_count(), s.next_sender_seq()), (5, 1, 6));
+        all_frames(&s, 5, 100);
+    }
+
+    #[test]
+    fn dropping_the_store_stops_a_preparation_in_progress() {
+        // A 64 MiB segment to prepare: long enough to be caught in the middle.
+        let options = FileStoreOptions::default().initial_segment_len(4096);
+        let (mut s, root) = temp_store(options.clone());
+        s.append(1, b"m").unwrap();
+        let current = s.dir().join(CURRENT);
+        s.generation.prepare_next(&options);
+        let stop = s.generation.background.as_ref().unwrap().stop_flag();
+        let tmp = current.join(prealloc::prepared_name(2));
+        for _ in 0..10_000 {
+            if tmp.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        drop(s);
+        // Joined: the thread held the other reference to the flag.
+        assert_eq!(Arc::strong_count(&stop), 1);
+        assert_eq!(tmp_files(&current), Vec::<String>::new());
+        let s = reopen(&root, options);
+        assert_eq!((s.len(), s.segment_count()), (1, 1));
+    }
+
+    #[test]
+    fn reset_stops_the_background_thread_before_archiving() {
+        let (mut s, _root) = temp_store(small());
+        for seq in 1..=10 {
+            s.append(seq, &frame(seq, 984)).unwrap();
+        }
+        assert!(s.generation.background.is_some());
+        s.reset().unwrap();
+        assert!(s.generation.background.is_none());
+        let archived = s.dir().join(ARCHIVE).join("0000000001");
+        assert_eq!(tmp_files(&archived), Vec::<String>::new());
+        assert_eq!(tmp_files(&s.dir().join(CURRENT)), Vec::<String>::new());
+        for seq in 1..=40 {
+            s.append(seq, &frame(seq, 984)).unwrap();
+        }
+        all_frames(&s, 40, 984);
     }
 
     fn copy_dir(from: &Path, to: &Path) {

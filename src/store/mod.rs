@@ -25,6 +25,7 @@ mod file;
 mod layout;
 mod memory;
 mod naming;
+mod prealloc;
 
 pub use error::StoreError;
 pub use file::{FileStore, FileStoreOptions, SyncPolicy};
