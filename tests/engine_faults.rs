@@ -361,3 +361,15 @@ fn a_first_message_too_large_for_a_logon_is_closed_at_once() {
     assert!(client.closed_silently_within(WAIT));
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn an_engine_created_session_takes_a_logon_right_after_its_last_logout() {
+    let (_engine, addr) = engine_with(config().with_create_unregistered_acceptor_session(true));
+    for round in 0..20u64 {
+        let mut client = Initiator::connect(addr, "QUICK", OURS, FixVersion::Fix44);
+        client.next_seq = 1 + 2 * round;
+        // No pause: the previous session may still be releasing its store.
+        assert_eq!(client.logon(30).seq(), 1 + 2 * round, "round {round}");
+        client.logout();
+    }
+}

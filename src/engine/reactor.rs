@@ -13,7 +13,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -74,6 +74,7 @@ pub(crate) fn start(core: Arc<Core>) -> Result<Started, EngineError> {
         framer: Framer::new(MAX_LOGON_BYTES, true),
         decoder: Decoder::new(),
         refused_for_load: 0,
+        deferred: Vec::new(),
     };
     let thread = std::thread::Builder::new()
         .name("fix-reactor".to_owned())
@@ -107,16 +108,22 @@ struct Reactor {
     decoder: Decoder,
     /// Connections refused because MaxPendingConnections was reached, since the last log.
     refused_for_load: u64,
+    /// Logons for a session that is ending (an engine-created session whose
+    /// connection just closed): routed again shortly, within their LogonTimeout.
+    deferred: Vec<Token>,
 }
 
 impl Reactor {
     fn run(mut self) {
         let mut events = Events::with_capacity(256);
         loop {
-            let timeout = self
+            let mut timeout = self
                 .deadlines
                 .front()
                 .map(|(d, _)| d.saturating_duration_since(now()));
+            if !self.deferred.is_empty() {
+                timeout = Some(timeout.map_or(RETRY, |t| t.min(RETRY)));
+            }
             if let Err(e) = self.poll.poll(&mut events, timeout)
                 && e.kind() != ErrorKind::Interrupted
             {
@@ -134,7 +141,24 @@ impl Reactor {
                     token => self.read(token),
                 }
             }
+            self.retry_deferred();
             self.expire(now());
+        }
+    }
+
+    /// Routes again the Logons that waited for an ending session to go.
+    fn retry_deferred(&mut self) {
+        for token in std::mem::take(&mut self.deferred) {
+            let complete = self
+                .pending
+                .get(&token)
+                .and_then(|p| match self.framer.parse(&p.buf) {
+                    Ok(Status::Complete(len)) => Some(len),
+                    _ => None,
+                });
+            if let Some(len) = complete {
+                self.route(token, len);
+            }
         }
     }
 
@@ -327,7 +351,8 @@ impl Reactor {
         };
         match decided {
             Ok(entry) => self.hand_off(token, &entry),
-            Err(why) => self.refuse(token, &why),
+            Err(Refusal::Later) => self.deferred.push(token),
+            Err(Refusal::Closed(why)) => self.refuse(token, &why),
         }
     }
 
@@ -361,16 +386,40 @@ impl Reactor {
     }
 }
 
+/// How often a Logon waiting for an ending session is routed again.
+const RETRY: Duration = Duration::from_millis(2);
+
+/// Why a Logon is not handed to a session now.
+enum Refusal {
+    /// Closed without a reply, for this reason.
+    Closed(String),
+    /// The engine-created session it belongs to is ending: try again shortly.
+    Later,
+}
+
 /// Decides on a Logon: the session to hand it to, or why it is refused.
-fn decide(core: &Arc<Core>, incoming: &Incoming<'_>) -> Result<Entry, String> {
+fn decide(core: &Arc<Core>, incoming: &Incoming<'_>) -> Result<Entry, Refusal> {
+    let key = Key::new(incoming.session_id, incoming.version);
+    if lock(&core.registry)
+        .get(&key)
+        .is_some_and(|e| e.shared.ephemeral && e.shared.finalizing.load(Ordering::Acquire))
+    {
+        // It ended with its last connection and is releasing its store: the new
+        // connection waits for it (a counterparty reconnecting at once is normal).
+        return Err(Refusal::Later);
+    }
+    choose(core, incoming, &key).map_err(Refusal::Closed)
+}
+
+/// The session a Logon goes to, or why it is refused.
+fn choose(core: &Arc<Core>, incoming: &Incoming<'_>, key: &Key) -> Result<Entry, String> {
     let id = incoming.session_id;
     let mut manager = lock(&core.manager);
     if let Some(m) = manager.as_mut() {
         m.on_incoming_connection(incoming)
             .map_err(|why| format!("refused by the sessions manager: {why}"))?;
     }
-    let key = Key::new(id, incoming.version);
-    let entry = lock(&core.registry).get(&key).cloned();
+    let entry = lock(&core.registry).get(key).cloned();
     if let Some(entry) = entry {
         let shared = &entry.shared;
         if shared.died.load(Ordering::Acquire) {
