@@ -497,7 +497,7 @@ fn choose(core: &Arc<Core>, incoming: &Incoming<'_>, key: &Key) -> Result<Entry,
         m.on_session_created(session);
     }
     lock(&core.registry)
-        .get(&key)
+        .get(key)
         .cloned()
         .ok_or_else(|| format!("session {id} was finalized as it was created"))
 }
