@@ -348,3 +348,66 @@ fn a_huge_resend_is_served_without_stalling_another_session() {
         }
     }
 }
+
+#[test]
+fn a_store_that_cannot_grow_stops_sending_and_hands_messages_back() {
+    let (engine, addr) = engine_with(config());
+    let app = OrderApp::default();
+    // Small segments, so a new segment file is needed soon.
+    let small = SessionConfig::default().with_storage_segment_size(4096);
+    let s = engine
+        .create_session_with(
+            SessionId::new(OURS, THEIRS),
+            FixVersion::Fix44,
+            app.clone(),
+            SessionParams::default().with_config(small),
+        )
+        .unwrap();
+    s.connect().unwrap();
+    let mut client = initiator(addr);
+    client.logon(30);
+    wait_until("Established", || s.state() == SessionState::Established);
+    // Take the store's folder away and put a file in its place: creating the next
+    // segment fails for any user, root included (as a full disk would).
+    let root = engine.config().storage_directory().to_owned();
+    let session_dir = std::fs::read_dir(&root)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::rename(session_dir.join("current"), session_dir.join("moved")).unwrap();
+    std::fs::write(session_dir.join("current"), b"not a folder").unwrap();
+    let mut failed = false;
+    for i in 0..200 {
+        let news = Message::new("B").with(tags::HEADLINE, format!("news {i} {}", "x".repeat(100)));
+        if s.put(news).is_err() {
+            break;
+        }
+        if !app.log.lock().unwrap().send_failures.is_empty() {
+            failed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    wait_until("a send failure reported", || {
+        failed || !app.log.lock().unwrap().send_failures.is_empty()
+    });
+    let failures = app.log.lock().unwrap().send_failures.clone();
+    assert!(
+        failures[0].1.contains("store"),
+        "the application is told why: {failures:?}"
+    );
+    // The session stops: it logs out or closes, and nothing more is sent.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match client.recv_within(Duration::from_millis(200)) {
+            Got::Closed => break,
+            Got::Message(_) | Got::Timeout => {}
+        }
+        assert!(Instant::now() < deadline, "the connection was not ended");
+    }
+    wait_until("back to WaitForLogon", || {
+        s.state() == SessionState::WaitForLogon
+    });
+}

@@ -270,6 +270,8 @@ pub struct AppLog {
     pub orders: Vec<String>,
     pub states: Vec<(SessionState, SessionState)>,
     pub logons: usize,
+    /// Messages handed back by `on_send_failed`, with the error.
+    pub send_failures: Vec<(String, String)>,
 }
 
 impl Application for OrderApp {
@@ -307,6 +309,15 @@ impl Application for OrderApp {
         if matches!(event, fixengine::SessionEvent::LoggedOn { .. }) {
             self.log.lock().unwrap().logons += 1;
         }
+    }
+
+    fn on_send_failed(&mut self, message: Message, error: fixengine::session::SendError) {
+        let headline = message.get_str(tags::HEADLINE).unwrap_or("").to_owned();
+        self.log
+            .lock()
+            .unwrap()
+            .send_failures
+            .push((headline, error.to_string()));
     }
 }
 
