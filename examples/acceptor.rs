@@ -38,8 +38,8 @@ use std::process::ExitCode;
 
 use fixengine::{
     Application, DEFAULT_PROPERTIES, Decision, DictionarySet, EngineConfig, Fields, FixEngine,
-    FixVersion, IdleStrategy, Incoming, Message, MessageView, Reply, Session, SessionId,
-    SessionParams, SessionsManager, StorageType, msg_type, tags,
+    FixVersion, IdleStrategy, Incoming, Message, MessageView, Reply, Session, SessionConfig,
+    SessionId, SessionParams, SessionsManager, StorageType, msg_type, tags,
 };
 
 /// The conformance suite's sessions: our CompID is always ISLD.
@@ -164,19 +164,12 @@ fn run() -> Result<(), String> {
     if options.unregistered {
         config = config.with_create_unregistered_acceptor_session(true);
     }
+    // The flags beat the file: every session, named in it or not, gets them.
     if options.transient {
-        let defaults = config
-            .session_defaults()
-            .clone()
-            .with_storage_type(StorageType::Transient);
-        config = config.with_session_defaults(defaults);
+        config = for_every_session(config, |c| c.with_storage_type(StorageType::Transient));
     }
     if options.latency_mode {
-        let defaults = config
-            .session_defaults()
-            .clone()
-            .with_idle_strategy(IdleStrategy::Spin);
-        config = config.with_session_defaults(defaults);
+        config = for_every_session(config, |c| c.with_idle_strategy(IdleStrategy::Spin));
     }
     if options.conformance.is_some() {
         // The suite plays on loopback only.
@@ -226,6 +219,25 @@ fn run() -> Result<(), String> {
     }
     engine.shutdown();
     Ok(())
+}
+
+/// Applies `change` to the session defaults and to every session the
+/// configuration names.
+fn for_every_session(
+    config: EngineConfig,
+    change: impl Fn(SessionConfig) -> SessionConfig,
+) -> EngineConfig {
+    let named: Vec<(String, String)> = config
+        .sessions()
+        .map(|(s, t)| (s.to_owned(), t.to_owned()))
+        .collect();
+    let defaults = change(config.session_defaults().clone());
+    let mut config = config.with_session_defaults(defaults);
+    for (sender, target) in named {
+        let session = change(config.session_config(&sender, &target));
+        config = config.with_session(sender, target, session);
+    }
+    config
 }
 
 /// The sessions of the command line, or of the configuration, answering orders.
