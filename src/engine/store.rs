@@ -8,6 +8,9 @@ use crate::config::{SessionConfig, StorageType};
 use crate::id::{FixVersion, SessionId};
 use crate::store::{FileStore, FileStoreOptions, MemoryStore, MessageStore, StoreError};
 
+/// The first segment file of a new session's log.
+const FIRST_SEGMENT_LEN: u64 = 64 * 1024;
+
 /// One session's store: either kind, without a trait object on the message path.
 #[derive(Debug)]
 pub(crate) enum SessionStore {
@@ -32,6 +35,10 @@ impl SessionStore {
                 let options = FileStoreOptions::default()
                     .sync(config.storage_sync())
                     .segment_size(config.storage_segment_size())
+                    // A session starts small (an idle one costs little disk, and a
+                    // thousand Logons do not write a gigabyte of zeros); the log
+                    // doubles as it fills, and later segments are prepared ahead.
+                    .initial_segment_len(FIRST_SEGMENT_LEN)
                     .max_segments(NonZeroUsize::new(config.storage_max_segments()));
                 FileStore::open(root, &key, options).map(|s| Self::File(Box::new(s)))
             }

@@ -417,6 +417,11 @@ impl MessageStore for FileStore {
     /// generation is built as `current.tmp/` and renamed into place, so a crash
     /// leaves either the old generation live or the new one.
     fn reset(&mut self) -> Result<(), StoreError> {
+        if self.is_empty() && self.next_sender_seq() == 1 && self.next_target_seq() == 1 {
+            // Already a new session: nothing to archive. A counterparty logging on
+            // with ResetSeqNumFlag=Y every time must not leave a generation per Logon.
+            return Ok(());
+        }
         self.generation.sync_all()?;
         // The thread writes into `current/`, which is about to move to the archive.
         self.generation.stop_background(&self.options);
@@ -1585,6 +1590,21 @@ mod tests {
         );
         // Other sessions under the same root are unaffected.
         FileStore::open(root.path(), "FIX.4.4-ISLD-XX", small()).unwrap();
+        drop(s);
+        reopen(&root, small());
+    }
+
+    #[test]
+    fn resetting_a_new_session_archives_nothing() {
+        let (mut s, root) = temp_store(small());
+        s.reset().unwrap();
+        s.reset().unwrap();
+        assert_eq!(s.generation(), 1, "nothing to set aside");
+        assert!(!s.dir().join(ARCHIVE).exists());
+        // A session with anything in it is archived as before.
+        s.set_next_target_seq(2).unwrap();
+        s.reset().unwrap();
+        assert_eq!(s.generation(), 2);
         drop(s);
         reopen(&root, small());
     }
