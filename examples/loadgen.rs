@@ -671,6 +671,8 @@ struct Run {
     idle_ns: u64,
     cpu0: Option<f64>,
     cpu1: Option<f64>,
+    /// When the last Logon reply arrived, from before the first connect (ns).
+    logon_ns: u64,
 }
 
 impl Run {
@@ -683,6 +685,8 @@ impl Run {
             .next()
             .ok_or_else(|| format!("--addr {}: no address", opt.addr))?;
         let poll = Poll::new().map_err(|e| format!("poll: {e}"))?;
+        // Started before the first connect: the Logon time covers connecting too.
+        let clock = Clock::new();
         let n = opt.sessions as u64;
         let orders = |total: u64, i: u64| total / n + u64::from(i < total % n);
         let mut sessions = Vec::with_capacity(opt.sessions);
@@ -732,7 +736,6 @@ impl Run {
                 last_send: 0,
             });
         }
-        let clock = Clock::new();
         let mut run = Self {
             target: opt.target.clone().into_bytes(),
             lat: Vec::with_capacity(opt.count as usize),
@@ -761,6 +764,7 @@ impl Run {
             idle_ns: 0,
             cpu0: None,
             cpu1: None,
+            logon_ns: 0,
         };
         let logon = format!("98=0\x01108={}\x01141=Y\x01", run.opt.heartbeat);
         for i in 0..run.sessions.len() {
@@ -1222,6 +1226,7 @@ impl Run {
             self.begin_logout(now);
         }
         if self.phase == Phase::Logon && self.logged_on == n {
+            self.logon_ns = now;
             self.start_phase(Phase::Warmup, now);
         }
         if self.phase == Phase::Warmup && self.phase_done == n {
@@ -1338,6 +1343,7 @@ impl Run {
         let ok = self.error.is_none() && self.c.rejects == 0 && self.c.bad_frames == 0;
         let logout_clean = self.sessions.iter().all(|s| s.logout_rcvd);
         let elapsed = self.t1.saturating_sub(self.t0) as f64 / 1e9;
+        let logon_ms = self.logon_ns as f64 / 1e6;
         let send_elapsed = self.last_order_sent.saturating_sub(self.t0) as f64 / 1e9;
         // Rates only for a completed measured phase: a partial one has no meaning.
         let complete = self.lat.len() as u64 == o.count;
@@ -1440,6 +1446,11 @@ impl Run {
                 h,
                 "  client busy {busy_pct:.0}% (cpu {cpu_pct:.0}%); NOS {nos_bytes} B, ER {er_bytes} B"
             );
+            let _ = writeln!(
+                h,
+                "  {} sessions connected and logged on in {logon_ms:.1} ms",
+                o.sessions
+            );
             if !error.is_empty() {
                 let _ = writeln!(h, "  error: {error}");
             }
@@ -1450,7 +1461,7 @@ impl Run {
             j,
             "{{\"tool\":\"loadgen\",\"mode\":\"{}\",\"addr\":{},\"sessions\":{},\
              \"warmup\":{},\"count\":{},\"window\":{},\"batch\":{},\"rate\":{},\"spin\":{},\
-             \"ok\":{ok},\"elapsed_s\":{elapsed:.4},\"orders_per_s\":{orders_per_s:.0},\
+             \"ok\":{ok},\"elapsed_s\":{elapsed:.4},\"logon_ms\":{logon_ms:.1},\"orders_per_s\":{orders_per_s:.0},\
              \"execs_per_s\":{execs_per_s:.0},\"lat_min_us\":{min:.1},\"lat_p50_us\":{:.1},\
              \"lat_p90_us\":{:.1},\"lat_p99_us\":{:.1},\"lat_p999_us\":{:.1},\
              \"lat_max_us\":{max:.1},\"lat_mean_us\":{mean:.1},\"send_lag_max_us\":{lag_us:.1},\
