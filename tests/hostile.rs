@@ -411,3 +411,38 @@ fn a_store_that_cannot_grow_stops_sending_and_hands_messages_back() {
         s.state() == SessionState::WaitForLogon
     });
 }
+
+#[test]
+fn a_second_engine_on_the_same_storage_cannot_take_a_live_session() {
+    let (first, addr_a) = engine_with(config().with_create_unregistered_acceptor_session(true));
+    let root = first.config().storage_directory().to_owned();
+    let second = fixengine::FixEngine::new(
+        config()
+            .with_create_unregistered_acceptor_session(true)
+            .with_storage_directory(&root),
+    )
+    .unwrap();
+    let addr_b = second.local_addrs()[0];
+    let mut on_a = Initiator::connect(addr_a, "SHARED", OURS, FixVersion::Fix44);
+    on_a.logon(30);
+    // The same session through the other engine: its store is locked by the first.
+    let mut on_b = Initiator::connect(addr_b, "SHARED", OURS, FixVersion::Fix44);
+    on_b.logon_with_no_answer();
+    assert!(on_b.closed_silently_within(WAIT));
+    wait_until("nothing left in the second engine", || {
+        second.sessions().is_empty()
+    });
+    // A registered session in the same situation is refused at creation, by name.
+    let err = second
+        .create_session(
+            SessionId::new(OURS, "SHARED"),
+            FixVersion::Fix44,
+            OrderApp::default(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("locked"), "{err}");
+    // The first engine's session never noticed (no manager: it answers orders
+    // with a BusinessMessageReject, in sequence).
+    on_a.send(&order("STILL"));
+    assert_eq!(on_a.expect("j").get(tags::REF_SEQ_NUM), Some("2"));
+}

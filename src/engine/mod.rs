@@ -403,12 +403,24 @@ impl Core {
         if lock(&core.registry).contains_key(&key) {
             return Err(duplicate());
         }
-        let store =
-            store::SessionStore::open(core.config.storage_directory(), &id, version, &config)
-                .map_err(|source| EngineError::Store {
+        // A session the application creates opens its store here, so a damaged or
+        // locked store is the caller's error at once. One the engine creates for a
+        // Logon opens it on its own thread: the reactor never waits on the disk.
+        let (store, numbers) = if ephemeral {
+            let root = core.config.storage_directory().to_owned();
+            let (id, config) = (id.clone(), config.clone());
+            let open = move || store::SessionStore::open(&root, &id, version, &config);
+            (worker::StoreSource::Open(Box::new(open)), (1, 1))
+        } else {
+            let store =
+                store::SessionStore::open(core.config.storage_directory(), &id, version, &config)
+                    .map_err(|source| EngineError::Store {
                     id: id.clone(),
                     source,
                 })?;
+            let numbers = (store.next_sender_seq(), store.next_target_seq());
+            (worker::StoreSource::Ready(store), numbers)
+        };
         let shared = Arc::new(Shared {
             id: id.clone(),
             version,
@@ -422,8 +434,8 @@ impl Core {
             ephemeral,
             worker: OnceLock::new(),
             parked: AtomicBool::new(true),
-            next_sender: AtomicU64::new(store.next_sender_seq()),
-            next_target: AtomicU64::new(store.next_target_seq()),
+            next_sender: AtomicU64::new(numbers.0),
+            next_target: AtomicU64::new(numbers.1),
         });
         // Unbounded underneath, bounded by `Shared::queued`: a bounded crossbeam
         // channel allocates all its slots up front, which for a thousand mostly idle

@@ -24,7 +24,7 @@ use crate::codec::{FrameError, Framer, Message, MessageView, Status};
 use crate::config::{IdleStrategy, SessionConfig};
 use crate::dictionary::{Dictionary, Validation};
 use crate::session::{Handler, Reply, SendError, SessionEvent, SessionMachine, State};
-use crate::store::MessageStore;
+use crate::store::{MessageStore, StoreError};
 
 const WAKER: Token = Token(0);
 const SOCKET: Token = Token(1);
@@ -56,7 +56,7 @@ pub(crate) struct Setup<A, S> {
     pub puts: Receiver<Message>,
     pub control: Receiver<Control>,
     pub application: A,
-    pub store: S,
+    pub store: StoreSource<S>,
     pub config: SessionConfig,
     pub clock: Arc<dyn Clock>,
     pub dictionary: Option<(Arc<Dictionary>, Option<Arc<Dictionary>>)>,
@@ -66,6 +66,12 @@ pub(crate) struct Setup<A, S> {
     /// Run when the thread ends, however it ends: takes the session out of the
     /// engine's registry.
     pub unregister: Box<dyn FnOnce() + Send>,
+}
+
+/// The store a worker runs on: opened already, or to open on the worker's thread.
+pub(crate) enum StoreSource<S> {
+    Ready(S),
+    Open(Box<dyn FnOnce() -> Result<S, StoreError> + Send>),
 }
 
 /// A started worker.
@@ -85,52 +91,73 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
     };
     let poll = Poll::new().map_err(start_error)?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(start_error)?);
-    let validate_check_sum = setup.config.validate_check_sum();
-    let spin =
-        (setup.config.idle_strategy() == IdleStrategy::Spin).then(|| setup.config.spin_time());
-    let mut machine = SessionMachine::new(
-        id.clone(),
-        setup.shared.version,
-        setup.config,
-        setup.store,
-        setup.clock,
-        now(),
-    );
-    if let Some((dictionary, app)) = setup.dictionary {
-        machine = machine.with_dictionary(dictionary, app, setup.validation);
-    }
-    let worker = Worker {
-        machine,
-        app: setup.application,
-        shared: setup.shared,
-        puts: setup.puts,
-        control: setup.control,
-        poll,
-        conn: None,
-        inbuf: InBuf::default(),
-        out: Vec::new(),
-        out_pos: 0,
-        framer: Framer::new(setup.max_message_size, validate_check_sum),
-        logon_timeout: setup.logon_timeout,
-        max_message_size: setup.max_message_size,
-        garbled_run: 0,
-        waiters: Vec::new(),
-        state: SessionState::Disconnected,
-        busy: false,
-        close_reason: None,
-        spin,
-    };
-    worker.publish_seq_nums();
     let unregister = setup.unregister;
     let thread = std::thread::Builder::new()
         .name(format!("fix-{id}"))
         .spawn(move || {
-            let _ = worker.shared.worker.set(std::thread::current().id());
+            let _ = setup.shared.worker.set(std::thread::current().id());
+            let store = match setup.store {
+                StoreSource::Ready(store) => store,
+                StoreSource::Open(open) => match open() {
+                    Ok(store) => store,
+                    Err(e) => {
+                        log::error!("session {}: cannot open its store: {e}", setup.shared.id);
+                        end_without_store(&setup.shared, &setup.control);
+                        unregister();
+                        return;
+                    }
+                },
+            };
+            let worker = Worker::new(
+                setup.shared,
+                setup.puts,
+                setup.control,
+                setup.application,
+                store,
+                setup.config,
+                setup.clock,
+                setup.dictionary,
+                setup.validation,
+                setup.logon_timeout,
+                setup.max_message_size,
+                poll,
+            );
+            worker.publish_seq_nums();
             worker.run();
             unregister();
         })
         .map_err(start_error)?;
     Ok(Spawned { thread, waker })
+}
+
+/// A session whose store could not be opened never runs: it is marked ended, and
+/// the connection it was created for is closed.
+fn end_without_store(shared: &Shared, control: &Receiver<Control>) {
+    shared.accepting.store(false, Ordering::Release);
+    shared.finalizing.store(true, Ordering::Release);
+    shared
+        .state
+        .store(SessionState::Terminated.to_u8(), Ordering::Release);
+    while let Ok(command) = control.try_recv() {
+        match command {
+            Control::Handoff { stream, remote, .. } => {
+                log::info!(
+                    "session {}: connection from {remote} closed: its store cannot be opened",
+                    shared.id
+                );
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+            Control::Disconnect { done, .. } => {
+                let _ = done.send(());
+            }
+            Control::Reset(done) => {
+                let _ = done.send(Err(EngineError::Finalized {
+                    id: shared.id.clone(),
+                }));
+            }
+            Control::Refresh | Control::Finalize => {}
+        }
+    }
 }
 
 struct Conn {
@@ -254,6 +281,57 @@ impl<A: Application> Handler for AppHandler<'_, A> {
 }
 
 impl<A: Application, S: MessageStore> Worker<A, S> {
+    #[allow(clippy::too_many_arguments)] // the parts of a Setup, taken apart on the thread
+    fn new(
+        shared: Arc<Shared>,
+        puts: Receiver<Message>,
+        control: Receiver<Control>,
+        application: A,
+        store: S,
+        config: SessionConfig,
+        clock: Arc<dyn Clock>,
+        dictionary: Option<(Arc<Dictionary>, Option<Arc<Dictionary>>)>,
+        validation: Validation,
+        logon_timeout: Duration,
+        max_message_size: usize,
+        poll: Poll,
+    ) -> Self {
+        let validate_check_sum = config.validate_check_sum();
+        let spin = (config.idle_strategy() == IdleStrategy::Spin).then(|| config.spin_time());
+        let mut machine = SessionMachine::new(
+            shared.id.clone(),
+            shared.version,
+            config,
+            store,
+            clock,
+            now(),
+        );
+        if let Some((dictionary, app)) = dictionary {
+            machine = machine.with_dictionary(dictionary, app, validation);
+        }
+        Self {
+            machine,
+            app: application,
+            shared,
+            puts,
+            control,
+            poll,
+            conn: None,
+            inbuf: InBuf::default(),
+            out: Vec::new(),
+            out_pos: 0,
+            framer: Framer::new(max_message_size, validate_check_sum),
+            logon_timeout,
+            max_message_size,
+            garbled_run: 0,
+            waiters: Vec::new(),
+            state: SessionState::Disconnected,
+            busy: false,
+            close_reason: None,
+            spin,
+        }
+    }
+
     /// The thread's body. A panic in the application is caught here: the session is
     /// then marked stopped and its connection closed, rather than left looking alive.
     fn run(mut self) {
