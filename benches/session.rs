@@ -169,5 +169,69 @@ fn run_orders(
     total
 }
 
-criterion_group!(benches, order_to_execution_report);
+/// Serving a ResendRequest for 10,000 stored ExecutionReports: each read from the
+/// store, its header rewritten with PossDupFlag and OrigSendingTime, and queued
+/// (issue 6 target: at most 10 ms).
+fn resend_10k(c: &mut Criterion) {
+    const STORED: u64 = 10_000;
+    let now_utc = UtcTimestamp::parse(b"20261125-20:16:27.123").expect("valid timestamp");
+    let now = origin();
+    let mut machine = SessionMachine::new(
+        SessionId::new("FIXENGINE", "CLIENT01"),
+        FixVersion::Fix44,
+        SessionConfig::default(),
+        MemoryStore::new(),
+        Arc::new(ManualClock::new(now_utc)),
+        now,
+    );
+    let mut app = Exec {
+        report: Message::new("8"),
+    };
+    machine.handle_connect(now, Duration::from_secs(5));
+    let logon = frame(1, b"A", now_utc, |e| {
+        e.uint(ENCRYPT_METHOD, 0).uint(HEART_BT_INT, 30);
+    });
+    machine.handle_frame(now, &logon, &mut app).expect("logon");
+    let report = Message::new("8")
+        .with(ORDER_ID, "OID-000000001")
+        .with(EXEC_ID, "EXEC-000000001")
+        .with(EXEC_TYPE, '0')
+        .with(ORD_STATUS, '0')
+        .with(SYMBOL, "MSFT")
+        .with(SIDE, '1')
+        .with(LEAVES_QTY, "1000")
+        .with(CUM_QTY, "0")
+        .with(AVG_PX, "0");
+    for _ in 0..STORED {
+        machine.send(now, &report).expect("stored");
+    }
+    let mut out = Vec::with_capacity(8 << 20);
+    machine.poll_transmit(&mut out).expect("transmit");
+    let mut seq = 2;
+    let mut group = c.benchmark_group("session");
+    group.sample_size(20);
+    group.bench_function("serve a ResendRequest for 10,000 stored messages", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let request = frame(seq, b"2", now_utc, |e| {
+                    e.uint(BEGIN_SEQ_NO, 2).uint(END_SEQ_NO, 1 + STORED);
+                });
+                seq += 1;
+                let start = origin();
+                machine
+                    .handle_frame(now, &request, &mut app)
+                    .expect("resend request");
+                out.clear();
+                while machine.poll_transmit(&mut out).expect("transmit") > 0 {}
+                total += start.elapsed();
+                assert!(out.len() > 10_000 * 150, "the reports were resent");
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, order_to_execution_report, resend_10k);
 criterion_main!(benches);

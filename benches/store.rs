@@ -181,5 +181,46 @@ fn read_by_seq(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, append, read_by_seq);
+/// Reopening a store of a million 200-byte messages: the scan that checks every
+/// record and rebuilds the index (issue 6 target: at most 1 s), then a
+/// ResendRequest's worth of reads: 10,000 stored frames read back in batches of 256
+/// as the session serves them (target with the encoding: at most 10 ms).
+fn recovery(c: &mut Criterion) {
+    const STORED: u64 = 1_000_000;
+    let frame = frame();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let key = "FIX.4.4-BENCH-RECOVERY";
+    {
+        let mut store =
+            FileStore::open(dir.path(), key, FileStoreOptions::default()).expect("a new store");
+        for seq in 1..=STORED {
+            store.append(seq, &frame).expect("the disk has room");
+        }
+        store.sync().expect("synced");
+    }
+    let mut group = c.benchmark_group("store/recovery");
+    group.sample_size(10);
+    group.bench_function("reopen_1m_messages", |b| {
+        b.iter(|| {
+            let store =
+                FileStore::open(dir.path(), key, FileStoreOptions::default()).expect("reopens");
+            black_box(store.next_sender_seq())
+        })
+    });
+    let store = FileStore::open(dir.path(), key, FileStoreOptions::default()).expect("reopens");
+    group.bench_function("read_10k_for_a_resend", |b| {
+        b.iter(|| {
+            let (mut next, end, mut bytes) = (STORED - 10_000 + 1, STORED, 0usize);
+            while next <= end {
+                next = store
+                    .read_range(next, end, 256, &mut |_, f| bytes += f.len())
+                    .expect("readable");
+            }
+            black_box(bytes)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, append, read_by_seq, recovery);
 criterion_main!(benches);
