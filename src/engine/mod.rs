@@ -110,6 +110,15 @@ impl Shared {
     fn state(&self) -> SessionState {
         SessionState::from_u8(self.state.load(Ordering::Acquire))
     }
+
+    /// The session will run no more: handles refuse work, the reactor routes
+    /// nothing to it, and its state reads Terminated.
+    fn mark_ended(&self) {
+        self.accepting.store(false, Ordering::Release);
+        self.finalizing.store(true, Ordering::Release);
+        self.state
+            .store(SessionState::Terminated.to_u8(), Ordering::Release);
+    }
 }
 
 /// A registry key: QuickFIX's SessionID, which includes the BeginString so that one
@@ -494,15 +503,7 @@ impl Core {
         let Some(core) = core.upgrade() else {
             return;
         };
-        {
-            let mut registry = lock(&core.registry);
-            if registry
-                .get(key)
-                .is_some_and(|e| Arc::ptr_eq(&e.shared, shared))
-            {
-                registry.remove(key);
-            }
-        }
+        core.forget(key, shared);
         let released = {
             let mut owned = lock(&core.owned);
             owned
@@ -512,6 +513,18 @@ impl Core {
         };
         // Dropped outside the lock; its finalize sees the session already ending.
         drop(released);
+    }
+
+    /// Takes `shared`'s session out of the registry, unless `key` already names a
+    /// newer session.
+    fn forget(&self, key: &Key, shared: &Arc<Shared>) {
+        let mut registry = lock(&self.registry);
+        if registry
+            .get(key)
+            .is_some_and(|e| Arc::ptr_eq(&e.shared, shared))
+        {
+            registry.remove(key);
+        }
     }
 
     /// The default parameters for a session created for an unregistered Logon.
@@ -802,15 +815,7 @@ impl Inner {
             return;
         }
         self.shared.accepting.store(false, Ordering::Release);
-        {
-            let mut registry = lock(&self.core.registry);
-            if registry
-                .get(&self.key)
-                .is_some_and(|e| Arc::ptr_eq(&e.shared, &self.shared))
-            {
-                registry.remove(&self.key);
-            }
-        }
+        self.core.forget(&self.key, &self.shared);
         // The worker also watches `finalizing`: the command only wakes it sooner.
         let _ = self.control.send(Control::Finalize);
         if let Err(e) = self.waker.wake() {

@@ -133,27 +133,35 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
 /// A session whose store could not be opened never runs: it is marked ended, and
 /// the connection it was created for is closed.
 fn end_without_store(shared: &Shared, control: &Receiver<Control>) {
-    shared.accepting.store(false, Ordering::Release);
-    shared.finalizing.store(true, Ordering::Release);
-    shared
-        .state
-        .store(SessionState::Terminated.to_u8(), Ordering::Release);
+    shared.mark_ended();
+    refuse_control(shared, control, "its store cannot be opened", |id| {
+        EngineError::Finalized { id }
+    });
+}
+
+/// Answers the control commands still queued when a session ends: waiting
+/// disconnects are released, resets fail with `error`, handed-off connections are
+/// closed (logged with `why`).
+fn refuse_control(
+    shared: &Shared,
+    control: &Receiver<Control>,
+    why: &str,
+    error: impl Fn(crate::id::SessionId) -> EngineError,
+) {
     while let Ok(command) = control.try_recv() {
         match command {
-            Control::Handoff { stream, remote, .. } => {
-                log::info!(
-                    "session {}: connection from {remote} closed: its store cannot be opened",
-                    shared.id
-                );
-                let _ = stream.shutdown(Shutdown::Both);
-            }
             Control::Disconnect { done, .. } => {
                 let _ = done.send(());
             }
             Control::Reset(done) => {
-                let _ = done.send(Err(EngineError::Finalized {
-                    id: shared.id.clone(),
-                }));
+                let _ = done.send(Err(error(shared.id.clone())));
+            }
+            Control::Handoff { stream, remote, .. } => {
+                log::info!(
+                    "session {}: connection from {remote} closed: {why}",
+                    shared.id
+                );
+                let _ = stream.shutdown(Shutdown::Both);
             }
             Control::Refresh | Control::Finalize => {}
         }
@@ -853,7 +861,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 self.app.on_send_failed(message, e);
             }
         }
-        self.refuse_control(|id| EngineError::Finalized { id });
+        refuse_control(&self.shared, &self.control, "the session has ended", |id| {
+            EngineError::Finalized { id }
+        });
         if let Err(e) = self.machine.sync_store() {
             log::error!(
                 "session {}: store not synced at finalize: {e}",
@@ -874,39 +884,18 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             self.shared.id
         );
         self.shared.died.store(true, Ordering::Release);
-        self.shared.accepting.store(false, Ordering::Release);
-        self.shared.finalizing.store(true, Ordering::Release);
-        self.shared
-            .state
-            .store(SessionState::Terminated.to_u8(), Ordering::Release);
+        self.shared.mark_ended();
         if let Some(conn) = self.conn.take() {
             let _ = conn.stream.shutdown(Shutdown::Both);
         }
         for waiter in self.waiters.drain(..) {
             let _ = waiter.send(());
         }
-        self.refuse_control(|id| EngineError::Stopped { id });
-    }
-
-    /// Answers the control commands still queued when the worker ends.
-    fn refuse_control(&mut self, error: impl Fn(crate::id::SessionId) -> EngineError) {
-        while let Ok(command) = self.control.try_recv() {
-            match command {
-                Control::Disconnect { done, .. } => {
-                    let _ = done.send(());
-                }
-                Control::Reset(done) => {
-                    let _ = done.send(Err(error(self.shared.id.clone())));
-                }
-                Control::Handoff { stream, remote, .. } => {
-                    log::info!(
-                        "session {}: connection from {remote} closed: the session has ended",
-                        self.shared.id
-                    );
-                    let _ = stream.shutdown(Shutdown::Both);
-                }
-                Control::Refresh | Control::Finalize => {}
-            }
-        }
+        refuse_control(
+            &self.shared,
+            &self.control,
+            "the session has stopped",
+            |id| EngineError::Stopped { id },
+        );
     }
 }
