@@ -18,7 +18,7 @@ use super::layout::{self, FormatError, Identity, Slot};
 use super::naming;
 use super::prealloc::{self, Preallocator};
 use crate::clock::{Clock, SystemClock};
-use crate::store::{MessageStore, StoreError};
+use crate::store::{MessageStore, StoreError, read_batch};
 
 /// When [`FileStore`] asks the kernel to write its maps to the disk (msync).
 ///
@@ -954,24 +954,22 @@ impl Generation {
         f: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<u64, StoreError> {
         let first = self.index.partition_point(|e| e.seq < begin);
-        let mut next = end.saturating_add(1);
-        for (n, e) in self.index.range(first..).enumerate() {
-            if e.seq > end {
-                break;
-            }
-            if n == max {
-                next = e.seq;
-                break;
-            }
-            let seg = self.segment(e.segment).ok_or_else(|| StoreError::Corrupt {
-                path: self.dir.clone(),
-                offset: e.offset as u64,
-                why: "the index names a segment that is not open",
-            })?;
-            let start = e.offset + layout::RECORD_HEADER_LEN;
-            f(e.seq, &seg.map[start..start + e.len as usize]);
-        }
-        Ok(next)
+        read_batch(
+            self.index.range(first..),
+            |e| e.seq,
+            end,
+            max,
+            |e| {
+                let seg = self.segment(e.segment).ok_or_else(|| StoreError::Corrupt {
+                    path: self.dir.clone(),
+                    offset: e.offset as u64,
+                    why: "the index names a segment that is not open",
+                })?;
+                let start = e.offset + layout::RECORD_HEADER_LEN;
+                f(e.seq, &seg.map[start..start + e.len as usize]);
+                Ok(())
+            },
+        )
     }
 
     fn segment(&self, number: u32) -> Option<&Segment> {

@@ -1,6 +1,6 @@
 //! `MemoryStore`: the store in memory, for tests, benchmarks and transient sessions.
 
-use crate::store::{MessageStore, StoreError};
+use crate::store::{MessageStore, StoreError, read_batch};
 
 /// Sequence numbers and sent frames in memory: lost when the process ends.
 ///
@@ -84,18 +84,16 @@ impl MessageStore for MemoryStore {
         f: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<u64, StoreError> {
         let first = self.index.partition_point(|&(seq, _, _)| seq < begin);
-        let mut next = end.saturating_add(1);
-        for (n, &(seq, start, stop)) in self.index[first..].iter().enumerate() {
-            if seq > end {
-                break;
-            }
-            if n == max {
-                next = seq;
-                break;
-            }
-            f(seq, &self.data[start..stop]);
-        }
-        Ok(next)
+        read_batch(
+            self.index[first..].iter(),
+            |&(seq, _, _)| seq,
+            end,
+            max,
+            |&(seq, start, stop)| {
+                f(seq, &self.data[start..stop]);
+                Ok(())
+            },
+        )
     }
 
     fn reset(&mut self) -> Result<(), StoreError> {

@@ -31,6 +31,30 @@ pub use error::StoreError;
 pub use file::{FileStore, FileStoreOptions, SyncPolicy};
 pub use memory::MemoryStore;
 
+/// The batching rule of [`MessageStore::read_range`], for stores that keep an index
+/// ascending by sequence number: `entries` starts at the first entry at or after
+/// `begin`; `visit` is called for each one up to `end`, at most `max` of them.
+/// Returns the sequence number to continue from.
+fn read_batch<'e, E: 'e>(
+    entries: impl Iterator<Item = &'e E>,
+    seq: impl Fn(&E) -> u64,
+    end: u64,
+    max: usize,
+    mut visit: impl FnMut(&'e E) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
+    for (n, entry) in entries.enumerate() {
+        let s = seq(entry);
+        if s > end {
+            break;
+        }
+        if n == max {
+            return Ok(s);
+        }
+        visit(entry)?;
+    }
+    Ok(end.saturating_add(1))
+}
+
 /// Storage for one session's sequence numbers and sent messages.
 pub trait MessageStore {
     /// The MsgSeqNum(34) the next outbound message will carry (1 on a new session).
