@@ -80,9 +80,9 @@ fn fix44_dictionary() -> Option<Arc<Dictionary>> {
     }
 }
 
-fn order_to_execution_report(c: &mut Criterion) {
-    let now_utc = UtcTimestamp::parse(b"20261125-20:16:27.123").expect("valid timestamp");
-    let report = Message::new("8")
+/// The report the application answers each order with.
+fn execution_report() -> Message {
+    Message::new("8")
         .with(ORDER_ID, "OID-000000001")
         .with(EXEC_ID, "EXEC-000000001")
         .with(EXEC_TYPE, '0')
@@ -91,7 +91,39 @@ fn order_to_execution_report(c: &mut Criterion) {
         .with(SIDE, '1')
         .with(LEAVES_QTY, "1000")
         .with(CUM_QTY, "0")
-        .with(AVG_PX, "0");
+        .with(AVG_PX, "0")
+}
+
+/// An established FIX.4.4 session on the in-memory store: connected, Logon
+/// processed (its reply left in the machine's buffer), optionally validating.
+fn logged_on(
+    now_utc: UtcTimestamp,
+    now: Instant,
+    dictionary: Option<&Arc<Dictionary>>,
+    app: &mut Exec,
+) -> SessionMachine<MemoryStore> {
+    let mut machine = SessionMachine::new(
+        SessionId::new("FIXENGINE", "CLIENT01"),
+        FixVersion::Fix44,
+        SessionConfig::default(),
+        MemoryStore::new(),
+        Arc::new(ManualClock::new(now_utc)),
+        now,
+    );
+    if let Some(d) = dictionary {
+        machine = machine.with_dictionary(Arc::clone(d), None, Validation::default());
+    }
+    machine.handle_connect(now, Duration::from_secs(5));
+    let logon = frame(1, b"A", now_utc, |e| {
+        e.uint(ENCRYPT_METHOD, 0).uint(HEART_BT_INT, 30);
+    });
+    machine.handle_frame(now, &logon, app).expect("logon");
+    machine
+}
+
+fn order_to_execution_report(c: &mut Criterion) {
+    let now_utc = UtcTimestamp::parse(b"20261125-20:16:27.123").expect("valid timestamp");
+    let report = execution_report();
     let mut variants = vec![(
         "session: NewOrderSingle in -> ExecutionReport out (MemoryStore)",
         None,
@@ -117,28 +149,12 @@ fn run_orders(
     report: &Message,
     dictionary: Option<&Arc<Dictionary>>,
 ) -> Duration {
-    let clock = ManualClock::new(now_utc);
     let now = origin();
-    let mut machine = SessionMachine::new(
-        SessionId::new("FIXENGINE", "CLIENT01"),
-        FixVersion::Fix44,
-        SessionConfig::default(),
-        MemoryStore::new(),
-        Arc::new(clock),
-        now,
-    );
-    if let Some(d) = dictionary {
-        machine = machine.with_dictionary(Arc::clone(d), None, Validation::default());
-    }
     let mut app = Exec {
         report: report.clone(),
     };
+    let mut machine = logged_on(now_utc, now, dictionary, &mut app);
     let mut out = Vec::with_capacity(64 * 1024);
-    machine.handle_connect(now, Duration::from_secs(5));
-    let logon = frame(1, b"A", now_utc, |e| {
-        e.uint(ENCRYPT_METHOD, 0).uint(HEART_BT_INT, 30);
-    });
-    machine.handle_frame(now, &logon, &mut app).expect("logon");
     machine.poll_transmit(&mut out).expect("transmit");
     // Frames are encoded before the clock starts, in chunks to bound memory.
     let mut total = Duration::ZERO;
@@ -176,32 +192,11 @@ fn resend_10k(c: &mut Criterion) {
     const STORED: u64 = 10_000;
     let now_utc = UtcTimestamp::parse(b"20261125-20:16:27.123").expect("valid timestamp");
     let now = origin();
-    let mut machine = SessionMachine::new(
-        SessionId::new("FIXENGINE", "CLIENT01"),
-        FixVersion::Fix44,
-        SessionConfig::default(),
-        MemoryStore::new(),
-        Arc::new(ManualClock::new(now_utc)),
-        now,
-    );
     let mut app = Exec {
         report: Message::new("8"),
     };
-    machine.handle_connect(now, Duration::from_secs(5));
-    let logon = frame(1, b"A", now_utc, |e| {
-        e.uint(ENCRYPT_METHOD, 0).uint(HEART_BT_INT, 30);
-    });
-    machine.handle_frame(now, &logon, &mut app).expect("logon");
-    let report = Message::new("8")
-        .with(ORDER_ID, "OID-000000001")
-        .with(EXEC_ID, "EXEC-000000001")
-        .with(EXEC_TYPE, '0')
-        .with(ORD_STATUS, '0')
-        .with(SYMBOL, "MSFT")
-        .with(SIDE, '1')
-        .with(LEAVES_QTY, "1000")
-        .with(CUM_QTY, "0")
-        .with(AVG_PX, "0");
+    let mut machine = logged_on(now_utc, now, None, &mut app);
+    let report = execution_report();
     for _ in 0..STORED {
         machine.send(now, &report).expect("stored");
     }
