@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use common::{
     Got, Initiator, OURS, OrderApp, THEIRS, TestEngine, WAIT, config, engine_with, initiator,
-    order, wait_until,
+    order, session_with_config, wait_until,
 };
 use fixengine::{
     Decision, EngineError, FixEngine, FixVersion, Incoming, IpNet, Message, PutErrorKind, Session,
-    SessionConfig, SessionId, SessionParams, SessionState, SessionsManager, tags,
+    SessionConfig, SessionId, SessionState, SessionsManager, tags,
 };
 
 /// An engine with one connected TEST1/TEST2 FIX.4.4 session running [`OrderApp`].
@@ -351,15 +351,7 @@ fn allowed_remote_addresses_refuse_other_hosts() {
         8,
     )
     .unwrap()]);
-    let session = engine
-        .create_session_with(
-            SessionId::new(OURS, THEIRS),
-            FixVersion::Fix44,
-            OrderApp::default(),
-            SessionParams::default().with_config(restricted),
-        )
-        .unwrap();
-    session.connect().unwrap();
+    let session = session_with_config(&engine, OrderApp::default(), restricted);
     let mut client = initiator(addr);
     client.logon_with_no_answer();
     assert!(client.closed_silently_within(WAIT));
@@ -579,15 +571,7 @@ fn a_spinning_session_works_like_a_parked_one() {
     let spin = SessionConfig::default()
         .with_idle_strategy(fixengine::IdleStrategy::Spin)
         .with_spin_time(Duration::from_millis(50));
-    let session = engine
-        .create_session_with(
-            SessionId::new(OURS, THEIRS),
-            FixVersion::Fix44,
-            OrderApp::default(),
-            SessionParams::default().with_config(spin),
-        )
-        .unwrap();
-    session.connect().unwrap();
+    let session = session_with_config(&engine, OrderApp::default(), spin);
     let mut client = initiator(addr);
     client.logon(30);
     for n in 0..50 {

@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{
-    Got, Initiator, OURS, OrderApp, THEIRS, WAIT, config, engine_with, initiator, order, session,
-    wait_until,
+    Got, Initiator, OURS, OrderApp, WAIT, config, engine_with, initiator, order, session,
+    session_with_config, wait_until,
 };
 use fixengine::{
     Application, EngineError, Fields, FixVersion, Incoming, Message, MessageView, PutErrorKind,
-    Reply, Session, SessionConfig, SessionId, SessionParams, SessionState, SessionsManager, tags,
+    Reply, Session, SessionConfig, SessionState, SessionsManager, tags,
 };
 
 #[test]
@@ -278,16 +278,11 @@ fn dropping_the_last_handle_finalizes_the_session() {
 #[test]
 fn a_wrong_checksum_passes_when_validate_check_sum_is_off() {
     let (engine, addr) = engine_with(config());
-    let s = engine
-        .create_session_with(
-            SessionId::new(OURS, THEIRS),
-            FixVersion::Fix44,
-            OrderApp::default(),
-            SessionParams::default()
-                .with_config(SessionConfig::default().with_validate_check_sum(false)),
-        )
-        .unwrap();
-    s.connect().unwrap();
+    let _s = session_with_config(
+        &engine,
+        OrderApp::default(),
+        SessionConfig::default().with_validate_check_sum(false),
+    );
     let mut client = initiator(addr);
     client.logon(30);
     let mut wire = client.encode(&order("SUM"), 2);

@@ -12,11 +12,9 @@ use std::time::{Duration, Instant};
 
 use common::{
     Got, Initiator, OURS, OrderApp, THEIRS, WAIT, config, engine_with, initiator, order, session,
-    wait_until,
+    session_with_config, wait_until,
 };
-use fixengine::{
-    EngineError, FixVersion, Message, SessionConfig, SessionId, SessionParams, SessionState, tags,
-};
+use fixengine::{EngineError, FixVersion, Message, SessionConfig, SessionId, SessionState, tags};
 
 /// Closed well before `limit`, without a reply.
 fn closed_within(client: &mut Initiator, limit: Duration) {
@@ -152,16 +150,7 @@ fn guarded(engine: &common::TestEngine) -> fixengine::Session {
     let config = SessionConfig::default()
         .with_username("trader")
         .with_password("s3cret");
-    let s = engine
-        .create_session_with(
-            SessionId::new(OURS, THEIRS),
-            FixVersion::Fix44,
-            OrderApp::default(),
-            SessionParams::default().with_config(config),
-        )
-        .unwrap();
-    s.connect().unwrap();
-    s
+    session_with_config(engine, OrderApp::default(), config)
 }
 
 fn logon_as(user: &str, password: &str, reset: bool) -> Message {
@@ -355,15 +344,7 @@ fn a_store_that_cannot_grow_stops_sending_and_hands_messages_back() {
     let app = OrderApp::default();
     // Small segments, so a new segment file is needed soon.
     let small = SessionConfig::default().with_storage_segment_size(4096);
-    let s = engine
-        .create_session_with(
-            SessionId::new(OURS, THEIRS),
-            FixVersion::Fix44,
-            app.clone(),
-            SessionParams::default().with_config(small),
-        )
-        .unwrap();
-    s.connect().unwrap();
+    let s = session_with_config(&engine, app.clone(), small);
     let mut client = initiator(addr);
     client.logon(30);
     wait_until("Established", || s.state() == SessionState::Established);

@@ -403,6 +403,25 @@ pub fn session<A: Application>(engine: &TestEngine, app: A) -> fixengine::Sessio
     s
 }
 
+/// A connected TEST1/TEST2 FIX.4.4 session running `app` with `config` rather
+/// than the engine's.
+pub fn session_with_config<A: Application>(
+    engine: &TestEngine,
+    app: A,
+    config: fixengine::SessionConfig,
+) -> fixengine::Session {
+    let s = engine
+        .create_session_with(
+            fixengine::SessionId::new(OURS, THEIRS),
+            FixVersion::Fix44,
+            app,
+            fixengine::SessionParams::default().with_config(config),
+        )
+        .expect("session created");
+    s.connect().expect("registered");
+    s
+}
+
 /// An initiator logging on as TEST2 to TEST1.
 pub fn initiator(addr: SocketAddr) -> Initiator {
     Initiator::connect(addr, THEIRS, OURS, FixVersion::Fix44)
