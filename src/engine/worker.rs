@@ -769,6 +769,14 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
+        if self.shared.ephemeral {
+            // Created by the engine for this connection: it ends with it. Its store
+            // keeps the sequence numbers for the next Logon, which creates it anew.
+            // Marked before the socket closes: a counterparty reconnecting the
+            // moment it sees the close must find this session ending (the reactor
+            // then waits for it), never still open to take the new Logon.
+            self.shared.finalizing.store(true, Ordering::Release);
+        }
         // The last words (a Logout) are flushed blocking, within LINGER.
         let _ = self.machine.poll_transmit(&mut self.out);
         let _ = self.poll.registry().deregister(&mut conn.stream);
@@ -795,11 +803,6 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 "session {}: store failure on disconnect: {e}",
                 self.shared.id
             );
-        }
-        if self.shared.ephemeral {
-            // Created by the engine for this connection: it ends with it. Its store
-            // keeps the sequence numbers for the next Logon, which creates it anew.
-            self.shared.finalizing.store(true, Ordering::Release);
         }
         self.drain_events();
         // Published before the waiters are released: a `disconnect` that returns
