@@ -78,6 +78,8 @@ impl Decoder {
             } else {
                 // The general path: long tags, the last few bytes, and every error.
                 loop {
+                    // In bounds: the frame ends with SOH (checked above), which ends
+                    // this loop at the latest.
                     let b = frame[pos];
                     if b == b'=' {
                         break;
@@ -142,6 +144,7 @@ impl Decoder {
                 None if tags::data_field_for_length(tag).is_some() => DATA_LENGTH,
                 None => 0,
             };
+            // A class holds a header slot plus one, so slot - 1 < HEADER_SLOTS.
             let slot = usize::from(class & !DATA_LENGTH);
             if slot != 0 && header[slot - 1] == NONE {
                 header[slot - 1] = index as u32;

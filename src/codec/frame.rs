@@ -22,7 +22,8 @@ pub enum Status {
 
 /// Bytes that are not a valid frame: discard the first `len` bytes and parse again.
 ///
-/// `len` is never 0, so a loop over [`Framer::parse`] always makes progress.
+/// `len` is never 0, so a loop over [`Framer::parse`] always makes progress, and
+/// never more than the bytes parsed, so dropping it cannot overrun them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Garbled {
     /// How many bytes to discard.
@@ -144,7 +145,20 @@ impl Framer {
             i += 1;
         }
         let body_start = i + 1;
-        let body_end = body_start + body_len;
+        // MaxMessageSize may be set as high as usize::MAX, so a BodyLength within it
+        // can still put the end of the frame past any address: too large all the same.
+        let Some(body_end) = body_start
+            .checked_add(body_len)
+            .filter(|&e| e <= usize::MAX - 7)
+        else {
+            return Err(self.resync(
+                buf,
+                FrameError::MessageTooLarge {
+                    declared: body_len,
+                    max: self.max_message_size,
+                },
+            ));
+        };
         // The shortest possible frame from here: the body, then "10=nnn<SOH>".
         let min_total = body_end + 7;
         if buf.len() < min_total {
@@ -396,6 +410,25 @@ mod tests {
             }
         );
         assert!(g.error.to_string().contains("4097"));
+    }
+
+    #[test]
+    fn body_length_past_the_address_space_is_refused() {
+        // With MaxMessageSize at usize::MAX the end of the body overflowed (a panic
+        // in a debug build) instead of being refused.
+        let framer = Framer::new(usize::MAX, true);
+        for wire in [
+            "8=FIX.4.4|9=18446744073709551615|",
+            "8=FIX.4.4|9=18446744073709551579|35=0|",
+        ] {
+            let g = framer.parse(&soh(wire)).unwrap_err();
+            assert!(
+                matches!(g.error, FrameError::MessageTooLarge { .. }),
+                "{:?}",
+                g.error
+            );
+            assert!(g.len > 0);
+        }
     }
 
     #[test]

@@ -689,6 +689,7 @@ impl<S: MessageStore> SessionMachine<S> {
             self.close("Logon NextExpectedMsgSeqNum(789) too high");
             return Ok(());
         }
+        // check_logon refused MsgSeqNum u64::MAX, so seq + 1 here and below fits.
         let our_next_expected = if seq == expected { seq + 1 } else { expected };
         self.send_admin(now, msg_type::LOGON, |e| {
             e.uint(tags::ENCRYPT_METHOD, 0)
@@ -742,6 +743,9 @@ impl<S: MessageStore> SessionMachine<S> {
         }
         if self.config.check_sending_time() && !self.sending_time_ok(view) {
             return Err("SendingTime(52) missing or outside the accepted window".into());
+        }
+        if view.msg_seq_num().is_ok_and(|s| s.get() == u64::MAX) {
+            return Err(reasons::SEQ_NUM_EXHAUSTED.into());
         }
         let hbi = view
             .get_u64(tags::HEART_BT_INT)
@@ -811,6 +815,12 @@ impl<S: MessageStore> SessionMachine<S> {
             )?;
             return Ok(());
         };
+        // Every path below may record seq + 1 as the next number expected.
+        if seq == u64::MAX {
+            self.send_logout(now, Some(reasons::SEQ_NUM_EXHAUSTED))?;
+            self.await_logout_or_close(now);
+            return Ok(());
+        }
         // The standard header's required fields, before anything reads them.
         for tag in [
             tags::SENDER_COMP_ID,
@@ -1207,6 +1217,7 @@ impl<S: MessageStore> SessionMachine<S> {
         Ok(())
     }
 
+    // Every seq here came through on_message, which stops at u64::MAX: seq + 1 fits.
     fn advance_inbound(&mut self, seq: u64) -> Result<(), StoreError> {
         if seq >= self.store.next_target_seq() {
             self.store.set_next_target_seq(seq + 1)?;
@@ -1398,7 +1409,7 @@ impl<S: MessageStore> SessionMachine<S> {
             _ => reason.text().to_owned(),
         };
         // Route the Reject back the way the message came (OnBehalfOf <-> DeliverTo).
-        let mut route: [(u32, &[u8]); 6] = [(0, &[]); 6];
+        let mut route: [(u32, &[u8]); REVERSE_ROUTE.len()] = [(0, &[]); REVERSE_ROUTE.len()];
         let mut hops = 0;
         for (to, from) in REVERSE_ROUTE {
             // Only fields the version has: FIX.4.0 has no LocationIDs.

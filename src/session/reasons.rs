@@ -14,6 +14,11 @@ pub(crate) fn next_expected_too_high(received: u64, next_out: u64) -> String {
     format!("NextExpectedMsgSeqNum too high, expecting at most {next_out} but received {received}")
 }
 
+/// Logout text for an inbound MsgSeqNum(34) of `u64::MAX`: no number can follow it,
+/// so the next one expected cannot be recorded.
+pub(crate) const SEQ_NUM_EXHAUSTED: &str =
+    "MsgSeqNum is the largest possible, no message can follow it";
+
 /// Logout text when BeginString(8) differs from the session's.
 pub(crate) const INCORRECT_BEGIN_STRING: &str = "Incorrect BeginString";
 

@@ -31,7 +31,9 @@ impl Progress {
     pub(super) fn new(begin: u64, end: u64) -> Self {
         Self {
             begin,
-            end,
+            // u64::MAX has no successor for the cursor or for a closing GapFill's
+            // NewSeqNo(36) (a store's next number can be u64::MAX when its file says so).
+            end: end.min(u64::MAX - 1),
             next: begin,
             gap_start: None,
             resent: 0,
@@ -205,5 +207,96 @@ fn sort_key(tag: u32) -> u32 {
         tags::NO_HOPS
     } else {
         tag
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{Framer, Message, Status};
+    use crate::store::MemoryStore;
+
+    /// A store whose one message is numbered u64::MAX, as a FileStore opens when its
+    /// header file says the next number is u64::MAX and a message is then sent.
+    struct LastAtMax(Vec<u8>);
+
+    impl MessageStore for LastAtMax {
+        fn next_sender_seq(&self) -> u64 {
+            u64::MAX
+        }
+        fn next_target_seq(&self) -> u64 {
+            1
+        }
+        fn set_next_sender_seq(&mut self, _: u64) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn set_next_target_seq(&mut self, _: u64) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn append(&mut self, _: u64, _: &[u8]) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn read_range(
+            &self,
+            begin: u64,
+            end: u64,
+            _: usize,
+            f: &mut dyn FnMut(u64, &[u8]),
+        ) -> Result<u64, StoreError> {
+            if (begin..=end).contains(&u64::MAX) {
+                f(u64::MAX, &self.0);
+            }
+            Ok(end.saturating_add(1))
+        }
+        fn reset(&mut self) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    /// Serves `begin..=u64::MAX` in one step and returns the NewSeqNo(36) of the
+    /// GapFill written last.
+    fn serve_to_max(store: &impl MessageStore, begin: u64) -> Vec<u8> {
+        let (mut out, mut decoder) = (Vec::new(), Decoder::new());
+        let mut writer = Writer {
+            version: FixVersion::Fix44,
+            sender: b"ISLD",
+            target: b"TW",
+            sending_time: b"20261125-20:16:27.000",
+            out: &mut out,
+            decoder: &mut decoder,
+        };
+        let mut progress = Progress::new(begin, u64::MAX);
+        assert!(progress.step(store, &mut writer, 10).unwrap(), "not done");
+        let mut new_seq = Vec::new();
+        let mut buf = &out[..];
+        while let Ok(Status::Complete(len)) = Framer::default().parse(buf) {
+            let view = decoder.decode(&buf[..len]).unwrap();
+            if let Some(n) = view.get(tags::NEW_SEQ_NO) {
+                new_seq = n.to_vec();
+            }
+            buf = &buf[len..];
+        }
+        new_seq
+    }
+
+    #[test]
+    fn a_range_ending_at_u64_max_is_served_and_ends() {
+        // Before the range stopped at u64::MAX - 1, a message stored at u64::MAX
+        // overflowed the cursor (a panic in a debug build), and with nothing stored
+        // there the store's continuation number, saturated at u64::MAX, never passed
+        // the end: the resend never finished.
+        let max = u64::MAX.to_string().into_bytes();
+        assert_eq!(serve_to_max(&MemoryStore::new(), 5), max);
+        let order = Message::new("D").with(tags::CL_ORD_ID, "1");
+        let mut frame = Vec::new();
+        order.encode(
+            FixVersion::Fix44,
+            &[
+                (tags::MSG_SEQ_NUM, &max[..]),
+                (tags::SENDING_TIME, b"20261125-20:16:27.000"),
+            ],
+            &mut frame,
+        );
+        assert_eq!(serve_to_max(&LastAtMax(frame), 5), max);
     }
 }

@@ -392,6 +392,51 @@ fn logon_msg_seq_num_too_low_logs_out() {
     assert!(h.m.wants_close());
 }
 
+/// MsgSeqNum(34) = u64::MAX has no successor: recording it as processed overflowed
+/// (a panic in a debug build, the expected number wrapped to 0 in a release one).
+const MAX_SEQ: u64 = u64::MAX;
+const MAX_SEQ_LOGOUT: &str =
+    "35=5|34=2|49=ISLD|52=T|56=TW|58=MsgSeqNum is the largest possible, no message can follow it";
+
+#[test]
+fn max_msg_seq_num_after_a_sequence_reset_logs_out() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("4", 0, &format!("36={MAX_SEQ}"));
+    assert_eq!(h.seqs(), (2, MAX_SEQ));
+    h.send("0", MAX_SEQ, "");
+    assert_eq!(h.out(), [MAX_SEQ_LOGOUT]);
+    assert_eq!(h.m.state(), State::WaitForLogout);
+    assert_eq!(h.seqs(), (3, MAX_SEQ));
+}
+
+#[test]
+fn reset_logon_with_max_msg_seq_num_logs_out() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("A", MAX_SEQ, "98=0|108=30|141=Y");
+    assert_eq!(h.out(), [MAX_SEQ_LOGOUT]);
+    assert_eq!(h.seqs(), (3, 2));
+}
+
+#[test]
+fn logon_with_max_msg_seq_num_is_refused() {
+    // The store may already expect u64::MAX from the previous connection.
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("4", 0, &format!("36={MAX_SEQ}"));
+    h.m.handle_disconnect(h.now).unwrap();
+    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.send("A", MAX_SEQ, "98=0|108=30");
+    assert!(h.out().is_empty());
+    assert!(h.m.wants_close());
+    assert!(h.events().iter().any(|e| matches!(
+        e,
+        SessionEvent::LogonRefused { reason } if reason.contains("largest possible")
+    )));
+    assert_eq!(h.seqs(), (2, MAX_SEQ));
+}
+
 #[test]
 fn logon_timeout_closes_a_silent_connection() {
     let mut h = Harness::new(FixVersion::Fix44);
