@@ -315,7 +315,10 @@ impl FileStore {
         } else {
             // A new folder, or a crash during reset() after the old generation was
             // archived: start the generation after the newest archived one.
-            let number = newest_archived(&dir.join(ARCHIVE))?.map_or(1, |n| n + 1);
+            let number = match newest_archived(&dir.join(ARCHIVE))? {
+                None => 1,
+                Some(n) => next_generation(n, &dir)?,
+            };
             let mut g = Generation::create(tmp.clone(), number, &options)?;
             rename(&tmp, &current)?;
             sync_dir(&dir, &options)?;
@@ -426,10 +429,11 @@ impl MessageStore for FileStore {
         // The thread writes into `current/`, which is about to move to the archive.
         self.generation.stop_background(&self.options);
         let old = self.generation.header.id.generation;
+        let new = next_generation(old, &self.dir)?;
         let tmp = self.dir.join(CURRENT_TMP);
         let current = self.dir.join(CURRENT);
         let archive = self.dir.join(ARCHIVE);
-        let mut fresh = match Generation::create(tmp.clone(), old + 1, &self.options) {
+        let mut fresh = match Generation::create(tmp.clone(), new, &self.options) {
             Ok(g) => g,
             Err(e) => {
                 let _ = fs::remove_dir_all(&tmp);
@@ -460,9 +464,8 @@ impl MessageStore for FileStore {
         sync_dir(&self.dir, &self.options)?;
         sync_dir(&archive, &self.options)?;
         log::info!(
-            "{}: reset to generation {}; generation {old} archived in {}",
+            "{}: reset to generation {new}; generation {old} archived in {}",
             self.dir.display(),
-            old + 1,
             dest.display()
         );
         Ok(())
@@ -661,7 +664,7 @@ impl Generation {
                 "{}: next sender sequence number {} moved past the last stored message, to {}",
                 header.path.display(),
                 header.slot.next_sender,
-                last_seq + 1
+                last_seq.saturating_add(1)
             );
         }
         Ok(Self::assemble(
@@ -1351,6 +1354,16 @@ fn parse_segment_name(name: &str) -> Option<u32> {
 }
 
 /// The highest generation number archived in `archive`, if any.
+/// The generation after `n`. Only a forged header or archive name can hold the
+/// last possible number; refusing it keeps generations unique and ordered.
+fn next_generation(n: u64, dir: &Path) -> Result<u64, StoreError> {
+    n.checked_add(1).ok_or_else(|| StoreError::Corrupt {
+        path: dir.to_path_buf(),
+        offset: 0,
+        why: "generation numbers exhausted",
+    })
+}
+
 fn newest_archived(archive: &Path) -> Result<Option<u64>, StoreError> {
     let entries = match fs::read_dir(archive) {
         Ok(e) => e,
@@ -1605,6 +1618,29 @@ mod tests {
         assert_eq!(s.generation(), 2);
         drop(s);
         reopen(&root, small());
+    }
+
+    #[test]
+    fn an_archive_at_the_last_generation_number_is_refused_not_wrapped() {
+        let (mut s, root) = temp_store(small());
+        s.append(1, b"first life").unwrap();
+        s.reset().unwrap();
+        let dir = s.dir().to_path_buf();
+        drop(s);
+        // A forged archive name at u64::MAX and no live generation: the next one
+        // would need a number that does not exist.
+        let archive = dir.join(ARCHIVE);
+        fs::rename(
+            archive.join("0000000001"),
+            archive.join(u64::MAX.to_string()),
+        )
+        .unwrap();
+        fs::remove_dir_all(dir.join(CURRENT)).unwrap();
+        let err = FileStore::open(root.path(), KEY_NAME, small()).unwrap_err();
+        assert!(
+            err.to_string().contains("generation numbers exhausted"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -72,7 +72,7 @@ impl MessageStore for MemoryStore {
         let start = self.data.len();
         self.data.extend_from_slice(frame);
         self.index.push((seq, start, self.data.len()));
-        self.next_sender = seq + 1;
+        self.next_sender = seq.saturating_add(1);
         Ok(())
     }
 
