@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The engine against the ideal acceptor (examples/ideal_acceptor.rs: one epoll thread,
+# framing only, no store) under the same client, for 1, 10, 100 and 1,000 sessions,
+# interleaved: PERFORMANCE.md's T10/T11 (aggregate throughput, Logon time) and T7
+# (open-loop tail at a fixed rate). The example acceptor runs with its persistent
+# store on and logging off, from a fresh storage folder each run.
+#
+#   benches/sessions.sh                       # 5 repetitions, 1/10/100/1000 sessions
+#   benches/sessions.sh --repeat 3 --sessions "100 1000" --no-build
+#   benches/sessions.sh --rate-only           # only the open-loop runs (T7)
+#
+# Placement: servers on CPU 0, the client on CPU 1, busy-polling (like
+# ../shared/bench/compare.sh's "split"). Prints one line per run and, at the end,
+# the medians with the engine/ideal ratio; every JSON line goes to $OUT/results.jsonl.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HERE/target}
+REPEAT=5 BUILD=1 SESSIONS="1 10 100 1000" WINDOW_RUNS=1 RATE_RUNS=1 RATE=10000
+while [ $# -gt 0 ]; do
+  case $1 in
+    --repeat) REPEAT=$2; shift 2 ;;
+    --sessions) SESSIONS=$2; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    --rate-only) WINDOW_RUNS=0; shift ;;
+    --window-only) RATE_RUNS=0; shift ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "sessions.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+if [ "$BUILD" = 1 ]; then
+  (cd "$HERE" && cargo build --release --example loadgen --example acceptor --example ideal_acceptor)
+fi
+EX=$CARGO_TARGET_DIR/release/examples
+OUT=$(mktemp -d /tmp/fixengine-sessions.XXXXXX)
+PID=
+cleanup() { [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 12000))
+    ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; return; }
+  done
+}
+start() { # server port
+  rm -rf "$OUT/store"
+  case $1 in
+    ideal) taskset -c 0 "$EX/ideal_acceptor" --port "$2" >"$OUT/server.log" 2>&1 & ;;
+    fixengine) (cd "$OUT" && RUST_LOG=error exec taskset -c 0 "$EX/acceptor" --port "$2" \
+      --unregistered --storage "$OUT/store" </dev/null >"$OUT/server.log" 2>&1) & ;;
+  esac
+  PID=$!
+  for _ in $(seq 100); do ss -ltn "sport = :$2" | grep -q LISTEN && return 0; sleep 0.05; done
+  echo "sessions.sh: $1 did not start" >&2; cat "$OUT/server.log" >&2; exit 1
+}
+stop() { kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; }
+
+run() { # server case loadgen-args...
+  local server=$1 case=$2 port json
+  shift 2
+  port=$(free_port)
+  start "$server" "$port"
+  json=$(taskset -c 1 "$EX/loadgen" --addr "127.0.0.1:$port" --spin --quiet "$@" | tail -n 1) || true
+  stop
+  echo "$json" | sed "s|^{|{\"server\":\"$server\",\"case\":\"$case\",|" >>"$OUT/results.jsonl"
+  python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+print("%-9s %-12s ok=%-5s logon %7.1f ms  %9.0f ERs/s  p50 %8.1f  p99 %8.1f  p99.9 %8.1f us  %s" % (
+    sys.argv[2], sys.argv[3], d.get("ok"), d.get("logon_ms", 0), d.get("execs_per_s", 0),
+    d.get("lat_p50_us", 0), d.get("lat_p99_us", 0), d.get("lat_p999_us", 0), d.get("error", "")))
+' "$json" "$server" "$case" 2>/dev/null || echo "$server $case: no JSON ($json)"
+}
+
+for ((rep = 1; rep <= REPEAT; rep++)); do
+  echo "--- repetition $rep of $REPEAT"
+  for k in $SESSIONS; do
+    # The same number of orders in flight per session up to 100 sessions; at 1,000
+    # a smaller window keeps the total in flight (and the client's buffers) sane.
+    if [ "$k" -ge 1000 ]; then w=(--window 20 --batch 5 --count 400000); else
+      w=(--window 100 --batch 25 --count 400000); fi
+    for server in ideal fixengine; do
+      [ "$WINDOW_RUNS" = 1 ] && run "$server" "window/$k" --mode window --sessions "$k" \
+        --warmup $((k * 20)) "${w[@]}"
+      [ "$RATE_RUNS" = 1 ] && [ "$k" -le 100 ] && run "$server" "rate$RATE/$k" --mode rate \
+        --rate "$RATE" --sessions "$k" --count $((RATE * 5)) --warmup 2000
+    done
+  done
+done
+
+python3 - "$OUT/results.jsonl" <<'EOF'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+cases = []
+for r in rows:
+    if r["case"] not in cases:
+        cases.append(r["case"])
+def med(case, server, key):
+    v = [r.get(key, 0) for r in rows if r["case"] == case and r["server"] == server and r.get("ok")]
+    return (statistics.median(v), len(v)) if v else (float("nan"), 0)
+print("\nmedians (n = clean runs)                ideal        fixengine     ratio")
+for c in cases:
+    if c.startswith("window"):
+        keys = [("execs_per_s", "ERs/s", 0), ("logon_ms", "logon ms", 1)]
+    else:
+        keys = [("lat_p50_us", "p50 us", 1), ("lat_p99_us", "p99 us", 1), ("lat_p999_us", "p99.9 us", 1)]
+    for key, label, prec in keys:
+        (a, na), (b, nb) = med(c, "ideal", key), med(c, "fixengine", key)
+        print("%-14s %-10s %14.*f (%d) %14.*f (%d) %7.2f" % (c, label, prec, a, na, prec, b, nb, b / a if a else float("nan")))
+EOF
+echo "results: $OUT/results.jsonl"

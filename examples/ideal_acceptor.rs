@@ -1,0 +1,317 @@
+//! `ideal_acceptor`: the least a FIX acceptor can do, as a yardstick for the engine.
+//!
+//! PERFORMANCE.md states the many-session targets (T10, T11) against "the ideal
+//! acceptor": one thread, one epoll loop over every connection, framing each
+//! inbound message (BeginString, BodyLength, CheckSum) and answering it with
+//! pre-shaped bytes. No store, no validation, no sequence checks, no per-session
+//! thread, no application callback, no hand-off between threads. Whatever
+//! `examples/acceptor.rs` costs above this, under the same client, is the engine's
+//! cost. `../shared/bench`'s `rawecho` is the same idea without FIX, so the FIX
+//! clients (`loadgen`, `fixload`) cannot log on to it; this one they can.
+//!
+//! It answers a Logon (35=A) with a Logon (CompIDs swapped, 98=0, the peer's
+//! HeartBtInt, 141=Y if asked), a NewOrderSingle (35=D) with a filling
+//! ExecutionReport of the same shape and size as the example acceptor's (ClOrdID,
+//! Side, Symbol, OrderQty and Price echoed), a TestRequest with a Heartbeat and a
+//! Logout with a Logout; everything else is read and dropped. Outbound MsgSeqNum
+//! counts from 1 on every connection. All replies to one read are sent with one
+//! `write`.
+//!
+//! ```sh
+//! cargo build --release --example ideal_acceptor --example loadgen
+//! target/release/examples/ideal_acceptor --port 19895 &           # add --spin to busy-poll
+//! target/release/examples/loadgen --addr 127.0.0.1:19895 --mode window --sessions 100
+//! ```
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+
+#[path = "rawfix/mod.rs"]
+mod rawfix;
+use rawfix::*;
+
+const LISTENER: Token = Token(usize::MAX);
+/// Bytes read per `read` call; a connection's unframed tail stays in its buffer.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// One accepted connection.
+struct Conn {
+    stream: TcpStream,
+    /// Read but not yet framed.
+    inbuf: Vec<u8>,
+    /// Encoded but not yet written.
+    outbuf: Vec<u8>,
+    /// The next outbound MsgSeqNum.
+    out_seq: u64,
+    /// Our CompID and theirs, learnt from the Logon.
+    ours: Vec<u8>,
+    theirs: Vec<u8>,
+    orders: u64,
+    /// Close once `outbuf` is written (after a Logout).
+    closing: bool,
+}
+
+/// The value of `tag` in `msg`, if present (a linear scan: only the order's
+/// Symbol, Side, OrderQty and Price are looked up this way).
+fn field<'a>(msg: &'a [u8], tag: &[u8]) -> &'a [u8] {
+    let mut at = 0;
+    while at < msg.len() {
+        let end = msg[at..]
+            .iter()
+            .position(|&b| b == SOH)
+            .map_or(msg.len(), |p| at + p);
+        let pair = &msg[at..end];
+        if pair.len() > tag.len() && pair.starts_with(tag) && pair[tag.len()] == b'=' {
+            return &pair[tag.len() + 1..];
+        }
+        at = end + 1;
+    }
+    b""
+}
+
+impl Conn {
+    fn push_field(&mut self, tag: &[u8], value: &[u8]) {
+        self.outbuf.extend_from_slice(tag);
+        self.outbuf.push(b'=');
+        self.outbuf.extend_from_slice(value);
+        self.outbuf.push(SOH);
+    }
+
+    fn begin(&mut self, msg_type: &[u8], time: &[u8; 21]) -> usize {
+        let seq = self.out_seq;
+        self.out_seq += 1;
+        begin_frame(
+            &mut self.outbuf,
+            msg_type,
+            seq,
+            &self.ours,
+            &self.theirs,
+            time,
+        )
+    }
+
+    /// Answers one framed message. `false`: not FIX 4.4 as expected; close.
+    fn on_message(&mut self, msg: &[u8], time: &[u8; 21]) -> bool {
+        let f = parse_fields(msg);
+        let value = |(a, b): (usize, usize)| &msg[a.min(b)..b];
+        match value(f.msg_type) {
+            b"A" => {
+                self.ours = value(f.target).to_vec();
+                self.theirs = value(f.sender).to_vec();
+                let start = self.begin(b"A", time);
+                self.push_field(b"98", b"0");
+                let hb = field(msg, b"108");
+                self.push_field(b"108", if hb.is_empty() { b"30" } else { hb });
+                if field(msg, b"141") == b"Y" {
+                    self.push_field(b"141", b"Y");
+                }
+                end_frame(&mut self.outbuf, start);
+            }
+            b"D" => {
+                self.orders += 1;
+                let n = self.orders;
+                let start = self.begin(b"8", time);
+                self.outbuf.extend_from_slice(b"37=O");
+                push_u64(&mut self.outbuf, n);
+                self.outbuf.push(SOH);
+                self.push_field(b"11", value(f.cl_ord_id));
+                self.outbuf.extend_from_slice(b"17=E");
+                push_u64(&mut self.outbuf, n);
+                self.outbuf.extend_from_slice(b"\x01150=F\x0139=2\x01");
+                let qty = field(msg, b"38");
+                self.push_field(b"54", field(msg, b"54"));
+                self.push_field(b"55", field(msg, b"55"));
+                self.push_field(b"38", qty);
+                self.push_field(b"151", b"0");
+                self.push_field(b"14", qty);
+                let px = field(msg, b"44");
+                self.push_field(b"6", if px.is_empty() { b"0" } else { px });
+                end_frame(&mut self.outbuf, start);
+            }
+            b"1" => {
+                let start = self.begin(b"0", time);
+                self.push_field(b"112", value(f.test_req_id));
+                end_frame(&mut self.outbuf, start);
+            }
+            b"5" => {
+                let start = self.begin(b"5", time);
+                end_frame(&mut self.outbuf, start);
+                self.closing = true;
+            }
+            b"" => return false,
+            _ => {}
+        }
+        true
+    }
+
+    /// Reads what is there, answers every whole frame, writes the answers once.
+    /// `false`: the connection is done (closed, broken or garbage).
+    fn on_readable(&mut self, time: &[u8; 21]) -> bool {
+        loop {
+            let len = self.inbuf.len();
+            self.inbuf.resize(len + READ_CHUNK, 0);
+            match self.stream.read(&mut self.inbuf[len..]) {
+                Ok(0) => return false,
+                Ok(n) => self.inbuf.truncate(len + n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.inbuf.truncate(len);
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.inbuf.truncate(len),
+                Err(_) => return false,
+            }
+        }
+        let inbuf = std::mem::take(&mut self.inbuf);
+        let mut at = 0;
+        let mut ok = true;
+        while at < inbuf.len() {
+            match frame(&inbuf[at..]) {
+                Framing::Partial => break,
+                Framing::Complete(n) => {
+                    ok = self.on_message(&inbuf[at..at + n], time);
+                    at += n;
+                }
+                Framing::BadChecksum(_) | Framing::Garbage => ok = false,
+            }
+            if !ok {
+                break;
+            }
+        }
+        self.inbuf = inbuf;
+        self.inbuf.drain(..at);
+        ok && self.flush()
+    }
+
+    /// Writes as much of `outbuf` as the socket takes. `false`: broken, or a
+    /// Logout answered.
+    fn flush(&mut self) -> bool {
+        let mut done = 0;
+        while done < self.outbuf.len() {
+            match self.stream.write(&self.outbuf[done..]) {
+                Ok(0) => return false,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        self.outbuf.drain(..done);
+        !(self.closing && self.outbuf.is_empty())
+    }
+}
+
+fn wall_ns() -> u64 {
+    // A measuring example, not the library: reading wall time is its job.
+    #[allow(clippy::disallowed_methods)]
+    let now = SystemTime::now();
+    now.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+fn run(port: u16, spin: bool) -> io::Result<()> {
+    let mut poll = Poll::new()?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut listener = TcpListener::bind(addr)?;
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)?;
+    eprintln!(
+        "ideal_acceptor: listening on {addr}{}",
+        if spin { " (spinning)" } else { "" }
+    );
+    let mut conns: Vec<Option<Conn>> = Vec::new();
+    let mut events = Events::with_capacity(1024);
+    let mut stamp = Stamp::new();
+    loop {
+        // Spinning only while someone is connected, as rawecho does.
+        let timeout = (spin && conns.iter().any(Option::is_some)).then_some(Duration::ZERO);
+        match poll.poll(&mut events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        if events.is_empty() {
+            continue;
+        }
+        let time = *stamp.at(wall_ns());
+        for event in &events {
+            if event.token() == LISTENER {
+                loop {
+                    match listener.accept() {
+                        Ok((mut stream, _)) => {
+                            stream.set_nodelay(true)?;
+                            let slot =
+                                conns.iter().position(Option::is_none).unwrap_or_else(|| {
+                                    conns.push(None);
+                                    conns.len() - 1
+                                });
+                            poll.registry().register(
+                                &mut stream,
+                                Token(slot),
+                                Interest::READABLE | Interest::WRITABLE,
+                            )?;
+                            conns[slot] = Some(Conn {
+                                stream,
+                                inbuf: Vec::with_capacity(2 * READ_CHUNK),
+                                outbuf: Vec::with_capacity(READ_CHUNK),
+                                out_seq: 1,
+                                ours: Vec::new(),
+                                theirs: Vec::new(),
+                                orders: 0,
+                                closing: false,
+                            });
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                continue;
+            }
+            let slot = event.token().0;
+            let Some(conn) = conns.get_mut(slot).and_then(Option::as_mut) else {
+                continue;
+            };
+            let alive = if event.is_readable() {
+                conn.on_readable(&time)
+            } else {
+                conn.flush()
+            };
+            if !alive && let Some(mut conn) = conns[slot].take() {
+                let _ = poll.registry().deregister(&mut conn.stream);
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let mut port = 19895u16;
+    let mut spin = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => match args.next().and_then(|p| p.parse().ok()) {
+                Some(p) => port = p,
+                None => {
+                    eprintln!("ideal_acceptor: --port needs a port number");
+                    return ExitCode::from(2);
+                }
+            },
+            "--spin" => spin = true,
+            _ => {
+                eprintln!("usage: ideal_acceptor [--port P] [--spin]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match run(port, spin) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ideal_acceptor: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
