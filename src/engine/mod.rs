@@ -19,6 +19,7 @@
 
 mod app;
 mod error;
+mod probe;
 mod reactor;
 mod store;
 mod worker;

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use super::probe::Probe;
 use super::{Application, Control, EngineError, SessionState, Shared, now};
 use crate::clock::Clock;
 use crate::codec::{FrameError, Framer, Message, MessageView, Status};
@@ -262,6 +263,8 @@ struct Worker<A, S: MessageStore> {
     max_message_size: usize,
     /// Garbled bytes dropped since the last good frame.
     garbled_run: usize,
+    /// In-engine read→write timing (feature `probe`; nothing otherwise).
+    probe: Probe,
     /// Callers of `disconnect` waiting for the connection to end.
     waiters: Vec<Sender<()>>,
     /// The state last published.
@@ -332,6 +335,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             logon_timeout,
             max_message_size,
             garbled_run: 0,
+            probe: Probe::new(),
             waiters: Vec::new(),
             state: SessionState::Disconnected,
             busy: false,
@@ -556,10 +560,12 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                     return;
                 }
                 Ok(n) => {
+                    self.probe.read_done();
                     self.inbuf.filled(n, room);
                     self.process(now);
                     // Replies go out before the next read: the low-latency path.
                     self.pump(now);
+                    self.probe.discard();
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -694,6 +700,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
+        if self.out_pos < self.out.len() {
+            self.probe.write_start();
+        }
         while self.out_pos < self.out.len() {
             match conn.stream.write(&self.out[self.out_pos..]) {
                 Ok(0) => break,
@@ -793,6 +802,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         self.inbuf.clear();
         self.garbled_run = 0;
         self.close_reason = None;
+        self.probe.report(&self.shared.id);
         log::info!(
             "session {}: connection from {} closed: {reason}",
             self.shared.id,
