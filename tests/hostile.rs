@@ -338,27 +338,39 @@ fn a_huge_resend_is_served_without_stalling_another_session() {
     }
 }
 
-#[test]
-fn a_store_that_cannot_grow_stops_sending_and_hands_messages_back() {
+/// Runs `fault` on the TEST1/TEST2 session's store folder while it is trading
+/// beside a neighbour session (TEST1/NEXT), then checks the defined behaviour: the
+/// first append that needs the file system fails, the application gets the message
+/// back with the reason, the session stops sending and ends its connection; the
+/// neighbour trades on. `fault` returns false when this machine cannot inflict it.
+fn a_store_fault_stops_only_its_session(fault: impl FnOnce(&std::path::Path) -> bool) {
     let (engine, addr) = engine_with(config());
     let app = OrderApp::default();
     // Small segments, so a new segment file is needed soon.
     let small = SessionConfig::default().with_storage_segment_size(4096);
     let s = session_with_config(&engine, app.clone(), small);
+    let neighbour = engine
+        .create_session(
+            SessionId::new(OURS, "NEXT"),
+            FixVersion::Fix44,
+            OrderApp::default(),
+        )
+        .unwrap();
+    neighbour.connect().unwrap();
     let mut client = initiator(addr);
     client.logon(30);
+    let mut other = Initiator::connect(addr, "NEXT", OURS, FixVersion::Fix44);
+    other.logon(30);
     wait_until("Established", || s.state() == SessionState::Established);
-    // Take the store's folder away and put a file in its place: creating the next
-    // segment fails for any user, root included (as a full disk would).
     let root = engine.config().storage_directory().to_owned();
     let session_dir = std::fs::read_dir(&root)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    std::fs::rename(session_dir.join("current"), session_dir.join("moved")).unwrap();
-    std::fs::write(session_dir.join("current"), b"not a folder").unwrap();
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("TEST2"))
+        .expect("the session's store folder");
+    if !fault(&session_dir) {
+        return;
+    }
     let mut failed = false;
     for i in 0..200 {
         let news = Message::new("B").with(tags::HEADLINE, format!("news {i} {}", "x".repeat(100)));
@@ -391,6 +403,66 @@ fn a_store_that_cannot_grow_stops_sending_and_hands_messages_back() {
     wait_until("back to WaitForLogon", || {
         s.state() == SessionState::WaitForLogon
     });
+    // The neighbour's store is untouched: it still trades.
+    other.send(&order("after-the-fault"));
+    let report = other.expect("8");
+    assert_eq!(report.get(tags::CL_ORD_ID), Some("after-the-fault"));
+}
+
+#[test]
+fn a_store_folder_replaced_by_a_file_stops_its_session() {
+    // Creating the next segment fails for any user, root included (as a full disk
+    // would).
+    a_store_fault_stops_only_its_session(|dir| {
+        std::fs::rename(dir.join("current"), dir.join("moved")).unwrap();
+        std::fs::write(dir.join("current"), b"not a folder").unwrap();
+        true
+    });
+}
+
+#[test]
+fn a_store_folder_removed_under_a_running_session_stops_it() {
+    // The mapped files live on unlinked until the next file is needed.
+    a_store_fault_stops_only_its_session(|dir| {
+        std::fs::remove_dir_all(dir).unwrap();
+        true
+    });
+}
+
+/// Clears the immutable attribute again, even when the test fails, so the
+/// temporary folder can be removed.
+struct Immutable(std::path::PathBuf);
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn a_store_folder_made_read_only_under_a_running_session_stops_it() {
+    // Permission bits do not stop root, which CI runs as; the immutable attribute
+    // does. Where chattr cannot set it (not ext4/xfs, no CAP_LINUX_IMMUTABLE) the
+    // test says so and checks nothing.
+    let mut guard = None;
+    a_store_fault_stops_only_its_session(|dir| {
+        let current = dir.join("current");
+        let set = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(&current)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !set {
+            eprintln!("skipped: chattr +i is not available here");
+            return false;
+        }
+        guard = Some(Immutable(current));
+        true
+    });
+    drop(guard);
 }
 
 #[test]
