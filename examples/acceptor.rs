@@ -18,6 +18,8 @@
 //!   first (default: every session the configuration names, as FIX.4.4);
 //! - `--unregistered`: accept Logons for sessions nobody registered;
 //! - `--transient`: keep sequence numbers and messages in memory only;
+//! - `--storage-sync none|every|N`: StorageSync for every session (`every`: each
+//!   message on disk before it is sent, synced in groups);
 //! - `--latency-mode`: sessions spin (IdleStrategy = spin) instead of parking
 //!   between messages: lower latency for a core's worth of CPU while busy;
 //! - `--conformance SPECDIR`: the sessions and behaviour the QuickFIX acceptance
@@ -39,7 +41,7 @@ use std::process::ExitCode;
 use fixengine::{
     Application, DEFAULT_PROPERTIES, Decision, DictionarySet, EngineConfig, Fields, FixEngine,
     FixVersion, IdleStrategy, Incoming, Message, MessageView, Reply, Session, SessionConfig,
-    SessionId, SessionParams, SessionsManager, StorageType, msg_type, tags,
+    SessionId, SessionParams, SessionsManager, StorageType, msg_type, store::SyncPolicy, tags,
 };
 
 /// The conformance suite's sessions: our CompID is always ISLD.
@@ -67,6 +69,7 @@ struct Options {
     sessions: Vec<(SessionId, FixVersion)>,
     unregistered: bool,
     transient: bool,
+    storage_sync: Option<SyncPolicy>,
     latency_mode: bool,
     conformance: Option<String>,
 }
@@ -86,13 +89,27 @@ fn parse_args() -> Result<Options, String> {
             "--session" => options.sessions.push(parse_session(&value()?)?),
             "--unregistered" => options.unregistered = true,
             "--transient" => options.transient = true,
+            "--storage-sync" => {
+                let v = value()?;
+                options.storage_sync = Some(match v.as_str() {
+                    "none" => SyncPolicy::None,
+                    "every" => SyncPolicy::Group,
+                    n => n
+                        .parse()
+                        .ok()
+                        .and_then(std::num::NonZeroU32::new)
+                        .map(SyncPolicy::Periodic)
+                        .ok_or_else(|| format!("--storage-sync {v}: none, every or a count"))?,
+                });
+            }
             "--latency-mode" => options.latency_mode = true,
             "--conformance" => options.conformance = Some(value()?),
             "-h" | "--help" => {
                 return Err(
                     "usage: acceptor [--config FILE] [--port N] [--storage DIR] \
                             [--session SENDER/TARGET[/FIX.4.x]]... [--unregistered] \
-                            [--transient] [--latency-mode] [--conformance SPECDIR]"
+                            [--transient] [--storage-sync none|every|N] [--latency-mode] \
+                            [--conformance SPECDIR]"
                         .to_owned(),
                 );
             }
@@ -167,6 +184,9 @@ fn run() -> Result<(), String> {
     // The flags beat the file: every session, named in it or not, gets them.
     if options.transient {
         config = for_every_session(config, |c| c.with_storage_type(StorageType::Transient));
+    }
+    if let Some(policy) = options.storage_sync {
+        config = for_every_session(config, |c| c.with_storage_sync(policy));
     }
     if options.latency_mode {
         config = for_every_session(config, |c| c.with_idle_strategy(IdleStrategy::Spin));

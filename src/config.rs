@@ -75,7 +75,7 @@
 //! | `ListenPort` | port; empty = none | none |
 //! | `StorageSegmentSize` | bytes, or with a `Kb` / `Mb` / `Gb` suffix: a log segment's size before the next one starts (a session's first segments start at 64 KiB and double up to it) | `64Mb` |
 //! | `StorageMaxSegments` | count; 0 = keep every segment | `0` |
-//! | `StorageSync` | `none` \| `every` \| a count N (msync every N messages) | `none` |
+//! | `StorageSync` | `none` \| `every` (each message on disk before it is sent, synced in groups by a background thread) \| a count N (msync every N messages) | `none` |
 //! | `IdleStrategy` | `park` (efficiency) \| `spin` (latency) | `park` |
 //! | `SpinTime` | microseconds a spinning worker polls after its last work before parking | `10000` |
 //!
@@ -144,9 +144,10 @@ MaxMessageSize = 1Mb
 
 # persistent (memory-mapped files, survives restarts) or transient (memory only).
 Session.Default.StorageType = persistent
-# When a persistent store msyncs to disk: none (the page cache: survives a killed
-# process, not a power cut), every (each message: survives a power cut), or a
-# count N (every N messages). The store is always synced when a session ends.
+# When a persistent store syncs to disk: none (the page cache: survives a killed
+# process, not a power cut), every (each message is on disk before it is sent:
+# survives a power cut; synced in groups by a background thread), or a count N
+# (an msync every N messages). The store is always synced when a session ends.
 Session.Default.StorageSync = none
 # The message log rolls into a new segment file at this size; with
 # StorageMaxSegments > 0 the oldest segments beyond it are deleted (messages no
@@ -1420,7 +1421,9 @@ impl Source<'_> {
     fn storage_sync(&self) -> Result<SyncPolicy, ConfigError> {
         match self.value.to_ascii_lowercase().as_str() {
             "none" => Ok(SyncPolicy::None),
-            "every" => Ok(SyncPolicy::EveryMessage),
+            // Each message durable before it is sent, synced in groups (the
+            // worker holds a message's bytes until its record is on disk).
+            "every" => Ok(SyncPolicy::Group),
             _ => self
                 .number::<u32>(EXPECTED_STORAGE_SYNC)
                 .ok()

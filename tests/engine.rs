@@ -78,6 +78,34 @@ fn logon_order_and_logout() {
 }
 
 #[test]
+fn group_commit_sends_every_message_once_it_is_on_disk() {
+    // StorageSync = every: each reply waits for its record's fdatasync, done in
+    // groups by the store's thread; what the peer sees must not change.
+    let (engine, addr) = engine_with(config());
+    let app = OrderApp::default();
+    let every = SessionConfig::default().with_storage_sync(fixengine::store::SyncPolicy::Group);
+    let session = session_with_config(&engine, app.clone(), every);
+    let mut client = initiator(addr);
+    client.logon(30);
+    // Pipelined: many orders in flight, answered in groups.
+    const ORDERS: u64 = 300;
+    for i in 0..ORDERS {
+        client.send(&order(&format!("G-{i}")));
+    }
+    for i in 0..ORDERS {
+        let report = client.expect("8");
+        assert_eq!(report.get(tags::CL_ORD_ID), Some(format!("G-{i}").as_str()));
+        assert_eq!(report.seq(), i + 2);
+    }
+    // The Logout reply, produced as the connection closes, is not held back.
+    client.logout();
+    wait_until("back to WaitForLogon", || {
+        session.state() == SessionState::WaitForLogon
+    });
+    assert_eq!(session.next_sender_seq(), ORDERS + 3);
+}
+
+#[test]
 fn heartbeats_and_test_requests() {
     let (_engine, addr, _session, _app) = started();
     let mut client = initiator(addr);

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use crate::config::{SessionConfig, StorageType};
 use crate::id::{FixVersion, SessionId};
-use crate::store::{FileStore, FileStoreOptions, MemoryStore, MessageStore, StoreError};
+use crate::store::{
+    FileStore, FileStoreOptions, MemoryStore, MessageStore, StoreError, SyncMarks, SyncWake,
+};
 
 /// The first segment file of a new session's log.
 const FIRST_SEGMENT_LEN: u64 = 64 * 1024;
@@ -97,5 +99,21 @@ impl MessageStore for SessionStore {
 
     fn reset(&mut self) -> Result<(), StoreError> {
         each!(self, s => s.reset())
+    }
+
+    fn sync_marks(&self) -> SyncMarks {
+        each!(self, s => s.sync_marks())
+    }
+
+    fn sync_in_background(&self) {
+        each!(self, s => s.sync_in_background())
+    }
+
+    fn sync_appends(&mut self) -> Result<(), StoreError> {
+        each!(self, s => s.sync_appends())
+    }
+
+    fn on_background_sync(&self, wake: SyncWake) {
+        each!(self, s => s.on_background_sync(wake))
     }
 }

@@ -8,6 +8,7 @@
 //! ([`Session::put`](super::Session::put) reports a full queue), never into
 //! unbounded memory.
 
+use std::collections::VecDeque;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
@@ -92,6 +93,7 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
     };
     let poll = Poll::new().map_err(start_error)?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(start_error)?);
+    let sync_waker = Arc::clone(&waker);
     let unregister = setup.unregister;
     let thread = std::thread::Builder::new()
         .name(format!("fix-{id}"))
@@ -123,6 +125,11 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
                 setup.max_message_size,
                 poll,
             );
+            // Group commit: the store's sync thread wakes the worker to send what
+            // became durable.
+            worker.machine.store().on_background_sync(Arc::new(move || {
+                let _ = sync_waker.wake();
+            }));
             worker.publish_seq_nums();
             worker.run();
             unregister();
@@ -258,6 +265,14 @@ struct Worker<A, S: MessageStore> {
     inbuf: InBuf,
     out: Vec<u8>,
     out_pos: usize,
+    /// Bytes ever put into `out`, and how many of them may be written: under
+    /// group commit ([`SyncPolicy::Group`](crate::store::SyncPolicy::Group)) a
+    /// message's bytes wait until its record is durable.
+    produced: u64,
+    released: u64,
+    /// Group commit: `(produced, appends)` marks, oldest first — the bytes up to
+    /// `produced` may go once the store's durable count reaches `appends`.
+    held: VecDeque<(u64, u64)>,
     framer: Framer,
     logon_timeout: Duration,
     max_message_size: usize,
@@ -331,6 +346,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             inbuf: InBuf::default(),
             out: Vec::new(),
             out_pos: 0,
+            produced: 0,
+            released: 0,
+            held: VecDeque::new(),
             framer: Framer::new(max_message_size, validate_check_sum),
             logon_timeout,
             max_message_size,
@@ -409,6 +427,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             let room = self.backlog() < HIGH_WATER;
             self.busy = room
                 && (self.conn.as_ref().is_some_and(|c| c.read_pending) || !self.puts.is_empty());
+            if !self.held.is_empty() {
+                self.group_commit(now);
+            }
         }
     }
 
@@ -528,8 +549,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             read_pending: false,
         });
         self.inbuf.set(bytes);
-        self.out.clear();
-        self.out_pos = 0;
+        self.discard_out();
         self.machine.handle_connect(now, self.logon_timeout);
         self.process(now);
         self.pump(now);
@@ -650,6 +670,10 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     fn pump(&mut self, now: Instant) {
         // Published before the bytes leave, so whoever sees a reply sees its numbers.
         self.publish_seq_nums();
+        if !self.held.is_empty() && self.machine.store().sync_marks().failed {
+            // Held messages can never be durable: none of them is sent.
+            self.close(now, "store failure: messages cannot be made durable");
+        }
         self.pump_out();
         self.drain_events();
         if self.conn.is_some() && self.machine.wants_close() {
@@ -683,6 +707,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         if self.conn.is_none() {
             return;
         }
+        let before = self.out.len();
         while self.backlog() < HIGH_WATER {
             match self.machine.poll_transmit(&mut self.out) {
                 Ok(0) => break,
@@ -693,18 +718,87 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 }
             }
         }
+        self.produced_since(before);
+    }
+
+    /// Accounts for the bytes added to `out` after `before`: releases them at
+    /// once, or, when the store syncs in the background and has appends not yet
+    /// durable, holds them and asks for a sync.
+    fn produced_since(&mut self, before: usize) {
+        let added = self.out.len().saturating_sub(before) as u64;
+        if added == 0 {
+            return;
+        }
+        self.produced += added;
+        let marks = self.machine.store().sync_marks();
+        if marks.appended > marks.durable || !self.held.is_empty() {
+            self.held.push_back((self.produced, marks.appended));
+            self.release();
+        } else {
+            self.released = self.produced;
+        }
+    }
+
+    /// Gets held messages to the disk: with more work waiting, by the store's
+    /// thread while this one goes on (the group grows meanwhile); with nothing
+    /// else to do, right here, which spares the two thread hand-offs a
+    /// background sync costs a lone message.
+    fn group_commit(&mut self, now: Instant) {
+        if self.busy {
+            self.machine.store().sync_in_background();
+            return;
+        }
+        match self.machine.sync_appends() {
+            Ok(()) => self.pump(now),
+            Err(e) => {
+                log::error!("session {}: store sync failed: {e}", self.shared.id);
+                self.close(now, "store failure: messages cannot be made durable");
+            }
+        }
+    }
+
+    /// Drops everything in `out`, sent or not (the connection is gone or new).
+    fn discard_out(&mut self) {
+        self.out.clear();
+        self.out_pos = 0;
+        self.held.clear();
+        self.released = self.produced;
+    }
+
+    /// Where `out`'s released bytes end: `out[out_pos..end]` may be written.
+    fn released_end(&self) -> usize {
+        let written = self.produced - (self.out.len() - self.out_pos) as u64;
+        self.out_pos + (self.released - written) as usize
+    }
+
+    /// Releases the held bytes whose records became durable.
+    fn release(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let durable = self.machine.store().sync_marks().durable;
+        while let Some(&(end, appends)) = self.held.front() {
+            if appends > durable {
+                break;
+            }
+            self.released = end;
+            self.held.pop_front();
+        }
     }
 
     /// Writes pending bytes until the socket would block.
     fn flush(&mut self) {
+        self.release();
+        // Only what is released: under group commit the rest waits for the disk.
+        let end = self.released_end();
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
-        if self.out_pos < self.out.len() {
+        if self.out_pos < end {
             self.probe.write_start();
         }
-        while self.out_pos < self.out.len() {
-            match conn.stream.write(&self.out[self.out_pos..]) {
+        while self.out_pos < end {
+            match conn.stream.write(&self.out[self.out_pos..end]) {
                 Ok(0) => break,
                 Ok(n) => self.out_pos += n,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -712,8 +806,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 Err(e) => {
                     log::info!("session {}: write failed: {e}", self.shared.id);
                     // The read side will see the close; drop what cannot be sent.
-                    self.out.clear();
-                    self.out_pos = 0;
+                    self.discard_out();
                     return;
                 }
             }
@@ -787,18 +880,32 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             self.shared.finalizing.store(true, Ordering::Release);
         }
         // The last words (a Logout) are flushed blocking, within LINGER.
+        let before = self.out.len();
         let _ = self.machine.poll_transmit(&mut self.out);
+        self.produced_since(before);
+        if !self.held.is_empty() {
+            // Group commit: what is held goes only once it is on disk; waiting for
+            // it here costs one sync, once per connection.
+            match self.machine.sync_store() {
+                Ok(()) => self.release(),
+                Err(e) => log::error!(
+                    "session {}: store sync failed; {} bytes not yet durable are not sent: {e}",
+                    self.shared.id,
+                    self.produced - self.released
+                ),
+            }
+        }
         let _ = self.poll.registry().deregister(&mut conn.stream);
         let stream = std::net::TcpStream::from(conn.stream);
-        if self.out_pos < self.out.len() {
+        let end = self.released_end();
+        if self.out_pos < end {
             let _ = stream.set_nonblocking(false);
             let _ = stream.set_write_timeout(Some(LINGER));
-            let _ = (&stream).write_all(&self.out[self.out_pos..]);
+            let _ = (&stream).write_all(&self.out[self.out_pos..end]);
         }
         let _ = stream.shutdown(Shutdown::Both);
         drop(stream);
-        self.out.clear();
-        self.out_pos = 0;
+        self.discard_out();
         self.inbuf.clear();
         self.garbled_run = 0;
         self.close_reason = None;

@@ -346,6 +346,16 @@ impl<S: MessageStore> SessionMachine<S> {
         self.store.sync()
     }
 
+    /// Makes every stored message durable now ([`MessageStore::sync_appends`]):
+    /// for a driver holding messages back until they are on disk, when it has
+    /// nothing else to do than wait for the store's background sync.
+    ///
+    /// # Errors
+    /// The store's.
+    pub fn sync_appends(&mut self) -> Result<(), StoreError> {
+        self.store.sync_appends()
+    }
+
     /// The HeartBtInt(108) in force (the counterparty's, once logged on).
     pub fn heart_bt_int(&self) -> Duration {
         self.heart_bt_int

@@ -22,6 +22,7 @@ mod contract;
 mod checksum;
 mod error;
 mod file;
+mod flusher;
 mod layout;
 mod memory;
 mod naming;
@@ -54,6 +55,24 @@ fn read_batch<'e, E: 'e>(
     }
     Ok(end.saturating_add(1))
 }
+
+/// How far a store that syncs in the background ([`SyncPolicy::Group`]) has
+/// come: a message whose append was number `n` may be sent once `durable >= n`.
+/// Stores that make an append as durable as they can before it returns report
+/// all zeros, which holds nothing back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncMarks {
+    /// Appends so far (a count over the store's life, not a sequence number).
+    pub appended: u64,
+    /// How many of them are known to be on disk.
+    pub durable: u64,
+    /// A background sync failed: `durable` will not move again, and what was
+    /// appended after it must not be sent.
+    pub failed: bool,
+}
+
+/// What a store calls from its background thread when its [`SyncMarks`] moved.
+pub type SyncWake = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 /// Storage for one session's sequence numbers and sent messages.
 pub trait MessageStore {
@@ -107,6 +126,32 @@ pub trait MessageStore {
     /// When the data cannot be written out.
     fn sync(&mut self) -> Result<(), StoreError> {
         Ok(())
+    }
+    /// How far the background sync has come; see [`SyncMarks`]. Stores that do
+    /// not sync in the background report all zeros.
+    fn sync_marks(&self) -> SyncMarks {
+        SyncMarks::default()
+    }
+    /// Asks for everything appended so far to be made durable in the background,
+    /// returning at once; [`sync_marks`](Self::sync_marks) shows when it is.
+    /// Stores that do not sync in the background do nothing.
+    fn sync_in_background(&self) {}
+    /// Makes every append so far durable now, on the calling thread — what
+    /// [`sync_in_background`](Self::sync_in_background) does without a thread
+    /// hand-off either way, for a caller with nothing else to do meanwhile.
+    /// Sequence numbers are not necessarily synced. Stores that do not sync in
+    /// the background do nothing.
+    ///
+    /// # Errors
+    /// When the data cannot be written out; nothing more is then claimed durable.
+    fn sync_appends(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Sets what to call, from the background thread, each time
+    /// [`sync_marks`](Self::sync_marks) moves. Stores that do not sync in the
+    /// background never call it.
+    fn on_background_sync(&self, wake: SyncWake) {
+        let _ = wake;
     }
 
     /// Starts a new FIX session: both sequence numbers back to 1, no stored messages.
