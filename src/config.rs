@@ -73,7 +73,7 @@
 //! | `Password` | text; empty = none; never printed | none |
 //! | `AllowedRemoteAddresses` | comma list of IPs / CIDR blocks; empty or `*` = any | any |
 //! | `ListenPort` | port; empty = none | none |
-//! | `StorageSegmentSize` | bytes, or with a `Kb` / `Mb` / `Gb` suffix: a log segment's size before the next one starts (a session's first segments start at 64 KiB and double up to it) | `64Mb` |
+//! | `StorageSegmentSize` | bytes, or with a `Kb` / `Mb` / `Gb` suffix: a log segment's size before the next one starts | `64Mb` |
 //! | `StorageMaxSegments` | count; 0 = keep every segment | `0` |
 //! | `StorageSync` | `none` \| `every` (each message on disk before it is sent, synced in groups by a background thread) \| a count N (msync every N messages) | `none` |
 //! | `IdleStrategy` | `park` (efficiency) \| `spin` (latency) | `park` |
@@ -739,9 +739,7 @@ impl SessionConfig {
     }
 
     /// `StorageSegmentSize`: the size at which a persistent store's message log
-    /// starts a new segment file. A session's first segments are smaller (64 KiB,
-    /// each next one twice the last) so that idle sessions cost little disk.
-    /// Default 64 MiB.
+    /// starts a new segment file. Default 64 MiB.
     pub fn storage_segment_size(&self) -> u64 {
         self.storage_segment_size
     }

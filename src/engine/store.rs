@@ -38,9 +38,8 @@ impl SessionStore {
                     .sync(config.storage_sync())
                     .segment_size(config.storage_segment_size())
                     // A session starts small (an idle one costs little disk, and a
-                    // thousand Logons do not write a gigabyte of zeros); each next
-                    // segment is twice the last, prepared ahead on the store's
-                    // thread, so a busy session's appends never grow a file.
+                    // thousand Logons do not write a gigabyte of zeros); the log
+                    // doubles as it fills, and later segments are prepared ahead.
                     .initial_segment_len(FIRST_SEGMENT_LEN)
                     .max_segments(NonZeroUsize::new(config.storage_max_segments()));
                 FileStore::open(root, &key, options).map(|s| Self::File(Box::new(s)))

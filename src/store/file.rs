@@ -59,32 +59,24 @@ pub enum SyncPolicy {
 pub struct FileStoreOptions {
     /// When to sync to disk. Default [`SyncPolicy::None`].
     pub sync: SyncPolicy,
-    /// The largest size of a segment: one stops taking records once the next
-    /// would take it past its size, and the next record starts a new segment. A
-    /// record bigger than this gets a segment of its own. With
-    /// [`preallocate`](Self::preallocate) on, a generation's first segment is
-    /// `initial_segment_len` and each next one twice the last, up to this size;
-    /// off, every segment is this size. Default 64 MiB; at least 4 KiB.
+    /// A segment stops taking records once the next one would take it past this
+    /// many bytes; the next record starts a new segment. A record bigger than this
+    /// gets a segment of its own. Default 64 MiB; at least 4 KiB.
     pub segment_size: u64,
-    /// The first size of a segment file: with [`preallocate`](Self::preallocate)
-    /// on, the size of a generation's first segment (each next one doubles);
-    /// off, the size a segment file starts at before it grows by doubling up to
-    /// `segment_size`. Default 1 MiB; at least 4 KiB.
+    /// The first size of a segment file created on the appending thread; it
+    /// doubles as it fills, up to `segment_size`. A segment prepared by the
+    /// background thread (see [`preallocate`](Self::preallocate)) has the full
+    /// `segment_size` at once. Default 1 MiB; at least 4 KiB.
     pub initial_segment_len: u64,
     /// How many segments to keep: when a new segment would make more, the oldest is
     /// deleted, and its messages are no longer stored (a resend gap-fills them).
-    /// A generation's first segments are smaller (see
-    /// [`segment_size`](Self::segment_size)), so until they are deleted the
-    /// segments kept hold less than `max_segments × segment_size`.
     /// Default `None`: keep every segment.
     pub max_segments: Option<NonZeroUsize>,
     /// Whether a background thread prepares the next segment (created and
-    /// zero-filled to its full size, its pages faulted in) ahead of the roll, and
-    /// frees deleted ones, keeping that work off the appending thread; see
-    /// [Background thread](FileStore#background-thread). Segments then double
-    /// from `initial_segment_len` to `segment_size` instead of growing. Off,
-    /// every segment is created at the roll and grown on the appending thread.
-    /// Default `true`.
+    /// zero-filled to the full `segment_size`) ahead of the roll, and frees
+    /// deleted ones, keeping that work off the appending thread; see
+    /// [Background thread](FileStore#background-thread). Off, every segment is
+    /// created at the roll and grown on the appending thread. Default `true`.
     pub preallocate: bool,
     /// The clock stamping a generation's creation time. Default [`SystemClock`].
     pub clock: Arc<dyn Clock>,
@@ -149,31 +141,13 @@ impl FileStoreOptions {
     }
 
     /// The active segment's length past which the next one is prepared in the
-    /// background, for an active segment that rolls at `limit`; `usize::MAX`
-    /// (never) when that is off.
-    fn prepare_at(&self, limit: usize) -> usize {
+    /// background; `usize::MAX` (never) when that is off.
+    fn prepare_at(&self) -> usize {
         if self.preallocate {
-            limit / 2
+            self.segment_size_bytes() / 2
         } else {
             usize::MAX
         }
-    }
-
-    /// Where a generation's first segment rolls. With preallocation segments
-    /// start at the initial length and double at each roll: a quiet session keeps
-    /// one small file, and a busy one writes only into segments the background
-    /// thread made and paged in, never growing a file on the appending thread.
-    fn first_limit(&self) -> usize {
-        if self.preallocate {
-            self.initial_len_bytes()
-        } else {
-            self.segment_size_bytes()
-        }
-    }
-
-    /// Where the segment after one that rolled at `limit` rolls.
-    fn next_limit(&self, limit: usize) -> usize {
-        limit.saturating_mul(2).min(self.segment_size_bytes())
     }
 }
 
@@ -257,8 +231,7 @@ impl FileStoreOptions {
 /// allocated in full by the background thread, ahead of time: a full disk shows
 /// there first, as a warning, and the roll then creates the segment itself, which
 /// reports the error from [`append`] as above. The prepared segment takes up to
-/// `segment_size` of disk (twice the active segment's size, at most) before it
-/// is used.
+/// `segment_size` of disk before it is used.
 ///
 /// [`append`]: MessageStore::append
 ///
@@ -266,20 +239,14 @@ impl FileStoreOptions {
 ///
 /// The appending thread (the session's worker) owns the store and takes no lock.
 /// What is slow on its path is the kernel's: zero-filling new file pages as a
-/// segment grows, remapping it, faulting each new page into the map (a few
-/// microseconds each on a VM: with 200-byte messages, one append in twenty), and
-/// freeing the pages of a segment deleted by
-/// [`max_segments`](FileStoreOptions::max_segments). With
+/// segment grows, faulting them into the map, and freeing the pages of a segment
+/// deleted by [`max_segments`](FileStoreOptions::max_segments). With
 /// [`preallocate`](FileStoreOptions::preallocate) on (the default), a thread per
-/// store does that work instead, and no segment grows:
+/// store does that work instead:
 ///
-/// - Segments double: a generation's first is `initial_segment_len` (created
-///   with the generation, so an idle session costs only that), each next one
-///   twice the last, up to `segment_size`. A busy session reaches the full size
-///   after a few rolls; a quiet one never takes more disk than it uses.
 /// - Once the first segment is half full, and right after every roll from then
-///   on, the thread prepares the next segment: `NNNNNNNNNN.prealloc.tmp` in the
-///   same folder, the segment header and zeros written to its full size
+///   on, it prepares the next segment: `NNNNNNNNNN.prealloc.tmp` in the same
+///   folder, the segment header and zeros written to the full `segment_size`
 ///   (allocated, as above), fsync'd unless the policy is [`SyncPolicy::None`],
 ///   then mapped with every page touched.
 /// - At the roll, if the prepared segment is ready, it is renamed to the new
@@ -294,7 +261,7 @@ impl FileStoreOptions {
 ///   last reference to its pages, is dropped on the thread.
 ///
 /// The thread starts the first time it is needed (a store that never fills half
-/// its first segment has none), and is stopped and joined, a preparation in progress cut
+/// a segment has none), and is stopped and joined, a preparation in progress cut
 /// short and any unused prepared segment removed, on [`reset`] and when the store
 /// is dropped, before the session folder's lock is released.
 ///
@@ -698,9 +665,6 @@ struct Generation {
     /// The active segment's end past which the next segment is asked of the
     /// background thread; `usize::MAX` once asked, or when that is off.
     prepare_at: usize,
-    /// The length at which the active segment rolls (see
-    /// [`FileStoreOptions::first_limit`]).
-    limit: usize,
 }
 
 /// Where a stored frame is.
@@ -764,8 +728,7 @@ impl Generation {
             dirty: None,
             unsynced_appends: 0,
             background: None,
-            prepare_at: options.prepare_at(options.first_limit()),
-            limit: options.first_limit(),
+            prepare_at: options.prepare_at(),
         })
     }
 
@@ -867,13 +830,6 @@ impl Generation {
         options: &FileStoreOptions,
     ) -> Self {
         let next_sender = header.slot.next_sender.max(last_seq.saturating_add(1));
-        // A reopened active segment keeps the size it has (a segment made by the
-        // background thread has its full planned size; one still growing on the
-        // appending thread rolls a little early, which costs nothing).
-        let limit = active
-            .map
-            .len()
-            .clamp(options.first_limit(), options.segment_size_bytes());
         Self {
             dir,
             header,
@@ -885,8 +841,7 @@ impl Generation {
             dirty: None,
             unsynced_appends: 0,
             background: None,
-            prepare_at: options.prepare_at(limit),
-            limit,
+            prepare_at: options.prepare_at(),
         }
     }
 
@@ -953,7 +908,7 @@ impl Generation {
         if used >= self.prepare_at {
             self.prepare_next(options);
         }
-        if used > layout::SEGMENT_HEADER_LEN && used + rec > self.limit {
+        if used > layout::SEGMENT_HEADER_LEN && used + rec > options.segment_size_bytes() {
             self.roll(options)?;
         }
         let needed = self.active.end + rec;
@@ -979,7 +934,6 @@ impl Generation {
         };
         let mut full = std::mem::replace(&mut self.active, fresh);
         full.file = None;
-        self.limit = options.next_limit(self.limit);
         self.sealed.push_back(full);
         // A session that filled a segment fills the next: the one after it is
         // asked for at once, to give the thread a whole segment's time.
@@ -1043,7 +997,7 @@ impl Generation {
         }
         if let Some(bg) = &mut self.background {
             let tmp = self.dir.join(prealloc::prepared_name(next));
-            let len = options.next_limit(self.limit) as u64;
+            let len = options.segment_size_bytes() as u64;
             bg.prepare(next, tmp, len, options.sync != SyncPolicy::None);
         }
     }
@@ -1091,7 +1045,7 @@ impl Generation {
     /// It starts again when next needed.
     fn stop_background(&mut self, options: &FileStoreOptions) {
         self.background = None;
-        self.prepare_at = options.prepare_at(self.limit);
+        self.prepare_at = options.prepare_at();
     }
 
     /// Brings the header's next sender number up to date (appends leave it behind).
@@ -1609,11 +1563,6 @@ mod tests {
             .segment_size(16 * 1024)
     }
 
-    /// Every segment 16 KiB from the first: the layout without doubling.
-    fn uniform() -> FileStoreOptions {
-        small().initial_segment_len(16 * 1024)
-    }
-
     fn temp_store(options: FileStoreOptions) -> (FileStore, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::open(dir.path(), KEY_NAME, options).unwrap();
@@ -1761,7 +1710,7 @@ mod tests {
 
     #[test]
     fn segments_roll_and_the_index_spans_them() {
-        let (mut s, root) = temp_store(uniform());
+        let (mut s, root) = temp_store(small());
         // 1000-byte records: 16 per 16 KiB segment.
         for seq in 1..=100 {
             s.append(seq, &frame(seq, 984)).unwrap();
@@ -1787,7 +1736,7 @@ mod tests {
         assert_eq!(s.segment_count(), 9);
         assert_eq!(collect(&s, 101, 102, 5).0[0].1.len(), 40_000);
         drop(s);
-        let s = reopen(&root, uniform());
+        let s = reopen(&root, small());
         assert_eq!(open_files(&s), (0, true));
         let (got, _) = collect(&s, 14, 18, 10);
         assert_eq!(
@@ -1800,8 +1749,7 @@ mod tests {
 
     #[test]
     fn growth_doubles_the_file_up_to_the_segment_size() {
-        // Without the background thread: with it, segments double instead.
-        let options = small().segment_size(64 * 1024).preallocate(false);
+        let options = small().segment_size(64 * 1024);
         let (mut s, _root) = temp_store(options);
         let path = s.dir().join(CURRENT).join(segment_name(1));
         let mut lens = vec![fs::metadata(&path).unwrap().len()];
@@ -1817,39 +1765,8 @@ mod tests {
     }
 
     #[test]
-    fn with_the_background_thread_segments_double_and_never_grow() {
-        let (mut s, root) = temp_store(small());
-        let current = s.dir().join(CURRENT);
-        let mut seq = 0;
-        // 1000-byte records; before each roll the prepared segment is waited for,
-        // as a session appending at wire speed gives the thread time to make it.
-        for segment in 1..=4u32 {
-            while s.segment_count() == segment as usize {
-                seq += 1;
-                s.append(seq, &frame(seq, 984)).unwrap();
-                if let Some(bg) = s.generation.background.as_mut()
-                    && bg.busy()
-                {
-                    assert!(bg.wait(WAIT), "segment {} prepared", segment + 1);
-                }
-            }
-        }
-        let lens: Vec<u64> = (1..=5)
-            .map(|n| fs::metadata(current.join(segment_name(n))).unwrap().len())
-            .collect();
-        // 4 KiB, then each the double of the last up to the 16 KiB segment size,
-        // each at its full length from the start: nothing grew.
-        assert_eq!(lens, [4096, 8192, 16384, 16384, 16384]);
-        all_frames(&s, seq, 984);
-        drop(s);
-        let s = reopen(&root, small());
-        assert_eq!(s.segment_count(), 5);
-        all_frames(&s, seq, 984);
-    }
-
-    #[test]
     fn max_segments_deletes_the_oldest_and_reads_skip_them() {
-        let options = uniform().max_segments(NonZeroUsize::new(2));
+        let options = small().max_segments(NonZeroUsize::new(2));
         let (mut s, root) = temp_store(options.clone());
         for seq in 1..=64 {
             s.append(seq, &frame(seq, 984)).unwrap();
@@ -1988,7 +1905,7 @@ mod tests {
 
     #[test]
     fn a_failed_roll_leaves_the_store_as_it_was() {
-        let (mut s, _root) = temp_store(uniform());
+        let (mut s, _root) = temp_store(small());
         // A directory where the next segment's temporary file must go: creating it
         // fails, as a full disk or a permission error would. The same where the
         // background thread prepares it, so that fails first.
@@ -2034,7 +1951,7 @@ mod tests {
 
     #[test]
     fn a_roll_takes_the_prepared_segment() {
-        let (mut s, root) = temp_store(uniform());
+        let (mut s, root) = temp_store(small());
         let current = s.dir().join(CURRENT);
         // 1000-byte records, 16 per 16 KiB segment: the 10th append finds the
         // segment past half full and asks for segment 2.
@@ -2060,7 +1977,7 @@ mod tests {
         all_frames(&s, 17, 984);
         drop(s);
         assert_eq!(tmp_files(&current), Vec::<String>::new());
-        let s = reopen(&root, uniform());
+        let s = reopen(&root, small());
         assert_eq!(
             (s.len(), s.segment_count(), s.next_sender_seq()),
             (17, 2, 18)
@@ -2070,7 +1987,7 @@ mod tests {
 
     #[test]
     fn a_roll_creates_the_segment_itself_when_the_prepared_one_is_late() {
-        let (mut s, root) = temp_store(uniform());
+        let (mut s, root) = temp_store(small());
         let current = s.dir().join(CURRENT);
         let bg = Preallocator::spawn().unwrap();
         let gate = Arc::clone(&bg.gate);
@@ -2081,9 +1998,9 @@ mod tests {
             s.append(seq, &frame(seq, 984)).unwrap();
         }
         assert_eq!(s.segment_count(), 2);
-        // Created at the roll, at the initial length.
+        // Created at the roll: the initial length, growing by doubling.
         let seg2 = current.join(segment_name(2));
-        assert_eq!(fs::metadata(&seg2).unwrap().len(), 16 * 1024);
+        assert_eq!(fs::metadata(&seg2).unwrap().len(), 4096);
         // Nothing more is asked for while the late one is outstanding.
         assert_eq!(tmp_files(&current), Vec::<String>::new());
         drop(held);
@@ -2101,7 +2018,7 @@ mod tests {
         all_frames(&s, 40, 984);
         drop(s);
         assert_eq!(tmp_files(&current), Vec::<String>::new());
-        let s = reopen(&root, uniform());
+        let s = reopen(&root, small());
         assert_eq!((s.len(), s.segment_count()), (40, 3));
         all_frames(&s, 40, 984);
     }
