@@ -204,7 +204,10 @@ proptest! {
             .rev()
             .find(|p| p.segment == segment)
             .map_or(SEGMENT_HEADER, |p| p.end);
-        let partial = &original[good_end.min(offset)..offset];
+        // A cut in the blank tail may fall past the file's end when the last
+        // record ends within 33 bytes of it: set_len then extends with zeros.
+        let end = offset.min(original.len());
+        let partial = &original[good_end.min(end)..end];
         check_recovered(root.path(), &frames, survivors);
 
         let warnings = take_cut_warnings();

@@ -424,11 +424,12 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 self.close(now, "store failure");
             }
             self.pump(now);
-            let room = self.backlog() < HIGH_WATER;
-            self.busy = room
-                && (self.conn.as_ref().is_some_and(|c| c.read_pending) || !self.puts.is_empty());
+            self.busy = self.has_work();
             if !self.held.is_empty() {
                 self.group_commit(now);
+                // The sync and the flush after it may have made room below the
+                // high-water mark: reading resumes without waiting for an event.
+                self.busy = self.has_work();
             }
         }
     }
@@ -748,6 +749,12 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             self.machine.store().sync_in_background();
             return;
         }
+        // The store's thread may have done it meanwhile.
+        self.release();
+        if self.held.is_empty() {
+            self.pump(now);
+            return;
+        }
         match self.machine.sync_appends() {
             Ok(()) => self.pump(now),
             Err(e) => {
@@ -755,6 +762,13 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 self.close(now, "store failure: messages cannot be made durable");
             }
         }
+    }
+
+    /// Work left that no event will announce: unread bytes or queued puts, with
+    /// room to take them.
+    fn has_work(&self) -> bool {
+        self.backlog() < HIGH_WATER
+            && (self.conn.as_ref().is_some_and(|c| c.read_pending) || !self.puts.is_empty())
     }
 
     /// Drops everything in `out`, sent or not (the connection is gone or new).
@@ -771,12 +785,17 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         self.out_pos + (self.released - written) as usize
     }
 
-    /// Releases the held bytes whose records became durable.
+    /// Releases the held bytes whose records became durable. After a failed sync
+    /// nothing more is: what is held is never sent.
     fn release(&mut self) {
         if self.held.is_empty() {
             return;
         }
-        let durable = self.machine.store().sync_marks().durable;
+        let marks = self.machine.store().sync_marks();
+        if marks.failed {
+            return;
+        }
+        let durable = marks.durable;
         while let Some(&(end, appends)) = self.held.front() {
             if appends > durable {
                 break;
@@ -883,7 +902,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         let before = self.out.len();
         let _ = self.machine.poll_transmit(&mut self.out);
         self.produced_since(before);
-        if !self.held.is_empty() {
+        if !self.held.is_empty() && !self.machine.store().sync_marks().failed {
             // Group commit: what is held goes only once it is on disk; waiting for
             // it here costs one sync, once per connection.
             match self.machine.sync_store() {

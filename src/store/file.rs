@@ -204,6 +204,7 @@ impl FileStoreOptions {
 /// | [`SyncPolicy::None`] | everything appended | what the kernel wrote back (about 30 s) | a memory copy |
 /// | [`SyncPolicy::Periodic`]`(n)` | everything appended | all but the last `n - 1` appends | one msync per `n` |
 /// | [`SyncPolicy::EveryMessage`] | everything appended | everything appended | one msync |
+/// | [`SyncPolicy::Group`] | everything appended | everything its owner sent (it holds each message until its record is durable) | one fdatasync per group, on a thread or the caller's |
 ///
 /// Whatever the policy, what reaches the disk is checked on open: a record cut short
 /// or damaged is cut off, with a warning, and so is everything after it.
@@ -367,11 +368,29 @@ impl FileStore {
     /// # Errors
     /// [`StoreError::Io`] when the kernel reports a write-back failure.
     pub fn sync(&mut self) -> Result<(), StoreError> {
-        self.generation.sync_all()?;
-        self.marks
-            .durable
-            .fetch_max(self.appended, Ordering::AcqRel);
+        if let Err(e) = self.generation.sync_all() {
+            self.sync_failed();
+            return Err(e);
+        }
+        self.mark_durable();
         Ok(())
+    }
+
+    /// Every append so far is on disk — unless a sync failed before: the kernel
+    /// reports a write-back error once, so a later sync that succeeds proves
+    /// nothing about the pages lost, and nothing more is claimed durable.
+    fn mark_durable(&self) {
+        if !self.marks.failed.load(Ordering::Acquire) {
+            self.marks
+                .durable
+                .fetch_max(self.appended, Ordering::AcqRel);
+        }
+    }
+
+    fn sync_failed(&self) {
+        if self.options.sync == SyncPolicy::Group {
+            self.marks.failed.store(true, Ordering::Release);
+        }
     }
 
     /// Under [`SyncPolicy::Group`] the flusher syncs only the active segment: the
@@ -383,9 +402,7 @@ impl FileStore {
             self.marks.failed.store(true, Ordering::Release);
             return;
         }
-        self.marks
-            .durable
-            .fetch_max(self.appended, Ordering::AcqRel);
+        self.mark_durable();
         let Some(Some(flusher)) = self.flusher.get() else {
             return;
         };
@@ -462,12 +479,16 @@ impl MessageStore for FileStore {
     /// out of order: FIX numbers start at 1, and the log reads 0 as blank space.
     fn append(&mut self, seq: u64, frame: &[u8]) -> Result<(), StoreError> {
         let segment = self.generation.active.number;
-        self.generation.append(seq, frame, &self.options)?;
-        self.appended += 1;
+        let appended = self.generation.append(seq, frame, &self.options);
+        if appended.is_ok() {
+            self.appended += 1;
+        }
+        // Even when the append failed after its roll (the new segment could not
+        // grow): the flusher must follow the new active segment.
         if self.options.sync == SyncPolicy::Group && self.generation.active.number != segment {
             self.rolled_under_group_commit();
         }
-        Ok(())
+        appended
     }
 
     fn sync_marks(&self) -> SyncMarks {
@@ -520,13 +541,17 @@ impl MessageStore for FileStore {
         if self.options.sync != SyncPolicy::Group {
             return Ok(());
         }
+        if self.marks.failed.load(Ordering::Acquire) {
+            return Err(StoreError::Io {
+                path: self.dir.clone(),
+                source: io::Error::other("an earlier sync failed: nothing more is durable"),
+            });
+        }
         if let Err(e) = self.generation.sync_log() {
             self.marks.failed.store(true, Ordering::Release);
             return Err(e);
         }
-        self.marks
-            .durable
-            .fetch_max(self.appended, Ordering::AcqRel);
+        self.mark_durable();
         Ok(())
     }
 
@@ -554,10 +579,11 @@ impl MessageStore for FileStore {
             // with ResetSeqNumFlag=Y every time must not leave a generation per Logon.
             return Ok(());
         }
-        self.generation.sync_all()?;
-        self.marks
-            .durable
-            .fetch_max(self.appended, Ordering::AcqRel);
+        if let Err(e) = self.generation.sync_all() {
+            self.sync_failed();
+            return Err(e);
+        }
+        self.mark_durable();
         // The thread writes into `current/`, which is about to move to the archive.
         self.generation.stop_background(&self.options);
         // The flusher holds the old generation's segment: a new one follows it.
@@ -1707,6 +1733,23 @@ mod tests {
         drop(s);
         let s = reopen(&root, small());
         assert_eq!(collect(&s, 1, 1, 1).0, [(1, b"new life".to_vec())]);
+    }
+
+    #[test]
+    fn after_a_failed_sync_nothing_more_is_claimed_durable() {
+        let (mut s, _root) = temp_store(small().sync(SyncPolicy::Group));
+        s.append(1, b"before").unwrap();
+        s.sync_appends().unwrap();
+        assert_eq!(s.sync_marks().durable, 1);
+        // As the flush thread leaves it when fdatasync fails: the kernel reports
+        // a write-back error once, so a later sync that succeeds proves nothing.
+        s.marks.failed.store(true, Ordering::Release);
+        s.append(2, b"after").unwrap();
+        assert!(s.sync_appends().is_err());
+        s.sync().unwrap();
+        let marks = s.sync_marks();
+        assert!(marks.failed);
+        assert_eq!((marks.appended, marks.durable), (2, 1));
     }
 
     #[test]
