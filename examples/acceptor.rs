@@ -34,7 +34,7 @@
 //! session event.
 
 use std::collections::HashSet;
-use std::io::BufRead;
+use std::io::{BufRead, Write as _};
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::ExitCode;
 
@@ -387,6 +387,10 @@ struct OrderApp {
     run: u64,
     /// Numbers for OrderID and ExecID.
     next_id: u64,
+    /// The report, rebuilt in place for every order, and the ID being written:
+    /// kept so that answering an order allocates nothing.
+    report: Message,
+    id: Vec<u8>,
 }
 
 impl Default for OrderApp {
@@ -395,7 +399,12 @@ impl Default for OrderApp {
         let run = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        Self { run, next_id: 0 }
+        Self {
+            run,
+            next_id: 0,
+            report: Message::new(msg_type::EXECUTION_REPORT),
+            id: Vec::with_capacity(32),
+        }
     }
 }
 
@@ -408,22 +417,27 @@ impl Application for OrderApp {
             return;
         }
         self.next_id += 1;
-        let run = self.run;
-        let n = self.next_id;
+        let (run, n) = (self.run, self.next_id);
         let get = |tag| message.get(tag).unwrap_or_default();
-        let report = Message::new(msg_type::EXECUTION_REPORT)
-            .with(tags::ORDER_ID, format!("O{run}-{n}"))
-            .with(tags::CL_ORD_ID, get(tags::CL_ORD_ID))
-            .with(tags::EXEC_ID, format!("E{run}-{n}"))
-            .with(tags::EXEC_TYPE, 'F') // Trade
-            .with(tags::ORD_STATUS, '2') // Filled
-            .with(tags::SIDE, get(tags::SIDE))
-            .with(tags::SYMBOL, get(tags::SYMBOL))
-            .with(tags::ORDER_QTY, get(tags::ORDER_QTY))
-            .with(tags::LEAVES_QTY, 0u32)
-            .with(tags::CUM_QTY, get(tags::ORDER_QTY))
-            .with(tags::AVG_PX, message.get(tags::PRICE).unwrap_or(b"0"));
-        if let Err(e) = reply.send(&report) {
+        let report = self.report.reset(msg_type::EXECUTION_REPORT);
+        // Writing into a Vec cannot fail.
+        self.id.clear();
+        let _ = write!(self.id, "O{run}-{n}");
+        report.push(tags::ORDER_ID, &self.id[..]);
+        report.push(tags::CL_ORD_ID, get(tags::CL_ORD_ID));
+        self.id.clear();
+        let _ = write!(self.id, "E{run}-{n}");
+        report
+            .push(tags::EXEC_ID, &self.id[..])
+            .push(tags::EXEC_TYPE, 'F') // Trade
+            .push(tags::ORD_STATUS, '2') // Filled
+            .push(tags::SIDE, get(tags::SIDE))
+            .push(tags::SYMBOL, get(tags::SYMBOL))
+            .push(tags::ORDER_QTY, get(tags::ORDER_QTY))
+            .push(tags::LEAVES_QTY, 0u32)
+            .push(tags::CUM_QTY, get(tags::ORDER_QTY))
+            .push(tags::AVG_PX, message.get(tags::PRICE).unwrap_or(b"0"));
+        if let Err(e) = reply.send(&self.report) {
             log::error!("ExecutionReport not sent: {e}");
         }
     }

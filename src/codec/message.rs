@@ -64,6 +64,19 @@ impl Message {
         }
     }
 
+    /// Empties the message and gives it MsgType `msg_type`, keeping its buffers:
+    /// an application answering every order with a report can build each one in
+    /// the same `Message` without allocating.
+    pub fn reset(&mut self, msg_type: impl AsRef<[u8]>) -> &mut Self {
+        let msg_type = msg_type.as_ref();
+        self.data.clear();
+        self.data.extend_from_slice(msg_type);
+        self.msg_type_len = msg_type.len() as u32;
+        self.fields.clear();
+        self.special = 0;
+        self
+    }
+
     /// Appends `tag=value` and returns the message, for building in one expression.
     #[must_use]
     pub fn with(mut self, tag: u32, value: impl FieldValue) -> Self {
@@ -459,6 +472,18 @@ fn is_framing(tag: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reset_empties_a_message_for_reuse() {
+        let mut m = Message::new("D")
+            .with(CL_ORD_ID, "A")
+            .with(MSG_SEQ_NUM, 7u64);
+        m.reset("8").push(ORDER_ID, "O1");
+        assert_eq!(m.msg_type(), b"8");
+        assert_eq!(m.get(CL_ORD_ID), None);
+        assert_eq!(m.get(ORDER_ID), Some(&b"O1"[..]));
+        assert_eq!(m, Message::new("8").with(ORDER_ID, "O1"));
+    }
     use crate::codec::decode::Decoder;
     use crate::codec::frame::{Framer, Status};
     use crate::codec::tags::*;

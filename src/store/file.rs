@@ -890,7 +890,11 @@ impl Generation {
         self.make_room(rec, options)?;
 
         let offset = self.active.end;
-        self.active.populate_ahead(offset + rec);
+        if options.sync != SyncPolicy::Group {
+            // Not under group commit: its whole-file fdatasync would write the
+            // populated pages ahead, and make them fault again afterwards.
+            self.active.populate_ahead(offset, offset + rec);
+        }
         layout::write_record(&mut self.active.map[offset..offset + rec], seq, frame);
         let before = (self.next_sender, self.dirty, self.last_seq);
         self.next_sender = seq.saturating_add(1);
@@ -1346,30 +1350,34 @@ impl Segment {
         })
     }
 
-    /// Write-faults in the next [`POPULATE_AHEAD`] bytes of the map once appends
-    /// reach `upto`, in one `madvise(MADV_POPULATE_WRITE)`: a shared file map
+    /// Write-faults in [`POPULATE_AHEAD`] bytes of the map from the page of
+    /// `start` once a record (`start..end`) passes what is done, in one
+    /// `madvise(MADV_POPULATE_WRITE)`: a shared file map
     /// otherwise takes a write fault on the first store into each 4 KiB page
     /// (one append in twenty, several microseconds each on a VM: the p99 of a
     /// busy session), and MAP_POPULATE maps shared pages read-only. Best effort:
     /// where the kernel lacks it (before 5.14) appends fault as before.
     #[inline]
-    fn populate_ahead(&mut self, upto: usize) {
-        if upto > self.populated {
-            self.populate_from(upto);
+    fn populate_ahead(&mut self, start: usize, end: usize) {
+        if end > self.populated {
+            self.populate_from(start);
         }
     }
 
     #[cold]
-    fn populate_from(&mut self, upto: usize) {
-        let from = (upto.max(self.populated) / PAGE) * PAGE;
+    fn populate_from(&mut self, start: usize) {
+        let from = (start.max(self.populated) / PAGE) * PAGE;
         let len = POPULATE_AHEAD.min(self.map.len().saturating_sub(from));
         if len == 0 {
             return;
         }
         self.populated = match self.map.advise_range(Advice::PopulateWrite, from, len) {
             Ok(()) => from + len,
-            // Unsupported (EINVAL on old kernels): never ask again.
-            Err(_) => usize::MAX,
+            // Unsupported (a kernel before 5.14): never ask again.
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => usize::MAX,
+            // Anything else (memory pressure, a signal): the appends fault this
+            // window in themselves; the next one is asked for again.
+            Err(_) => from + len,
         };
     }
 
