@@ -14,8 +14,8 @@
 //! ExecutionReport of the same shape and size as the example acceptor's (ClOrdID,
 //! Side, Symbol, OrderQty and Price echoed), a TestRequest with a Heartbeat and a
 //! Logout with a Logout; everything else is read and dropped. Outbound MsgSeqNum
-//! counts from 1 on every connection. All replies to one read are sent with one
-//! `write`.
+//! counts from 1 on every connection. Each readiness event reads until the
+//! socket would block and sends all the replies with one `write`.
 //!
 //! ```sh
 //! cargo build --release --example ideal_acceptor --example loadgen
@@ -42,8 +42,13 @@ const READ_CHUNK: usize = 64 * 1024;
 /// One accepted connection.
 struct Conn {
     stream: TcpStream,
-    /// Read but not yet framed.
+    /// Read but not yet framed: `inbuf[..filled]`. The buffer keeps its length
+    /// (it is zeroed once, never per read) and doubles only for a huge frame.
     inbuf: Vec<u8>,
+    filled: usize,
+    /// Makes OrderIDs and ExecIDs the same shape and size as the example
+    /// acceptor's (`O{run}-{n}`): the start time, in seconds.
+    run: u64,
     /// Encoded but not yet written.
     outbuf: Vec<u8>,
     /// The next outbound MsgSeqNum.
@@ -117,10 +122,14 @@ impl Conn {
                 let n = self.orders;
                 let start = self.begin(b"8", time);
                 self.outbuf.extend_from_slice(b"37=O");
+                push_u64(&mut self.outbuf, self.run);
+                self.outbuf.push(b'-');
                 push_u64(&mut self.outbuf, n);
                 self.outbuf.push(SOH);
                 self.push_field(b"11", value(f.cl_ord_id));
                 self.outbuf.extend_from_slice(b"17=E");
+                push_u64(&mut self.outbuf, self.run);
+                self.outbuf.push(b'-');
                 push_u64(&mut self.outbuf, n);
                 self.outbuf.extend_from_slice(b"\x01150=F\x0139=2\x01");
                 let qty = field(msg, b"38");
@@ -149,28 +158,36 @@ impl Conn {
         true
     }
 
-    /// Reads what is there, answers every whole frame, writes the answers once.
-    /// `false`: the connection is done (closed, broken or garbage).
+    /// Reads until the socket would block, answers every whole frame, and
+    /// writes all the answers of this readiness event at once. `false`: the
+    /// connection is done (closed, broken or garbage); what it sent before
+    /// closing is still answered.
     fn on_readable(&mut self, time: &[u8; 21]) -> bool {
+        let mut open = true;
         loop {
-            let len = self.inbuf.len();
-            self.inbuf.resize(len + READ_CHUNK, 0);
-            match self.stream.read(&mut self.inbuf[len..]) {
-                Ok(0) => return false,
-                Ok(n) => self.inbuf.truncate(len + n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.inbuf.truncate(len);
+            if self.filled == self.inbuf.len() {
+                let len = self.inbuf.len();
+                self.inbuf.resize(2 * len, 0);
+            }
+            match self.stream.read(&mut self.inbuf[self.filled..]) {
+                Ok(0) => {
+                    open = false;
                     break;
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.inbuf.truncate(len),
-                Err(_) => return false,
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    open = false;
+                    break;
+                }
             }
         }
         let inbuf = std::mem::take(&mut self.inbuf);
         let mut at = 0;
         let mut ok = true;
-        while at < inbuf.len() {
-            match frame(&inbuf[at..]) {
+        while at < self.filled {
+            match frame(&inbuf[at..self.filled]) {
                 Framing::Partial => break,
                 Framing::Complete(n) => {
                     ok = self.on_message(&inbuf[at..at + n], time);
@@ -183,8 +200,10 @@ impl Conn {
             }
         }
         self.inbuf = inbuf;
-        self.inbuf.drain(..at);
-        ok && self.flush()
+        self.inbuf.copy_within(at..self.filled, 0);
+        self.filled -= at;
+        let flushed = self.flush();
+        open && ok && flushed
     }
 
     /// Writes as much of `outbuf` as the socket takes. `false`: broken, or a
@@ -226,6 +245,7 @@ fn run(port: u16, spin: bool) -> io::Result<()> {
     let mut conns: Vec<Option<Conn>> = Vec::new();
     let mut events = Events::with_capacity(1024);
     let mut stamp = Stamp::new();
+    let run = wall_ns() / 1_000_000_000;
     loop {
         // Spinning only while someone is connected, as rawecho does.
         let timeout = (spin && conns.iter().any(Option::is_some)).then_some(Duration::ZERO);
@@ -243,20 +263,30 @@ fn run(port: u16, spin: bool) -> io::Result<()> {
                 loop {
                     match listener.accept() {
                         Ok((mut stream, _)) => {
-                            stream.set_nodelay(true)?;
+                            if stream.set_nodelay(true).is_err() {
+                                continue;
+                            }
                             let slot =
                                 conns.iter().position(Option::is_none).unwrap_or_else(|| {
                                     conns.push(None);
                                     conns.len() - 1
                                 });
-                            poll.registry().register(
-                                &mut stream,
-                                Token(slot),
-                                Interest::READABLE | Interest::WRITABLE,
-                            )?;
+                            if poll
+                                .registry()
+                                .register(
+                                    &mut stream,
+                                    Token(slot),
+                                    Interest::READABLE | Interest::WRITABLE,
+                                )
+                                .is_err()
+                            {
+                                continue;
+                            }
                             conns[slot] = Some(Conn {
                                 stream,
-                                inbuf: Vec::with_capacity(2 * READ_CHUNK),
+                                inbuf: vec![0; READ_CHUNK],
+                                filled: 0,
+                                run,
                                 outbuf: Vec::with_capacity(READ_CHUNK),
                                 out_seq: 1,
                                 ours: Vec::new(),
@@ -266,7 +296,12 @@ fn run(port: u16, spin: bool) -> io::Result<()> {
                             });
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                        Err(e) => return Err(e),
+                        // Out of descriptors, a connection reset before accept:
+                        // that connection is lost, the acceptor goes on.
+                        Err(e) => {
+                            eprintln!("ideal_acceptor: accept: {e}");
+                            break;
+                        }
                     }
                 }
                 continue;

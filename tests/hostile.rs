@@ -342,8 +342,12 @@ fn a_huge_resend_is_served_without_stalling_another_session() {
 /// beside a neighbour session (TEST1/NEXT), then checks the defined behaviour: the
 /// first append that needs the file system fails, the application gets the message
 /// back with the reason, the session stops sending and ends its connection; the
-/// neighbour trades on. `fault` returns false when this machine cannot inflict it.
-fn a_store_fault_stops_only_its_session(fault: impl FnOnce(&std::path::Path) -> bool) {
+/// neighbour trades on. `fault` returns `None` when this machine cannot inflict
+/// it, else what undoes it at the end (dropped before the engine's temporary
+/// folder is removed).
+fn a_store_fault_stops_only_its_session(
+    fault: impl FnOnce(&std::path::Path) -> Option<Option<Immutable>>,
+) {
     let (engine, addr) = engine_with(config());
     let app = OrderApp::default();
     // Small segments, so a new segment file is needed soon.
@@ -368,9 +372,11 @@ fn a_store_fault_stops_only_its_session(fault: impl FnOnce(&std::path::Path) -> 
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().contains("TEST2"))
         .expect("the session's store folder");
-    if !fault(&session_dir) {
+    // Declared after `engine`: dropped before it, so the folder is writable
+    // again when the engine's temporary folder is removed.
+    let Some(_undo) = fault(&session_dir) else {
         return;
-    }
+    };
     let mut failed = false;
     for i in 0..200 {
         let news = Message::new("B").with(tags::HEADLINE, format!("news {i} {}", "x".repeat(100)));
@@ -416,7 +422,7 @@ fn a_store_folder_replaced_by_a_file_stops_its_session() {
     a_store_fault_stops_only_its_session(|dir| {
         std::fs::rename(dir.join("current"), dir.join("moved")).unwrap();
         std::fs::write(dir.join("current"), b"not a folder").unwrap();
-        true
+        Some(None)
     });
 }
 
@@ -425,7 +431,7 @@ fn a_store_folder_removed_under_a_running_session_stops_it() {
     // The mapped files live on unlinked until the next file is needed.
     a_store_fault_stops_only_its_session(|dir| {
         std::fs::remove_dir_all(dir).unwrap();
-        true
+        Some(None)
     });
 }
 
@@ -447,7 +453,6 @@ fn a_store_folder_made_read_only_under_a_running_session_stops_it() {
     // Permission bits do not stop root, which CI runs as; the immutable attribute
     // does. Where chattr cannot set it (not ext4/xfs, no CAP_LINUX_IMMUTABLE) the
     // test says so and checks nothing.
-    let mut guard = None;
     a_store_fault_stops_only_its_session(|dir| {
         let current = dir.join("current");
         let set = std::process::Command::new("chattr")
@@ -457,12 +462,10 @@ fn a_store_folder_made_read_only_under_a_running_session_stops_it() {
             .is_ok_and(|s| s.success());
         if !set {
             eprintln!("skipped: chattr +i is not available here");
-            return false;
+            return None;
         }
-        guard = Some(Immutable(current));
-        true
+        Some(Some(Immutable(current)))
     });
-    drop(guard);
 }
 
 #[test]

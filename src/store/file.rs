@@ -22,7 +22,8 @@ use super::prealloc::{self, Preallocator};
 use crate::clock::{Clock, SystemClock};
 use crate::store::{MessageStore, StoreError, SyncMarks, SyncWake, read_batch};
 
-/// When [`FileStore`] asks the kernel to write its maps to the disk (msync).
+/// When [`FileStore`] asks the kernel to write its maps to the disk (msync or
+/// fdatasync).
 ///
 /// See [`FileStore`] for what each policy survives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

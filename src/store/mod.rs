@@ -57,9 +57,10 @@ fn read_batch<'e, E: 'e>(
 }
 
 /// How far a store that syncs in the background ([`SyncPolicy::Group`]) has
-/// come: a message whose append was number `n` may be sent once `durable >= n`.
-/// Stores that make an append as durable as they can before it returns report
-/// all zeros, which holds nothing back.
+/// come: while `durable < appended`, the messages of the appends after
+/// `durable` are not on disk yet and must be held back. Stores that make an
+/// append as durable as they can before it returns report all zeros
+/// (`durable == appended`), which holds nothing back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SyncMarks {
     /// Appends so far (a count over the store's life, not a sequence number).
