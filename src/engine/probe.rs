@@ -65,7 +65,13 @@ mod imp {
             for (i, &c) in self.counts.iter().enumerate() {
                 seen += u64::from(c);
                 if seen >= rank {
-                    return i as u64 * BUCKET_NS;
+                    // A bucket's lower edge; past the last one, only the
+                    // largest sample is known.
+                    return if i == BUCKETS {
+                        self.max_ns
+                    } else {
+                        i as u64 * BUCKET_NS
+                    };
                 }
             }
             self.max_ns
