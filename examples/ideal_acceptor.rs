@@ -61,24 +61,6 @@ struct Conn {
     closing: bool,
 }
 
-/// The value of `tag` in `msg`, if present (a linear scan: only the order's
-/// Symbol, Side, OrderQty and Price are looked up this way).
-fn field<'a>(msg: &'a [u8], tag: &[u8]) -> &'a [u8] {
-    let mut at = 0;
-    while at < msg.len() {
-        let end = msg[at..]
-            .iter()
-            .position(|&b| b == SOH)
-            .map_or(msg.len(), |p| at + p);
-        let pair = &msg[at..end];
-        if pair.len() > tag.len() && pair.starts_with(tag) && pair[tag.len()] == b'=' {
-            return &pair[tag.len() + 1..];
-        }
-        at = end + 1;
-    }
-    b""
-}
-
 impl Conn {
     fn push_field(&mut self, tag: &[u8], value: &[u8]) {
         self.outbuf.extend_from_slice(tag);
@@ -110,9 +92,9 @@ impl Conn {
                 self.theirs = value(f.sender).to_vec();
                 let start = self.begin(b"A", time);
                 self.push_field(b"98", b"0");
-                let hb = field(msg, b"108");
+                let hb = value(f.heart_bt_int);
                 self.push_field(b"108", if hb.is_empty() { b"30" } else { hb });
-                if field(msg, b"141") == b"Y" {
+                if value(f.reset) == b"Y" {
                     self.push_field(b"141", b"Y");
                 }
                 end_frame(&mut self.outbuf, start);
@@ -132,13 +114,13 @@ impl Conn {
                 self.outbuf.push(b'-');
                 push_u64(&mut self.outbuf, n);
                 self.outbuf.extend_from_slice(b"\x01150=F\x0139=2\x01");
-                let qty = field(msg, b"38");
-                self.push_field(b"54", field(msg, b"54"));
-                self.push_field(b"55", field(msg, b"55"));
+                let qty = value(f.order_qty);
+                self.push_field(b"54", value(f.side));
+                self.push_field(b"55", value(f.symbol));
                 self.push_field(b"38", qty);
                 self.push_field(b"151", b"0");
                 self.push_field(b"14", qty);
-                let px = field(msg, b"44");
+                let px = value(f.price);
                 self.push_field(b"6", if px.is_empty() { b"0" } else { px });
                 end_frame(&mut self.outbuf, start);
             }

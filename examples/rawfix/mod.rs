@@ -225,6 +225,14 @@ pub(crate) struct Fields {
     pub(crate) poss_dup: bool,
     pub(crate) ref_seq: u64,
     pub(crate) reason: (usize, usize),
+    /// The order's Side, Symbol, OrderQty and Price, and a Logon's HeartBtInt and
+    /// ResetSeqNumFlag: what an acceptor echoes back.
+    pub(crate) side: (usize, usize),
+    pub(crate) symbol: (usize, usize),
+    pub(crate) order_qty: (usize, usize),
+    pub(crate) price: (usize, usize),
+    pub(crate) heart_bt_int: (usize, usize),
+    pub(crate) reset: (usize, usize),
 }
 
 /// Decimal value of a field (0 when empty or not a number).
@@ -268,6 +276,12 @@ pub(crate) fn parse_fields(msg: &[u8]) -> Fields {
             43 => f.poss_dup = value == b"Y",
             45 => f.ref_seq = parse_u64(value),
             373 | 380 => f.reason = range,
+            54 => f.side = range,
+            55 => f.symbol = range,
+            38 => f.order_qty = range,
+            44 => f.price = range,
+            108 => f.heart_bt_int = range,
+            141 => f.reset = range,
             _ => {}
         }
         at = end + 1;
