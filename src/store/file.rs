@@ -388,6 +388,8 @@ impl FileStore {
         }
     }
 
+    /// Nothing more will be claimed durable (group commit only: the other
+    /// policies report nothing in their marks).
     fn sync_failed(&self) {
         if self.options.sync == SyncPolicy::Group {
             self.marks.failed.store(true, Ordering::Release);
@@ -400,7 +402,7 @@ impl FileStore {
     fn rolled_under_group_commit(&mut self) {
         if let Err(e) = self.generation.sync_dirty() {
             log::error!("{}: sync at a segment roll failed: {e}", self.dir.display());
-            self.marks.failed.store(true, Ordering::Release);
+            self.sync_failed();
             return;
         }
         self.mark_durable();
@@ -414,7 +416,7 @@ impl FileStore {
                     "{}: the background sync cannot follow the roll: {e}",
                     self.dir.display()
                 );
-                self.marks.failed.store(true, Ordering::Release);
+                self.sync_failed();
             }
             None => {}
         }
@@ -527,7 +529,7 @@ impl MessageStore for FileStore {
                         "{}: cannot start the background sync thread: {e}",
                         self.dir.display()
                     );
-                    self.marks.failed.store(true, Ordering::Release);
+                    self.sync_failed();
                     None
                 }
             }
@@ -549,7 +551,7 @@ impl MessageStore for FileStore {
             });
         }
         if let Err(e) = self.generation.sync_log() {
-            self.marks.failed.store(true, Ordering::Release);
+            self.sync_failed();
             return Err(e);
         }
         self.mark_durable();
@@ -1436,8 +1438,9 @@ const CURRENT_TMP: &str = "current.tmp";
 const ARCHIVE: &str = "archive";
 const HEADER: &str = "header";
 const MIN_SEGMENT_LEN: u64 = 4096;
-/// The page size [`Segment::populate_ahead`] aligns to.
-const PAGE: usize = 4096;
+/// The page size the store assumes when it faults maps in ahead (here and on
+/// the background thread); on larger pages some of that work is done twice.
+pub(super) const PAGE: usize = 4096;
 /// How much of a segment's map is write-faulted in at a time ahead of appends:
 /// 32 pages, one `madvise` per about 600 appends of 200 bytes.
 const POPULATE_AHEAD: usize = 128 * 1024;

@@ -30,7 +30,7 @@ use std::thread::{self, JoinHandle};
 use crossbeam_channel::{Receiver, Sender};
 use memmap2::MmapMut;
 
-use super::file::{ZEROS, map};
+use super::file::{PAGE, ZEROS, map};
 use super::layout;
 
 /// The temporary name a prepared segment `number` has until the roll renames it
@@ -326,6 +326,3 @@ impl Worker {
         }
     }
 }
-
-/// The page size the touch loop assumes; on larger pages it touches some twice.
-const PAGE: usize = 4096;
