@@ -37,13 +37,8 @@ PID=
 cleanup() { [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 12000))
-    ss -ltn "sport = :$p" | grep -q LISTEN || { echo "$p"; return; }
-  done
-}
+# shellcheck source=benches/ports.sh
+. "$HERE/benches/ports.sh"
 start() { # server port
   rm -rf "$OUT/store"
   case $1 in
@@ -52,7 +47,7 @@ start() { # server port
       --unregistered --storage "$OUT/store" </dev/null >"$OUT/server.log" 2>&1) & ;;
   esac
   PID=$!
-  for _ in $(seq 100); do ss -ltn "sport = :$2" | grep -q LISTEN && return 0; sleep 0.05; done
+  wait_listen "$2" 5 && return 0
   echo "sessions.sh: $1 did not start" >&2; cat "$OUT/server.log" >&2; exit 1
 }
 stop() { kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; }
