@@ -52,7 +52,7 @@ trap cleanup EXIT
 NAMES=() PORTS=()
 port=$(free_port)
 (cd "$OUT" && RUST_LOG=warn exec "${SRV_PIN[@]}" "$EX/acceptor" --port "$port" --unregistered \
-  --transient </dev/null >"$OUT/acceptor.log" 2>&1) &
+  --storage "$OUT/store" </dev/null >"$OUT/acceptor.log" 2>&1) &
 PIDS+=($!)
 wait_listen "$port" 20 || { echo "e2e.sh: acceptor did not start" >&2; cat "$OUT/acceptor.log"; exit 1; }
 NAMES+=(fixengine) PORTS+=("$port")
