@@ -196,17 +196,23 @@ fn run() -> Result<(), String> {
         config = config.with_listen_address(IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
 
-    let engine = FixEngine::new(config).map_err(|e| e.to_string())?;
+    // The manager is in place before the first connection: one set after the
+    // engine starts would miss a Logon that comes at once.
+    let engine = if options.unregistered {
+        FixEngine::with_sessions_manager(
+            config,
+            AcceptAll {
+                echo: options.conformance.is_some(),
+            },
+        )
+    } else {
+        FixEngine::new(config)
+    }
+    .map_err(|e| e.to_string())?;
     let sessions = match &options.conformance {
         Some(spec) => conformance_sessions(&engine, spec)?,
         None => order_sessions(&engine, &options)?,
     };
-    if options.unregistered {
-        engine.set_sessions_manager(AcceptAll {
-            echo: options.conformance.is_some(),
-        });
-    }
-
     for addr in engine.local_addrs() {
         println!("fixengine acceptor listening on {addr}");
     }

@@ -17,14 +17,22 @@
 //! counts from 1 on every connection. Each readiness event reads until the
 //! socket would block and sends all the replies with one `write`.
 //!
+//! With `--fdatasync FILE` it is the yardstick for StorageSync = every (T13): the
+//! replies of each readiness event are first written into FILE, preallocated
+//! with zeros as the engine's store is (so the sync writes data, not a new file
+//! size), and `fdatasync`ed; only then do they go to the socket. The file is
+//! written round from the start when full.
+//!
 //! ```sh
 //! cargo build --release --example ideal_acceptor --example loadgen
 //! target/release/examples/ideal_acceptor --port 19895 &           # add --spin to busy-poll
 //! target/release/examples/loadgen --addr 127.0.0.1:19895 --mode window --sessions 100
 //! ```
 
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::os::unix::fs::FileExt;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -38,6 +46,47 @@ use rawfix::*;
 const LISTENER: Token = Token(usize::MAX);
 /// Bytes read per `read` call; a connection's unframed tail stays in its buffer.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// `--fdatasync`: where replies are made durable before they are sent.
+struct Durable {
+    file: File,
+    len: u64,
+    at: u64,
+}
+
+/// The size of the `--fdatasync` file: one segment of the engine's store.
+const DURABLE_LEN: u64 = 64 << 20;
+
+impl Durable {
+    fn create(path: &str) -> io::Result<Self> {
+        let file = File::create(path)?;
+        let zeros = vec![0u8; 1 << 20];
+        let mut at = 0;
+        while at < DURABLE_LEN {
+            file.write_all_at(&zeros, at)?;
+            at += zeros.len() as u64;
+        }
+        file.sync_all()?;
+        Ok(Self {
+            file,
+            len: DURABLE_LEN,
+            at: 0,
+        })
+    }
+
+    /// Writes `bytes` and waits for the disk.
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if self.at + bytes.len() as u64 > self.len {
+            self.at = 0;
+        }
+        self.file.write_all_at(bytes, self.at)?;
+        self.at += bytes.len() as u64;
+        self.file.sync_data()
+    }
+}
 
 /// One accepted connection.
 struct Conn {
@@ -144,8 +193,9 @@ impl Conn {
     /// writes all the answers of this readiness event at once. `false`: the
     /// connection is done (closed, broken or garbage); what it sent before
     /// closing is still answered.
-    fn on_readable(&mut self, time: &[u8; 21]) -> bool {
+    fn on_readable(&mut self, time: &[u8; 21], durable: Option<&mut Durable>) -> bool {
         let mut open = true;
+        let before = self.outbuf.len();
         loop {
             if self.filled == self.inbuf.len() {
                 let len = self.inbuf.len();
@@ -184,6 +234,12 @@ impl Conn {
         self.inbuf = inbuf;
         self.inbuf.copy_within(at..self.filled, 0);
         self.filled -= at;
+        if let Some(d) = durable
+            && let Err(e) = d.write(&self.outbuf[before..])
+        {
+            eprintln!("ideal_acceptor: --fdatasync: {e}");
+            return false;
+        }
         let flushed = self.flush();
         open && ok && flushed
     }
@@ -214,7 +270,7 @@ fn wall_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-fn run(port: u16, spin: bool) -> io::Result<()> {
+fn run(port: u16, spin: bool, mut durable: Option<Durable>) -> io::Result<()> {
     let mut poll = Poll::new()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut listener = TcpListener::bind(addr)?;
@@ -293,7 +349,7 @@ fn run(port: u16, spin: bool) -> io::Result<()> {
                 continue;
             };
             let alive = if event.is_readable() {
-                conn.on_readable(&time)
+                conn.on_readable(&time, durable.as_mut())
             } else {
                 conn.flush()
             };
@@ -307,6 +363,7 @@ fn run(port: u16, spin: bool) -> io::Result<()> {
 fn main() -> ExitCode {
     let mut port = 19895u16;
     let mut spin = false;
+    let mut durable = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -318,13 +375,24 @@ fn main() -> ExitCode {
                 }
             },
             "--spin" => spin = true,
+            "--fdatasync" => match args.next().map(|p| Durable::create(&p)) {
+                Some(Ok(d)) => durable = Some(d),
+                Some(Err(e)) => {
+                    eprintln!("ideal_acceptor: --fdatasync: {e}");
+                    return ExitCode::FAILURE;
+                }
+                None => {
+                    eprintln!("ideal_acceptor: --fdatasync needs a file");
+                    return ExitCode::from(2);
+                }
+            },
             _ => {
-                eprintln!("usage: ideal_acceptor [--port P] [--spin]");
+                eprintln!("usage: ideal_acceptor [--port P] [--spin] [--fdatasync FILE]");
                 return ExitCode::from(2);
             }
         }
     }
-    match run(port, spin) {
+    match run(port, spin, durable) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ideal_acceptor: {e}");

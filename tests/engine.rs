@@ -297,12 +297,15 @@ impl SessionsManager for Manager {
 
 #[test]
 fn unregistered_sessions_accepted_by_the_manager_get_their_own_worker() {
-    let (engine, addr) = engine_with(config().with_create_unregistered_acceptor_session(true));
     let manager = Manager {
         accept_unknown: true,
         ..Manager::default()
     };
-    engine.set_sessions_manager(manager.clone());
+    // Installed before the engine listens: the Logon that comes at once finds it.
+    let (engine, addr) = TestEngine::start_managed(
+        config().with_create_unregistered_acceptor_session(true),
+        manager.clone(),
+    );
     let mut newcomer = Initiator::connect(addr, "NEWCOMER", OURS, FixVersion::Fix44);
     newcomer.logon(30);
     newcomer.send(&order("N-1"));

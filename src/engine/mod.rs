@@ -258,12 +258,35 @@ impl FixEngine {
     /// [`EngineError::Listen`] when a port cannot be opened, [`EngineError::Start`]
     /// when the reactor cannot be set up.
     pub fn new(config: EngineConfig) -> Result<Self, EngineError> {
+        Self::start(config, None)
+    }
+
+    /// As [`FixEngine::new`], with the policy for incoming connections and
+    /// unregistered sessions in place before the first connection is accepted.
+    /// [`FixEngine::set_sessions_manager`] after `new` leaves a window in which a
+    /// Logon for an unknown session finds no manager: with
+    /// CreateUnregisteredAcceptorSession=Y it then gets the default application,
+    /// which rejects every business message.
+    ///
+    /// # Errors
+    /// As [`FixEngine::new`].
+    pub fn with_sessions_manager(
+        config: EngineConfig,
+        manager: impl SessionsManager,
+    ) -> Result<Self, EngineError> {
+        Self::start(config, Some(Box::new(manager)))
+    }
+
+    fn start(
+        config: EngineConfig,
+        manager: Option<Box<dyn SessionsManager>>,
+    ) -> Result<Self, EngineError> {
         let core = Arc::new(Core {
             config,
             clock: Arc::new(SystemClock),
             registry: Mutex::new(HashMap::new()),
             owned: Mutex::new(Vec::new()),
-            manager: Mutex::new(None),
+            manager: Mutex::new(manager),
             dictionaries: Mutex::new(DictionarySet::default()),
             shut_down: AtomicBool::new(false),
         });

@@ -339,12 +339,30 @@ pub struct TestEngine {
 impl TestEngine {
     /// Starts an engine on `config`, storing under a fresh temporary folder.
     pub fn start(config: fixengine::EngineConfig) -> (Self, SocketAddr) {
+        Self::start_with(config, fixengine::FixEngine::new)
+    }
+
+    /// As [`TestEngine::start`], with `manager` in place from the first connection.
+    pub fn start_managed(
+        config: fixengine::EngineConfig,
+        manager: impl fixengine::SessionsManager,
+    ) -> (Self, SocketAddr) {
+        Self::start_with(config, |c| {
+            fixengine::FixEngine::with_sessions_manager(c, manager)
+        })
+    }
+
+    fn start_with(
+        config: fixengine::EngineConfig,
+        new: impl FnOnce(
+            fixengine::EngineConfig,
+        ) -> Result<fixengine::FixEngine, fixengine::EngineError>,
+    ) -> (Self, SocketAddr) {
         let dir = tempfile::tempdir().expect("temporary folder");
         // A folder of its own inside the temporary one, so a test can check that
         // nothing is written beside it.
         let root = dir.path().join("store");
-        let engine =
-            fixengine::FixEngine::new(config.with_storage_directory(root)).expect("engine starts");
+        let engine = new(config.with_storage_directory(root)).expect("engine starts");
         let addr = engine.local_addrs()[0];
         (
             Self {
