@@ -5,9 +5,16 @@
 # (open-loop tail at a fixed rate). The example acceptor runs with its persistent
 # store on and logging off, from a fresh storage folder each run.
 #
+# Stores are kept until the script ends: deleting one run's thousands of files just
+# before the next run creates its own makes ext4 scan the recently deleted inodes
+# on every create (`recently_deleted` took 60 % of the CPU in a 1,000-session Logon
+# burst). --store-root puts them on another file system, a freshly made one for
+# the Logon time of first-ever Logons without that history.
+#
 #   benches/sessions.sh                       # 5 repetitions, 1/10/100/1000 sessions
 #   benches/sessions.sh --repeat 3 --sessions "100 1000" --no-build
 #   benches/sessions.sh --rate-only           # only the open-loop runs (T7)
+#   benches/sessions.sh --store-root /mnt/fresh --sessions 1000
 #
 # Placement: servers on CPU 0, the client on CPU 1, busy-polling (like
 # ../shared/bench/compare.sh's "split"). Prints one line per run and, at the end,
@@ -16,7 +23,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HERE/target}
-REPEAT=5 BUILD=1 SESSIONS="1 10 100 1000" WINDOW_RUNS=1 RATE_RUNS=1 RATE=10000
+REPEAT=5 BUILD=1 SESSIONS="1 10 100 1000" WINDOW_RUNS=1 RATE_RUNS=1 RATE=10000 STORE_ROOT=
 while [ $# -gt 0 ]; do
   case $1 in
     --repeat) REPEAT=$2; shift 2 ;;
@@ -24,7 +31,8 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0; shift ;;
     --rate-only) WINDOW_RUNS=0; shift ;;
     --window-only) RATE_RUNS=0; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --store-root) STORE_ROOT=$2; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "sessions.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -33,18 +41,23 @@ if [ "$BUILD" = 1 ]; then
 fi
 EX=$CARGO_TARGET_DIR/release/examples
 OUT=$(mktemp -d /tmp/fixengine-sessions.XXXXXX)
-PID=
-cleanup() { [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; wait 2>/dev/null || true; }
+STORES=$(mktemp -d "${STORE_ROOT:-$OUT}/stores.XXXXXX")
+PID= RUN=0
+cleanup() {
+  [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null
+  wait 2>/dev/null || true
+  rm -rf "$STORES"
+}
 trap cleanup EXIT
 
 # shellcheck source=benches/ports.sh
 . "$HERE/benches/ports.sh"
 start() { # server port
-  rm -rf "$OUT/store"
+  RUN=$((RUN + 1))
   case $1 in
     ideal) taskset -c 0 "$EX/ideal_acceptor" --port "$2" >"$OUT/server.log" 2>&1 & ;;
     fixengine) (cd "$OUT" && RUST_LOG=error exec taskset -c 0 "$EX/acceptor" --port "$2" \
-      --unregistered --storage "$OUT/store" </dev/null >"$OUT/server.log" 2>&1) & ;;
+      --unregistered --storage "$STORES/$RUN" </dev/null >"$OUT/server.log" 2>&1) & ;;
   esac
   PID=$!
   wait_listen "$2" 5 && return 0

@@ -386,7 +386,10 @@ impl EngineConfig {
     }
 
     /// `MaxPendingConnections`: connections accepted but not yet logged on,
-    /// at most; more are closed on accept. Default 1024.
+    /// at most; more are closed on accept. It is also the listening sockets'
+    /// backlog (at least 128, at most the kernel's `net.core.somaxconn`), so a
+    /// burst of reconnects waits in the kernel's queue rather than losing SYNs.
+    /// Default 1024.
     pub fn max_pending_connections(&self) -> usize {
         self.max_pending_connections
     }

@@ -49,8 +49,9 @@ pub(crate) fn start(core: Arc<Core>) -> Result<Started, EngineError> {
     let mut addrs = Vec::new();
     for (i, port) in core.config.all_listen_ports().into_iter().enumerate() {
         let addr = SocketAddr::new(core.config.listen_address(), port);
+        let backlog = core.config.max_pending_connections();
         let mut listener =
-            TcpListener::bind(addr).map_err(|source| EngineError::Listen { addr, source })?;
+            listen(addr, backlog).map_err(|source| EngineError::Listen { addr, source })?;
         poll.registry()
             .register(&mut listener, Token(1 + i), Interest::READABLE)
             .map_err(start_error)?;
@@ -386,6 +387,26 @@ impl Reactor {
     }
 }
 
+/// Opens a listening socket whose kernel accept queue holds `backlog`
+/// connections (capped by the kernel's `net.core.somaxconn`).
+///
+/// mio and std both listen with a backlog of 128: a burst of more connections
+/// than that, arriving faster than the reactor accepts them (a thousand
+/// counterparties reconnecting at once after a restart), overflows the queue, and
+/// each SYN dropped costs its client a one-second retransmission timeout. The
+/// engine already bounds connections waiting to log on by MaxPendingConnections;
+/// the queue before accept gets the same bound.
+fn listen(addr: SocketAddr, backlog: usize) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    // As mio's own bind: a restarted engine rebinds at once despite TIME_WAIT.
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog.max(128)).unwrap_or(i32::MAX))?;
+    Ok(TcpListener::from_std(socket.into()))
+}
+
 /// How often a Logon waiting for an ending session is routed again.
 const RETRY: Duration = Duration::from_millis(2);
 
@@ -500,4 +521,32 @@ fn choose(core: &Arc<Core>, incoming: &Incoming<'_>, key: &Key) -> Result<Entry,
         .get(key)
         .cloned()
         .ok_or_else(|| format!("session {id} was finalized as it was created"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, TcpStream};
+
+    use super::*;
+
+    /// A burst of connections larger than std's and mio's backlog of 128 all
+    /// complete their handshake before anything is accepted: none waits out a
+    /// SYN retransmission.
+    #[test]
+    fn the_accept_queue_holds_a_burst_beyond_128() {
+        let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+            .unwrap_or(4096);
+        let burst = 300.min(somaxconn);
+        let listener = listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), 1024).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let clients: Vec<_> = (0..burst)
+            .map(|i| {
+                TcpStream::connect_timeout(&addr, Duration::from_millis(500))
+                    .unwrap_or_else(|e| panic!("connection {i} of {burst}: {e}"))
+            })
+            .collect();
+        assert_eq!(clients.len(), burst);
+    }
 }
