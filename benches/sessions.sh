@@ -3,7 +3,10 @@
 # framing only, no store) under the same client, for 1, 10, 100 and 1,000 sessions,
 # interleaved: PERFORMANCE.md's T10/T11 (aggregate throughput, Logon time) and T7
 # (open-loop tail at a fixed rate). The example acceptor runs with its persistent
-# store on and logging off, from a fresh storage folder each run.
+# store on and logging off, from a fresh storage folder each run. "threads" is
+# the ideal acceptor with a thread per connection (`--threads`), as the engine
+# has a thread per session: ideal→threads is what that design costs by itself,
+# threads→fixengine what the engine's work per message costs.
 #
 # Stores are kept until the script ends: deleting one run's thousands of files just
 # before the next run creates its own makes ext4 scan the recently deleted inodes
@@ -15,6 +18,7 @@
 #   benches/sessions.sh --repeat 3 --sessions "100 1000" --no-build
 #   benches/sessions.sh --rate-only           # only the open-loop runs (T7)
 #   benches/sessions.sh --store-root /mnt/fresh --sessions 1000
+#   benches/sessions.sh --no-threads          # without the threaded ideal
 #
 # Placement: servers on CPU 0, the client on CPU 1, busy-polling (like
 # ../shared/bench/compare.sh's "split"). Prints one line per run and, at the end,
@@ -24,6 +28,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HERE/target}
 REPEAT=5 BUILD=1 SESSIONS="1 10 100 1000" WINDOW_RUNS=1 RATE_RUNS=1 RATE=10000 STORE_ROOT=
+SERVERS="ideal threads fixengine"
 while [ $# -gt 0 ]; do
   case $1 in
     --repeat) REPEAT=$2; shift 2 ;;
@@ -32,7 +37,8 @@ while [ $# -gt 0 ]; do
     --rate-only) WINDOW_RUNS=0; shift ;;
     --window-only) RATE_RUNS=0; shift ;;
     --store-root) STORE_ROOT=$2; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --no-threads) SERVERS="ideal fixengine"; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "sessions.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -56,6 +62,7 @@ start() { # server port
   RUN=$((RUN + 1))
   case $1 in
     ideal) taskset -c 0 "$EX/ideal_acceptor" --port "$2" >"$OUT/server.log" 2>&1 & ;;
+    threads) taskset -c 0 "$EX/ideal_acceptor" --port "$2" --threads >"$OUT/server.log" 2>&1 & ;;
     fixengine) (cd "$OUT" && RUST_LOG=error exec taskset -c 0 "$EX/acceptor" --port "$2" \
       --unregistered --storage "$STORES/$RUN" </dev/null >"$OUT/server.log" 2>&1) & ;;
   esac
@@ -89,7 +96,7 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
     # a smaller window keeps the total in flight (and the client's buffers) sane.
     if [ "$k" -ge 1000 ]; then w=(--window 20 --batch 5 --count 400000); else
       w=(--window 100 --batch 25 --count 400000); fi
-    for server in ideal fixengine; do
+    for server in $SERVERS; do
       [ "$WINDOW_RUNS" = 1 ] && run "$server" "window/$k" --mode window --sessions "$k" \
         --warmup $((k * 20)) "${w[@]}"
       [ "$RATE_RUNS" = 1 ] && [ "$k" -le 100 ] && run "$server" "rate$RATE/$k" --mode rate \
@@ -108,14 +115,21 @@ for r in rows:
 def med(case, server, key):
     v = [r.get(key, 0) for r in rows if r["case"] == case and r["server"] == server and r.get("ok")]
     return (statistics.median(v), len(v)) if v else (float("nan"), 0)
-print("\nmedians (n = clean runs)                ideal        fixengine     ratio")
+servers = [s for s in ("ideal", "threads", "fixengine") if any(r["server"] == s for r in rows)]
+print("\nmedians (n = clean runs)   " + "".join("%18s" % s for s in servers)
+      + "   fixengine/ideal" + ("  fixengine/threads" if "threads" in servers else ""))
 for c in cases:
     if c.startswith("window"):
         keys = [("execs_per_s", "ERs/s", 0), ("logon_ms", "logon ms", 1)]
     else:
         keys = [("lat_p50_us", "p50 us", 1), ("lat_p99_us", "p99 us", 1), ("lat_p999_us", "p99.9 us", 1)]
     for key, label, prec in keys:
-        (a, na), (b, nb) = med(c, "ideal", key), med(c, "fixengine", key)
-        print("%-14s %-10s %14.*f (%d) %14.*f (%d) %7.2f" % (c, label, prec, a, na, prec, b, nb, b / a if a else float("nan")))
+        m = {s: med(c, s, key) for s in servers}
+        line = "%-14s %-10s" % (c, label) + "".join("%14.*f (%d)" % (prec, m[s][0], m[s][1]) for s in servers)
+        ratio = lambda a, b: b / a if a else float("nan")
+        line += "   %15.2f" % ratio(m["ideal"][0], m["fixengine"][0])
+        if "threads" in servers:
+            line += "   %17.2f" % ratio(m["threads"][0], m["fixengine"][0])
+        print(line)
 EOF
 echo "results: $OUT/results.jsonl"

@@ -23,6 +23,10 @@
 //! size), and `fdatasync`ed; only then do they go to the socket. The file is
 //! written round from the start when full.
 //!
+//! With `--threads` each connection runs on a thread of its own, parked in a
+//! poll of its own, as the engine's session workers are: what thread-per-session
+//! costs by itself, with none of the engine's other work.
+//!
 //! ```sh
 //! cargo build --release --example ideal_acceptor --example loadgen
 //! target/release/examples/ideal_acceptor --port 19895 &           # add --spin to busy-poll
@@ -111,6 +115,21 @@ struct Conn {
 }
 
 impl Conn {
+    fn new(stream: TcpStream, run: u64) -> Self {
+        Self {
+            stream,
+            inbuf: vec![0; READ_CHUNK],
+            filled: 0,
+            run,
+            outbuf: Vec::with_capacity(READ_CHUNK),
+            out_seq: 1,
+            ours: Vec::new(),
+            theirs: Vec::new(),
+            orders: 0,
+            closing: false,
+        }
+    }
+
     fn push_field(&mut self, tag: &[u8], value: &[u8]) {
         self.outbuf.extend_from_slice(tag);
         self.outbuf.push(b'=');
@@ -270,10 +289,64 @@ fn wall_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-fn run(port: u16, spin: bool, mut durable: Option<Durable>) -> io::Result<()> {
+/// Polls once (without blocking when `spin`). `None`: nothing happened.
+fn wait(
+    poll: &mut Poll,
+    events: &mut Events,
+    spin: bool,
+    stamp: &mut Stamp,
+) -> io::Result<Option<[u8; 21]>> {
+    match poll.poll(events, spin.then_some(Duration::ZERO)) {
+        Ok(()) if !events.is_empty() => Ok(Some(*stamp.at(wall_ns()))),
+        Ok(()) => Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `--threads`: one connection's loop, on its own thread.
+fn serve(mut conn: Conn, spin: bool) -> io::Result<()> {
+    const CONN: Token = Token(0);
+    let mut poll = Poll::new()?;
+    poll.registry().register(
+        &mut conn.stream,
+        CONN,
+        Interest::READABLE | Interest::WRITABLE,
+    )?;
+    let mut events = Events::with_capacity(4);
+    let mut stamp = Stamp::new();
+    loop {
+        let Some(time) = wait(&mut poll, &mut events, spin, &mut stamp)? else {
+            continue;
+        };
+        for event in &events {
+            let alive = if event.is_readable() {
+                conn.on_readable(&time, None)
+            } else {
+                conn.flush()
+            };
+            if !alive {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn run(port: u16, spin: bool, threads: bool, mut durable: Option<Durable>) -> io::Result<()> {
     let mut poll = Poll::new()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut listener = TcpListener::bind(addr)?;
+    // The engine's backlog (MaxPendingConnections), not mio's 128: with
+    // `--threads` a burst of connections outruns the accepting thread.
+    let socket = socket2::Socket::new(
+        socket2::Domain::IPV4,
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    let mut listener = TcpListener::from_std(socket.into());
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     eprintln!(
@@ -286,22 +359,21 @@ fn run(port: u16, spin: bool, mut durable: Option<Durable>) -> io::Result<()> {
     let run = wall_ns() / 1_000_000_000;
     loop {
         // Spinning only while someone is connected, as rawecho does.
-        let timeout = (spin && conns.iter().any(Option::is_some)).then_some(Duration::ZERO);
-        match poll.poll(&mut events, timeout) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-        if events.is_empty() {
+        let spinning = spin && conns.iter().any(Option::is_some);
+        let Some(time) = wait(&mut poll, &mut events, spinning, &mut stamp)? else {
             continue;
-        }
-        let time = *stamp.at(wall_ns());
+        };
         for event in &events {
             if event.token() == LISTENER {
                 loop {
                     match listener.accept() {
                         Ok((mut stream, _)) => {
                             if stream.set_nodelay(true).is_err() {
+                                continue;
+                            }
+                            if threads {
+                                let conn = Conn::new(stream, run);
+                                std::thread::spawn(move || serve(conn, spin));
                                 continue;
                             }
                             let slot =
@@ -320,18 +392,7 @@ fn run(port: u16, spin: bool, mut durable: Option<Durable>) -> io::Result<()> {
                             {
                                 continue;
                             }
-                            conns[slot] = Some(Conn {
-                                stream,
-                                inbuf: vec![0; READ_CHUNK],
-                                filled: 0,
-                                run,
-                                outbuf: Vec::with_capacity(READ_CHUNK),
-                                out_seq: 1,
-                                ours: Vec::new(),
-                                theirs: Vec::new(),
-                                orders: 0,
-                                closing: false,
-                            });
+                            conns[slot] = Some(Conn::new(stream, run));
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         // Out of descriptors, a connection reset before accept:
@@ -363,6 +424,7 @@ fn run(port: u16, spin: bool, mut durable: Option<Durable>) -> io::Result<()> {
 fn main() -> ExitCode {
     let mut port = 19895u16;
     let mut spin = false;
+    let mut threads = false;
     let mut durable = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -375,6 +437,7 @@ fn main() -> ExitCode {
                 }
             },
             "--spin" => spin = true,
+            "--threads" => threads = true,
             "--fdatasync" => match args.next().map(|p| Durable::create(&p)) {
                 Some(Ok(d)) => durable = Some(d),
                 Some(Err(e)) => {
@@ -387,12 +450,18 @@ fn main() -> ExitCode {
                 }
             },
             _ => {
-                eprintln!("usage: ideal_acceptor [--port P] [--spin] [--fdatasync FILE]");
+                eprintln!(
+                    "usage: ideal_acceptor [--port P] [--spin] [--threads | --fdatasync FILE]"
+                );
                 return ExitCode::from(2);
             }
         }
     }
-    match run(port, spin, durable) {
+    if threads && durable.is_some() {
+        eprintln!("ideal_acceptor: --threads and --fdatasync do not go together");
+        return ExitCode::from(2);
+    }
+    match run(port, spin, threads, durable) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ideal_acceptor: {e}");
