@@ -4,7 +4,7 @@
 # clients drive the same server back to back with the same parameters, so a large
 # disagreement points at a bug in one of them rather than at the server.
 #
-#   benches/e2e.sh                 # our acceptor; + QuickFIX MemoryStore if built
+#   benches/e2e.sh                 # our acceptor (persistent store); + QuickFIX MemoryStore if built
 #   benches/e2e.sh --quick         # smaller counts, 1 repetition
 #   benches/e2e.sh --repeat 5 --pin
 #   benches/e2e.sh --no-build --no-qf
@@ -43,7 +43,12 @@ SRV_PIN=() CLI_PIN=() SPIN=()
 if [ "$PIN" = 1 ]; then SRV_PIN=(taskset -c 0) CLI_PIN=(taskset -c 1) SPIN=(--spin); fi
 
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# The acceptor's store (several hundred MB after a full run) goes; the results stay.
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$OUT/store"
+}
 trap cleanup EXIT
 
 # shellcheck source=benches/ports.sh

@@ -12,17 +12,20 @@
 # before the next run creates its own makes ext4 scan the recently deleted inodes
 # on every create (`recently_deleted` took 60 % of the CPU in a 1,000-session Logon
 # burst). --store-root puts them on another file system, a freshly made one for
-# the Logon time of first-ever Logons without that history.
+# the Logon time of first-ever Logons without that history. They take about
+# 0.5 GB per repetition (a window run logs 400,000 reports), removed at the end.
 #
 #   benches/sessions.sh                       # 5 repetitions, 1/10/100/1000 sessions
 #   benches/sessions.sh --repeat 3 --sessions "100 1000" --no-build
 #   benches/sessions.sh --rate-only           # only the open-loop runs (T7)
 #   benches/sessions.sh --store-root /mnt/fresh --sessions 1000
 #   benches/sessions.sh --no-threads          # without the threaded ideal
+#   benches/sessions.sh --rate-only --rate 100000 --sessions "1 100 1000"
 #
 # Placement: servers on CPU 0, the client on CPU 1, busy-polling (like
 # ../shared/bench/compare.sh's "split"). Prints one line per run and, at the end,
-# the medians with the engine/ideal ratio; every JSON line goes to $OUT/results.jsonl.
+# the medians with the engine/ideal and engine/threads ratios; every JSON line goes
+# to $OUT/results.jsonl.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,9 +39,10 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0; shift ;;
     --rate-only) WINDOW_RUNS=0; shift ;;
     --window-only) RATE_RUNS=0; shift ;;
-    --store-root) STORE_ROOT=$2; shift 2 ;;
+    --store-root) STORE_ROOT=$(cd "$2" && pwd); shift 2 ;;
+    --rate) RATE=$2; shift 2 ;;
     --no-threads) SERVERS="ideal fixengine"; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "sessions.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +54,7 @@ OUT=$(mktemp -d /tmp/fixengine-sessions.XXXXXX)
 STORES=$(mktemp -d "${STORE_ROOT:-$OUT}/stores.XXXXXX")
 PID= RUN=0
 cleanup() {
-  [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null
+  if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; fi
   wait 2>/dev/null || true
   rm -rf "$STORES"
 }
@@ -99,8 +103,8 @@ for ((rep = 1; rep <= REPEAT; rep++)); do
     for server in $SERVERS; do
       [ "$WINDOW_RUNS" = 1 ] && run "$server" "window/$k" --mode window --sessions "$k" \
         --warmup $((k * 20)) "${w[@]}"
-      [ "$RATE_RUNS" = 1 ] && [ "$k" -le 100 ] && run "$server" "rate$RATE/$k" --mode rate \
-        --rate "$RATE" --sessions "$k" --count $((RATE * 5)) --warmup 2000
+      [ "$RATE_RUNS" = 1 ] && run "$server" "rate$RATE/$k" --mode rate \
+        --rate "$RATE" --sessions "$k" --count $((RATE * 5)) --warmup $((k * 20 > 2000 ? k * 20 : 2000))
     done
   done
 done
@@ -115,7 +119,7 @@ for r in rows:
 def med(case, server, key):
     v = [r.get(key, 0) for r in rows if r["case"] == case and r["server"] == server and r.get("ok")]
     return (statistics.median(v), len(v)) if v else (float("nan"), 0)
-servers = [s for s in ("ideal", "threads", "fixengine") if any(r["server"] == s for r in rows)]
+servers = ["ideal"] + (["threads"] if any(r["server"] == "threads" for r in rows) else []) + ["fixengine"]
 print("\nmedians (n = clean runs)   " + "".join("%18s" % s for s in servers)
       + "   fixengine/ideal" + ("  fixengine/threads" if "threads" in servers else ""))
 for c in cases:

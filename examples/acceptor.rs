@@ -197,7 +197,9 @@ fn run() -> Result<(), String> {
     }
 
     // The manager is in place before the first connection: one set after the
-    // engine starts would miss a Logon that comes at once.
+    // engine starts would miss a Logon that comes at once. (The sessions below
+    // are still registered after the port opens: a TEST2 Logon in that moment is
+    // refused, or with --unregistered taken as an unknown session.)
     let engine = if options.unregistered {
         FixEngine::with_sessions_manager(
             config,

@@ -335,7 +335,7 @@ fn serve(mut conn: Conn, spin: bool) -> io::Result<()> {
 fn run(port: u16, spin: bool, threads: bool, mut durable: Option<Durable>) -> io::Result<()> {
     let mut poll = Poll::new()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    // The engine's backlog (MaxPendingConnections), not mio's 128: with
+    // The engine's default backlog (MaxPendingConnections, 1024), not mio's 128: with
     // `--threads` a burst of connections outruns the accepting thread.
     let socket = socket2::Socket::new(
         socket2::Domain::IPV4,
@@ -373,7 +373,14 @@ fn run(port: u16, spin: bool, threads: bool, mut durable: Option<Durable>) -> io
                             }
                             if threads {
                                 let conn = Conn::new(stream, run);
-                                std::thread::spawn(move || serve(conn, spin));
+                                let spawned = std::thread::Builder::new().spawn(move || {
+                                    if let Err(e) = serve(conn, spin) {
+                                        eprintln!("ideal_acceptor: connection thread: {e}");
+                                    }
+                                });
+                                if let Err(e) = spawned {
+                                    eprintln!("ideal_acceptor: no thread for a connection: {e}");
+                                }
                                 continue;
                             }
                             let slot =
@@ -438,12 +445,8 @@ fn main() -> ExitCode {
             },
             "--spin" => spin = true,
             "--threads" => threads = true,
-            "--fdatasync" => match args.next().map(|p| Durable::create(&p)) {
-                Some(Ok(d)) => durable = Some(d),
-                Some(Err(e)) => {
-                    eprintln!("ideal_acceptor: --fdatasync: {e}");
-                    return ExitCode::FAILURE;
-                }
+            "--fdatasync" => match args.next() {
+                Some(path) => durable = Some(path),
                 None => {
                     eprintln!("ideal_acceptor: --fdatasync needs a file");
                     return ExitCode::from(2);
@@ -461,6 +464,14 @@ fn main() -> ExitCode {
         eprintln!("ideal_acceptor: --threads and --fdatasync do not go together");
         return ExitCode::from(2);
     }
+    // Created (64 MB written and synced) only once the arguments are known good.
+    let durable = match durable.map(|path| Durable::create(&path)).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("ideal_acceptor: --fdatasync: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     match run(port, spin, threads, durable) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

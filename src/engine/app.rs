@@ -154,7 +154,9 @@ impl std::fmt::Debug for Decision {
 }
 
 /// The engine-wide policy for incoming connections, run on the engine's reactor
-/// thread before any session state exists. Install it with
+/// thread before any session state exists. Install it when the engine starts, with
+/// [`FixEngine::with_sessions_manager`](super::FixEngine::with_sessions_manager),
+/// or later (replacing the one before) with
 /// [`FixEngine::set_sessions_manager`](super::FixEngine::set_sessions_manager).
 pub trait SessionsManager: Send + 'static {
     /// Sees every connection that delivered a Logon, registered session or not.

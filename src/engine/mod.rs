@@ -355,7 +355,10 @@ impl FixEngine {
         Core::create_session(&self.core, id, version, application, params, false)
     }
 
-    /// Installs the policy for incoming connections and unregistered sessions.
+    /// Installs the policy for incoming connections and unregistered sessions,
+    /// replacing the one before. Connections accepted before the first one is
+    /// installed find none: to have it from the start, use
+    /// [`FixEngine::with_sessions_manager`].
     pub fn set_sessions_manager(&self, manager: impl SessionsManager) {
         *lock(&self.core.manager) = Some(Box::new(manager));
     }
