@@ -34,14 +34,15 @@
 //! session event.
 
 use std::collections::HashSet;
-use std::io::{BufRead, Write as _};
+use std::io::BufRead;
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::ExitCode;
 
 use fixengine::{
-    Application, DEFAULT_PROPERTIES, Decision, DictionarySet, EngineConfig, Fields, FixEngine,
-    FixVersion, IdleStrategy, Incoming, Message, MessageView, Reply, Session, SessionConfig,
-    SessionId, SessionParams, SessionsManager, StorageType, msg_type, store::SyncPolicy, tags,
+    Application, DEFAULT_PROPERTIES, Decision, DictionarySet, EngineConfig, FieldValue, Fields,
+    FixEngine, FixVersion, IdleStrategy, Incoming, Message, MessageView, Reply, Session,
+    SessionConfig, SessionId, SessionParams, SessionsManager, StorageType, msg_type,
+    store::SyncPolicy, tags,
 };
 
 /// The conformance suite's sessions: our CompID is always ISLD.
@@ -428,15 +429,10 @@ impl Application for OrderApp {
         let (run, n) = (self.run, self.next_id);
         let get = |tag| message.get(tag).unwrap_or_default();
         let report = self.report.reset(msg_type::EXECUTION_REPORT);
-        // Writing into a Vec cannot fail.
-        self.id.clear();
-        let _ = write!(self.id, "O{run}-{n}");
-        report.push(tags::ORDER_ID, &self.id[..]);
+        report.push(tags::ORDER_ID, order_ref(&mut self.id, b'O', run, n));
         report.push(tags::CL_ORD_ID, get(tags::CL_ORD_ID));
-        self.id.clear();
-        let _ = write!(self.id, "E{run}-{n}");
         report
-            .push(tags::EXEC_ID, &self.id[..])
+            .push(tags::EXEC_ID, order_ref(&mut self.id, b'E', run, n))
             .push(tags::EXEC_TYPE, 'F') // Trade
             .push(tags::ORD_STATUS, '2') // Filled
             .push(tags::SIDE, get(tags::SIDE))
@@ -449,6 +445,18 @@ impl Application for OrderApp {
             log::error!("ExecutionReport not sent: {e}");
         }
     }
+}
+
+/// Writes `{prefix}{run}-{n}` into `buf`: OrderID and ExecID, with the codec's
+/// own integer formatting. `write!` took about 1,100 instructions per order
+/// here, a tenth of the acceptor's whole cost (callgrind).
+fn order_ref(buf: &mut Vec<u8>, prefix: u8, run: u64, n: u64) -> &[u8] {
+    buf.clear();
+    buf.push(prefix);
+    run.write_value(buf);
+    buf.push(b'-');
+    n.write_value(buf);
+    buf
 }
 
 /// The QuickFIX acceptance-test application: echo orders, security definitions and
