@@ -161,10 +161,26 @@ impl<'b> Encoder<'b> {
 }
 
 /// Appends the decimal digits of `v` to `out`.
+///
+/// Tag numbers, the commonest value written, have one to four digits: they are
+/// written as fixed-size arrays, which compile to a few stores rather than a
+/// call to `memcpy` (callgrind: about a twentieth of an order's instructions
+/// went to formatting tags the general way).
 #[inline]
 pub(crate) fn write_u64(out: &mut Vec<u8>, v: u64) {
-    let mut buf = [0u8; 20];
-    out.extend_from_slice(format_u64(v, &mut buf));
+    let digit = |v: u64| b'0' + (v % 10) as u8;
+    match v {
+        0..=9 => out.push(digit(v)),
+        10..=99 => out.extend_from_slice(&[digit(v / 10), digit(v)]),
+        100..=999 => out.extend_from_slice(&[digit(v / 100), digit(v / 10), digit(v)]),
+        1000..=9999 => {
+            out.extend_from_slice(&[digit(v / 1000), digit(v / 100), digit(v / 10), digit(v)])
+        }
+        _ => {
+            let mut buf = [0u8; 20];
+            out.extend_from_slice(format_u64(v, &mut buf));
+        }
+    }
 }
 
 /// Formats `v` into the end of `buf`, returning the digits.
@@ -189,6 +205,17 @@ mod tests {
 
     fn text(b: &[u8]) -> String {
         String::from_utf8_lossy(b).replace('\x01', "|")
+    }
+
+    #[test]
+    fn write_u64_gives_the_decimal_digits() {
+        let mut out = Vec::new();
+        let edges = [10_000, 99_999, 123_456_789, u64::from(u32::MAX), u64::MAX];
+        for v in (0..=10_001).chain(edges) {
+            out.clear();
+            write_u64(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes(), "{v}");
+        }
     }
 
     #[test]
