@@ -582,11 +582,7 @@ impl MessageStore for FileStore {
             // with ResetSeqNumFlag=Y every time must not leave a generation per Logon.
             return Ok(());
         }
-        if let Err(e) = self.generation.sync_all() {
-            self.sync_failed();
-            return Err(e);
-        }
-        self.mark_durable();
+        Self::sync(self)?;
         // The thread writes into `current/`, which is about to move to the archive.
         self.generation.stop_background(&self.options);
         // The flusher holds the old generation's segment: a new one follows it.
@@ -1576,7 +1572,6 @@ fn parse_segment_name(name: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-/// The highest generation number archived in `archive`, if any.
 /// The generation after `n`. Only a forged header or archive name can hold the
 /// last possible number; refusing it keeps generations unique and ordered.
 fn next_generation(n: u64, dir: &Path) -> Result<u64, StoreError> {
@@ -1587,6 +1582,7 @@ fn next_generation(n: u64, dir: &Path) -> Result<u64, StoreError> {
     })
 }
 
+/// The highest generation number archived in `archive`, if any.
 fn newest_archived(archive: &Path) -> Result<Option<u64>, StoreError> {
     let entries = match fs::read_dir(archive) {
         Ok(e) => e,

@@ -19,8 +19,7 @@ use std::thread::{self, JoinHandle};
 
 use crossbeam_channel::{Receiver, Sender};
 
-/// A wake-up the thread calls after it moved the marks.
-pub(super) type Wake = Arc<dyn Fn() + Send + Sync>;
+use super::SyncWake;
 
 /// What the thread publishes, shared with the store for its whole life (across
 /// resets, so the counts only grow).
@@ -30,11 +29,12 @@ pub(super) struct Marks {
     pub(super) durable: AtomicU64,
     /// A sync failed: `durable` does not move again.
     pub(super) failed: AtomicBool,
-    wake: Mutex<Option<Wake>>,
+    /// Called after the marks moved.
+    wake: Mutex<Option<SyncWake>>,
 }
 
 impl Marks {
-    pub(super) fn set_wake(&self, wake: Wake) {
+    pub(super) fn set_wake(&self, wake: SyncWake) {
         if let Ok(mut w) = self.wake.lock() {
             *w = Some(wake);
         }
