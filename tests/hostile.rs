@@ -11,8 +11,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use common::{
-    Got, Initiator, OURS, OrderApp, THEIRS, WAIT, config, engine_with, initiator, order, session,
-    session_with_config, wait_until,
+    Got, Initiator, OURS, OrderApp, THEIRS, WAIT, config, counterparty, engine_with, initiator,
+    order, session, session_with_config, wait_until,
 };
 use fixengine::{EngineError, FixVersion, Message, SessionConfig, SessionId, SessionState, tags};
 
@@ -132,16 +132,7 @@ fn a_flood_of_idle_connections_is_bounded_and_the_engine_recovers() {
     }
     drop(flood);
     // Once the flood is gone, a new counterparty logs on normally.
-    let other = engine
-        .create_session(
-            SessionId::new(OURS, "LATER"),
-            FixVersion::Fix44,
-            OrderApp::default(),
-        )
-        .unwrap();
-    other.connect().unwrap();
-    let mut late = Initiator::connect(addr, "LATER", OURS, FixVersion::Fix44);
-    late.logon(30);
+    let (_later, mut late) = counterparty(&engine, addr, "LATER");
     late.send(&order("AFTER"));
     assert_eq!(late.expect("8").get(tags::CL_ORD_ID), Some("AFTER"));
 }
@@ -302,16 +293,7 @@ fn a_huge_resend_is_served_without_stalling_another_session() {
         }
     }
     wait_until("all stored", || big.next_sender_seq() == STORED + 1);
-    let other = engine
-        .create_session(
-            SessionId::new(OURS, "OTHER"),
-            FixVersion::Fix44,
-            OrderApp::default(),
-        )
-        .unwrap();
-    other.connect().unwrap();
-    let mut trader = Initiator::connect(addr, "OTHER", OURS, FixVersion::Fix44);
-    trader.logon(30);
+    let (_other, mut trader) = counterparty(&engine, addr, "OTHER");
 
     let mut greedy = initiator(addr);
     greedy.logon(30);
@@ -353,18 +335,9 @@ fn a_store_fault_stops_only_its_session(
     // Small segments, so a new segment file is needed soon.
     let small = SessionConfig::default().with_storage_segment_size(4096);
     let s = session_with_config(&engine, app.clone(), small);
-    let neighbour = engine
-        .create_session(
-            SessionId::new(OURS, "NEXT"),
-            FixVersion::Fix44,
-            OrderApp::default(),
-        )
-        .unwrap();
-    neighbour.connect().unwrap();
     let mut client = initiator(addr);
     client.logon(30);
-    let mut other = Initiator::connect(addr, "NEXT", OURS, FixVersion::Fix44);
-    other.logon(30);
+    let (_neighbour, mut other) = counterparty(&engine, addr, "NEXT");
     wait_until("Established", || s.state() == SessionState::Established);
     let root = engine.config().storage_directory().to_owned();
     let session_dir = std::fs::read_dir(&root)

@@ -440,6 +440,27 @@ pub fn session_with_config<A: Application>(
     s
 }
 
+/// Another counterparty, `name`, trading beside TEST2: its TEST1/`name` FIX.4.4
+/// session (running an [`OrderApp`], connected) and its initiator, logged on.
+/// Keep the session: dropping its last handle finalizes it.
+pub fn counterparty(
+    engine: &TestEngine,
+    addr: SocketAddr,
+    name: &str,
+) -> (fixengine::Session, Initiator) {
+    let s = engine
+        .create_session(
+            fixengine::SessionId::new(OURS, name),
+            FixVersion::Fix44,
+            OrderApp::default(),
+        )
+        .expect("session created");
+    s.connect().expect("registered");
+    let mut client = Initiator::connect(addr, name, OURS, FixVersion::Fix44);
+    client.logon(30);
+    (s, client)
+}
+
 /// An initiator logging on as TEST2 to TEST1.
 pub fn initiator(addr: SocketAddr) -> Initiator {
     Initiator::connect(addr, THEIRS, OURS, FixVersion::Fix44)
