@@ -91,17 +91,9 @@ fn parse_args() -> Result<Options, String> {
             "--unregistered" => options.unregistered = true,
             "--transient" => options.transient = true,
             "--storage-sync" => {
-                let v = value()?;
-                options.storage_sync = Some(match v.as_str() {
-                    "none" => SyncPolicy::None,
-                    "every" => SyncPolicy::Group,
-                    n => n
-                        .parse()
-                        .ok()
-                        .and_then(std::num::NonZeroU32::new)
-                        .map(SyncPolicy::Periodic)
-                        .ok_or_else(|| format!("--storage-sync {v}: none, every or a count"))?,
-                });
+                // The same values as StorageSync in engine.properties.
+                let policy = value()?.parse::<SyncPolicy>();
+                options.storage_sync = Some(policy.map_err(|e| format!("--storage-sync: {e}"))?);
             }
             "--latency-mode" => options.latency_mode = true,
             "--conformance" => options.conformance = Some(value()?),

@@ -1084,6 +1084,37 @@ impl IpNet {
     }
 }
 
+impl FromStr for SyncPolicy {
+    type Err = ConfigError;
+
+    /// Parses a `StorageSync` value: `none`, `every` (each message on disk before
+    /// it is sent, synced in groups: [`SyncPolicy::Group`]) or a message count
+    /// from 1 ([`SyncPolicy::Periodic`]); case does not matter.
+    ///
+    /// # Errors
+    /// [`ConfigError::BadValue`] for key `StorageSync`, with no line, naming the
+    /// text.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parsed = match s.to_ascii_lowercase().as_str() {
+            "none" => Some(Self::None),
+            // The worker holds a message's bytes until its record is on disk.
+            "every" => Some(Self::Group),
+            // `u32::from_str` accepts a leading '+'; a properties file has no use
+            // for it.
+            n if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                n.parse().ok().and_then(NonZeroU32::new).map(Self::Periodic)
+            }
+            _ => None,
+        };
+        parsed.ok_or_else(|| ConfigError::BadValue {
+            line: None,
+            key: "StorageSync".to_owned(),
+            value: s.to_owned(),
+            expected: EXPECTED_STORAGE_SYNC,
+        })
+    }
+}
+
 impl FromStr for IpNet {
     type Err = ConfigError;
 
@@ -1420,18 +1451,9 @@ impl Source<'_> {
     }
 
     fn storage_sync(&self) -> Result<SyncPolicy, ConfigError> {
-        match self.value.to_ascii_lowercase().as_str() {
-            "none" => Ok(SyncPolicy::None),
-            // Each message durable before it is sent, synced in groups (the
-            // worker holds a message's bytes until its record is on disk).
-            "every" => Ok(SyncPolicy::Group),
-            _ => self
-                .number::<u32>(EXPECTED_STORAGE_SYNC)
-                .ok()
-                .and_then(NonZeroU32::new)
-                .map(SyncPolicy::Periodic)
-                .ok_or_else(|| self.bad(self.value, EXPECTED_STORAGE_SYNC)),
-        }
+        self.value
+            .parse()
+            .map_err(|_| self.bad(self.value, EXPECTED_STORAGE_SYNC))
     }
 
     fn idle_strategy(&self) -> Result<IdleStrategy, ConfigError> {
@@ -2099,6 +2121,38 @@ Session.Default.ListenPort = 9882
                 bad,
             );
         }
+    }
+
+    #[test]
+    fn storage_sync_values() {
+        let (config, _) = parse(
+            "Session.Default.StorageSync = EVERY\nSession.A/B.StorageSync = 64\n\
+             Session.C/D.StorageSync = none\n",
+        );
+        assert_eq!(config.session_defaults().storage_sync(), SyncPolicy::Group);
+        assert_eq!(
+            config.session_config("A", "B").storage_sync(),
+            SyncPolicy::Periodic(NonZeroU32::new(64).unwrap())
+        );
+        assert_eq!(
+            config.session_config("C", "D").storage_sync(),
+            SyncPolicy::None
+        );
+        for bad in ["0", "+5", "-1", "", "always", "99999999999"] {
+            assert_bad_value(
+                &parse_err(&format!("Session.Default.StorageSync = {bad}\n")),
+                1,
+                "Session.Default.StorageSync",
+                bad,
+            );
+            // The same rules from code (the example acceptor's --storage-sync).
+            let err = bad.parse::<SyncPolicy>().unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::BadValue { line: None, key, .. } if key == "StorageSync"),
+                "{err:?}"
+            );
+        }
+        assert_eq!("Every".parse::<SyncPolicy>().unwrap(), SyncPolicy::Group);
     }
 
     #[test]
