@@ -472,6 +472,9 @@ fn is_framing(tag: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::decode::Decoder;
+    use crate::codec::frame::{Framer, Status};
+    use crate::codec::tags::*;
 
     #[test]
     fn reset_empties_a_message_for_reuse() {
@@ -484,9 +487,6 @@ mod tests {
         assert_eq!(m.get(ORDER_ID), Some(&b"O1"[..]));
         assert_eq!(m, Message::new("8").with(ORDER_ID, "O1"));
     }
-    use crate::codec::decode::Decoder;
-    use crate::codec::frame::{Framer, Status};
-    use crate::codec::tags::*;
 
     fn text(b: &[u8]) -> String {
         String::from_utf8_lossy(b).replace('\x01', "|")
