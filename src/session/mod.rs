@@ -617,19 +617,25 @@ impl<S: MessageStore> SessionMachine<S> {
     ) -> Result<(), StoreError> {
         while !self.close_requested {
             let expected = self.store.next_target_seq();
-            // Anything at or below the expected number is now in line (or a duplicate).
             let Some(entry) = self.queue.first_entry() else {
                 break;
             };
-            if *entry.key() > expected {
+            let seq = *entry.key();
+            if seq > expected {
                 break;
             }
-            let seq = *entry.key();
-            match entry.remove() {
-                Some(frame) => {
-                    self.queued_bytes -= frame.len();
-                    self.process(now, &frame, decoder, handler)?;
-                }
+            let frame = entry.remove();
+            if let Some(frame) = &frame {
+                self.queued_bytes -= frame.len();
+            }
+            if seq < expected {
+                // A SequenceReset (the counterparty's answer to our ResendRequest)
+                // moved the expected number past it: the counterparty covered this
+                // number, so what was queued under it is not processed again.
+                continue;
+            }
+            match frame {
+                Some(frame) => self.process(now, &frame, decoder, handler)?,
                 None => self.advance_inbound(seq)?,
             }
         }
@@ -716,6 +722,13 @@ impl<S: MessageStore> SessionMachine<S> {
             reset,
             heart_bt_int,
         });
+        if seq > expected {
+            // The Logon's own number is used, but only once the gap before it is
+            // filled: it waits in the queue, already acted on, so that a fill up to
+            // just before it moves the session past it (and past anything queued
+            // behind it) at once.
+            self.queue.insert(seq, None);
+        }
         match their_next_expected {
             // With 789 the counterparty resends from our 789 by itself (and fills its
             // Logon's own number): no ResendRequest. We resend what it missed, the
