@@ -29,7 +29,10 @@
 //! `wants_close`; `poll_timeout()` is Some exactly while connected and not closing,
 //! is in the future after `handle_timeout`, and an early `handle_timeout` does
 //! nothing; a refused Logon changes no sequence number; application messages reach
-//! the handler once, in increasing MsgSeqNum order; the HeartBtInt of a LoggedOn
+//! the handler once, in increasing MsgSeqNum order; a "MsgSeqNum too low" Logout
+//! names only the frame just fed, and only when it was too low on arrival (a
+//! message queued behind a gap is never processed below the expected number); the
+//! HeartBtInt of a LoggedOn
 //! event is `heart_bt_int()`; one queue-overflow Logout per connection; stored
 //! messages and events stay proportional to the work fed in.
 //!
@@ -60,6 +63,9 @@ const MAX_FRAMES: usize = 12_000;
 const TYPES: [&[u8]; 10] = [b"A", b"0", b"1", b"2", b"3", b"4", b"5", b"D", b"j", b"B"];
 /// Text(58) of the Logout sent when MAX_QUEUED messages wait behind a gap.
 const QUEUE_FULL: &[u8] = b"too many messages queued behind a sequence gap";
+/// The start of Text(58) of the Logout for a MsgSeqNum too low; it ends with
+/// "received <MsgSeqNum>".
+const TOO_LOW: &str = "MsgSeqNum too low, expecting ";
 const ORDER: &[u8] = b"11=ID\x0121=3\x0140=1\x0154=1\x0155=INTC\x01";
 
 /// The application: echoes orders, business-rejects the rest, refuses a Logon that
@@ -153,6 +159,9 @@ struct Step {
     disconnect: bool,
     /// The frame fed is a Logon (it may be refused).
     logon_fed: bool,
+    /// The MsgSeqNum of the frame fed, when it was below the expected number as
+    /// it arrived: the only message a "MsgSeqNum too low" Logout may name.
+    fed_too_low: Option<u64>,
 }
 
 struct Driver {
@@ -371,6 +380,22 @@ impl Driver {
                     assert!(
                         self.overflow_logouts == 1 || known("logout-per-frame-past-max-queued"),
                         "a second queue-overflow Logout on one connection: {shown}"
+                    );
+                }
+                // A message queued behind a gap was not too low when it arrived; a
+                // SequenceReset that moved past it covered it: it is never processed
+                // as too low.
+                if mt == msg_type::LOGOUT
+                    && let Some(received) = view
+                        .get_str(tags::TEXT)
+                        .ok()
+                        .filter(|t| t.starts_with(TOO_LOW))
+                        .and_then(|t| t.rsplit(' ').next()?.parse::<u64>().ok())
+                {
+                    assert_eq!(
+                        step.fed_too_low,
+                        Some(received),
+                        "MsgSeqNum {received} processed as too low, but it was not when it arrived: {shown}"
                     );
                 }
             }
@@ -670,12 +695,14 @@ impl Driver {
             eprintln!("feed {}", String::from_utf8_lossy(frame).replace('\x01', "|"));
         }
         // What the frame is, to know whether a reset may follow.
-        let (logon_fed, reset_flag) = match self.decoder.decode(frame) {
+        let expected = self.expected_in();
+        let (logon_fed, reset_flag, fed_too_low) = match self.decoder.decode(frame) {
             Ok(v) => (
                 v.msg_type() == msg_type::LOGON,
                 v.get_bool(tags::RESET_SEQ_NUM_FLAG) == Ok(true),
+                v.msg_seq_num().ok().map(|s| s.get()).filter(|&s| s < expected),
             ),
-            Err(_) => (false, false),
+            Err(_) => (false, false, None),
         };
         let closing = self.m.wants_close();
         let state = self.m.state();
@@ -688,6 +715,7 @@ impl Driver {
             Step {
                 reset_allowed,
                 logon_fed,
+                fed_too_low,
                 ..Step::default()
             },
             closing,

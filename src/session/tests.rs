@@ -1514,7 +1514,11 @@ fn a_gap_fill_past_queued_admin_messages_drops_them() {
         // Its Logout, its Logon and every TestRequest are admin messages: one
         // GapFill over all of them is the legal answer.
         let next = 14 + queued;
-        h.send("4", 12, &format!("43=Y|122={}|36={next}|123=Y", "20261125-20:16:26.000"));
+        h.send(
+            "4",
+            12,
+            &format!("43=Y|122={}|36={next}|123=Y", "20261125-20:16:26.000"),
+        );
         assert!(h.out().is_empty(), "{queued} queued: nothing to answer");
         h.send("1", next, "112=AFTER");
         assert_eq!(
@@ -1538,7 +1542,11 @@ fn a_gap_fill_up_to_the_logon_processes_the_logon_and_the_queue_at_once() {
             .zip(4..)
             .map(|(id, seq)| format!("35=0|34={seq}|49=ISLD|52=T|56=TW|112=Q{id}"))
             .collect();
-        assert_eq!(h.out(), answers, "{queued} queued: answered at once, in order");
+        assert_eq!(
+            h.out(),
+            answers,
+            "{queued} queued: answered at once, in order"
+        );
         assert_eq!(h.seqs().1, 14 + queued);
         // Nothing is asked for again when the next message arrives.
         h.send("0", 14 + queued, "");

@@ -1,0 +1,170 @@
+//! Reconnects over real sockets on 127.0.0.1 where the two sides' sequence numbers
+//! disagree: the gap the acceptor asks to fill, and what was queued behind it.
+
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)] // tests read the clock and unwrap
+
+mod common;
+
+use common::{Got, OrderApp, WAIT, config, engine_with, initiator, order, wait_until};
+use fixengine::{Message, SessionState, tags};
+
+/// OrigSendingTime(122) of what the counterparty sends again.
+const ORIG: &str = "20261125-12:00:00.000";
+
+/// A counterparty sent 1 to 11 and then a Logout (12) the acceptor never read. It
+/// reconnects with Logon 13 and, without reading, the messages `behind` (`T` a
+/// TestRequest, `D` an order); answers the acceptor's ResendRequest legally; then
+/// sends a TestRequest: the session must answer it and stay up, with every order
+/// processed exactly once.
+fn gap_answered_legally(behind: &str) {
+    let (_engine, addr) = engine_with(config());
+    let app = OrderApp::default();
+    let session = common::session(&_engine, app.clone());
+    let mut client = initiator(addr);
+    client.logon(30);
+    for i in 0..10 {
+        client.send(&order(&format!("O-{i}")));
+        client.expect("8");
+    }
+    // Its Logout, 12, is lost with the connection.
+    client.next_seq += 1;
+    let next = client.next_seq;
+    client.drop_connection();
+    wait_until("WaitForLogon after the drop", || {
+        session.state() == SessionState::WaitForLogon
+    });
+
+    let mut client = initiator(addr);
+    client.next_seq = next;
+    client.send(
+        &Message::new("A")
+            .with(tags::ENCRYPT_METHOD, 0u32)
+            .with(tags::HEART_BT_INT, 30u32),
+    );
+    let mut orders = Vec::new();
+    for (i, kind) in behind.chars().enumerate() {
+        match kind {
+            'T' => {
+                client.send(&Message::new("1").with(tags::TEST_REQ_ID, format!("Q{i}")));
+            }
+            'D' => orders.push(client.send(&order(&format!("LATE-{i}")))),
+            _ => unreachable!("T or D"),
+        }
+    }
+    let last = client.next_seq - 1;
+    client.expect("A");
+    let resend = client.expect("2");
+    assert_eq!(resend.get(tags::BEGIN_SEQ_NO), Some("12"), "{behind}");
+
+    // The legal answer up to the last number sent: the orders again with
+    // PossDupFlag=Y, GapFills over the admin messages between them.
+    let mut from = 12;
+    for &at in orders.iter().chain([last + 1].iter()) {
+        if from < at {
+            let fill = Message::new("4")
+                .with(tags::POSS_DUP_FLAG, 'Y')
+                .with(tags::ORIG_SENDING_TIME, ORIG)
+                .with(tags::GAP_FILL_FLAG, 'Y')
+                .with(tags::NEW_SEQ_NO, at);
+            client.send_with_seq(&fill, from);
+        }
+        if at <= last {
+            let again = order("LATE")
+                .with(tags::POSS_DUP_FLAG, 'Y')
+                .with(tags::ORIG_SENDING_TIME, ORIG);
+            client.send_with_seq(&again, at);
+        }
+        from = at + 1;
+    }
+    client.send(&Message::new("1").with(tags::TEST_REQ_ID, "AFTER"));
+    let mut reports = 0;
+    loop {
+        let m = match client.recv_within(WAIT) {
+            Got::Message(m) => m,
+            other => panic!("{behind}: no answer to the TestRequest: {other:?}"),
+        };
+        match m.msg_type() {
+            "8" => reports += 1,
+            "0" if m.get(tags::TEST_REQ_ID) == Some("AFTER") => break,
+            "0" => {}
+            _ => panic!(
+                "{behind}: unexpected {:?}",
+                String::from_utf8_lossy(&m.bytes)
+            ),
+        }
+    }
+    assert_eq!(reports, orders.len(), "{behind}");
+    assert_eq!(app.log.lock().unwrap().orders.len(), 10 + reports);
+    assert_eq!(session.state(), SessionState::Established);
+    assert_eq!(session.next_target_seq(), client.next_seq);
+}
+
+#[test]
+fn a_gap_fill_over_one_queued_test_request() {
+    gap_answered_legally("T");
+}
+
+#[test]
+fn a_gap_fill_over_two_queued_test_requests() {
+    gap_answered_legally("TT");
+}
+
+#[test]
+fn a_gap_fill_over_five_queued_test_requests() {
+    gap_answered_legally("TTTTT");
+}
+
+#[test]
+fn orders_queued_among_admin_messages_are_processed_once() {
+    gap_answered_legally("TDTTD");
+}
+
+/// The other legal answer: a GapFill only up to just before the new Logon's
+/// number. The Logon and the TestRequests queued behind it are then processed at
+/// once, without waiting for anything new and without asking again.
+#[test]
+fn a_fill_up_to_the_logon_lets_what_is_behind_it_through_at_once() {
+    let (_engine, addr) = engine_with(config());
+    let session = common::session(&_engine, OrderApp::default());
+    let mut client = initiator(addr);
+    client.logon(30);
+    client.next_seq += 1;
+    let next = client.next_seq;
+    client.drop_connection();
+    wait_until("WaitForLogon after the drop", || {
+        session.state() == SessionState::WaitForLogon
+    });
+
+    let mut client = initiator(addr);
+    client.next_seq = next;
+    let logon_seq = client.send(
+        &Message::new("A")
+            .with(tags::ENCRYPT_METHOD, 0u32)
+            .with(tags::HEART_BT_INT, 30u32),
+    );
+    for id in ["Q1", "Q2"] {
+        client.send(&Message::new("1").with(tags::TEST_REQ_ID, id));
+    }
+    client.expect("A");
+    client.expect("2");
+    let fill = Message::new("4")
+        .with(tags::POSS_DUP_FLAG, 'Y')
+        .with(tags::ORIG_SENDING_TIME, ORIG)
+        .with(tags::GAP_FILL_FLAG, 'Y')
+        .with(tags::NEW_SEQ_NO, logon_seq);
+    client.send_with_seq(&fill, 2);
+    for id in ["Q1", "Q2"] {
+        let answer = client.expect("0");
+        assert_eq!(answer.get(tags::TEST_REQ_ID), Some(id));
+    }
+    assert_eq!(session.next_target_seq(), client.next_seq);
+    client.send(&Message::new("1").with(tags::TEST_REQ_ID, "AFTER"));
+    let answer = client.recv();
+    assert_eq!(
+        answer.msg_type(),
+        "0",
+        "{:?}",
+        String::from_utf8_lossy(&answer.bytes)
+    );
+    assert_eq!(answer.get(tags::TEST_REQ_ID), Some("AFTER"));
+}
