@@ -113,7 +113,7 @@ fn logged_on(
     if let Some(d) = dictionary {
         machine = machine.with_dictionary(Arc::clone(d), None, Validation::default());
     }
-    machine.handle_connect(now, Duration::from_secs(5));
+    machine.handle_connect(now, Duration::from_secs(5), app);
     let logon = frame(1, b"A", now_utc, |e| {
         e.uint(ENCRYPT_METHOD, 0).uint(HEART_BT_INT, 30);
     });

@@ -495,9 +495,14 @@ fn finalize_unregisters_and_inert_clones_hand_messages_back() {
         Err(EngineError::Finalized { .. })
     ));
     assert!(engine.sessions().is_empty());
-    assert_eq!(
-        app.log.lock().unwrap().states.last(),
-        Some(&(SessionState::Established, SessionState::Terminated))
+    // The Logout exchange is a state of its own, told as it happens.
+    let states = app.log.lock().unwrap().states.clone();
+    assert!(
+        states.ends_with(&[
+            (SessionState::Established, SessionState::WaitForLogout),
+            (SessionState::WaitForLogout, SessionState::Terminated)
+        ]),
+        "{states:?}"
     );
     let mut client = initiator(addr);
     client.logon_with_no_answer();
@@ -618,4 +623,64 @@ fn a_spinning_session_works_like_a_parked_one() {
         .unwrap();
     assert_eq!(client.expect("B").get(tags::HEADLINE), Some("after a park"));
     client.logout();
+}
+
+/// Records every callback, in order.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl fixengine::Application for Recorder {
+    fn on_message(
+        &mut self,
+        message: &fixengine::MessageView<'_>,
+        _reply: &mut fixengine::Reply<'_>,
+    ) {
+        let mt = String::from_utf8_lossy(message.msg_type()).into_owned();
+        self.0.lock().unwrap().push(format!("message {mt}"));
+    }
+
+    fn on_state_change(&mut self, from: SessionState, to: SessionState) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("state {from:?} -> {to:?}"));
+    }
+
+    fn on_event(&mut self, event: &fixengine::SessionEvent) {
+        if let fixengine::SessionEvent::LoggedOn { .. } = event {
+            self.0.lock().unwrap().push("logged on".to_owned());
+        }
+    }
+}
+
+/// A Logon and an order in one write reach the application in the order the
+/// session produced them: the Logon's state change and event, then the order.
+#[test]
+fn a_logon_and_an_order_in_one_write_arrive_logon_first() {
+    let (engine, addr) = engine_with(config());
+    let recorder = Recorder::default();
+    let _session = common::session(&engine, recorder.clone());
+    let mut client = initiator(addr);
+    let logon = Message::new("A")
+        .with(tags::ENCRYPT_METHOD, 0u32)
+        .with(tags::HEART_BT_INT, 30u32);
+    let mut bytes = client.encode(&logon, 1);
+    bytes.extend(client.encode(&order("FIRST"), 2));
+    client.next_seq = 3;
+    client.send_raw(&bytes);
+    client.expect("A");
+    wait_until("the order reaches the application", || {
+        recorder.0.lock().unwrap().iter().any(|c| c == "message D")
+    });
+    let calls = recorder.0.lock().unwrap().clone();
+    assert_eq!(
+        calls,
+        [
+            "state Disconnected -> WaitForLogon",
+            "state WaitForLogon -> Established",
+            "logged on",
+            "message D"
+        ],
+        "{calls:?}"
+    );
 }

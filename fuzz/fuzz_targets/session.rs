@@ -1,7 +1,7 @@
 //! The session state machine driven by a small bytecode: frames from the
 //! counterparty, raw bytes, the passage of time, application sends, logout,
-//! reconnects. Every call is followed by draining `poll_transmit` and `poll_event`,
-//! and the outbound stream and the machine's state are checked.
+//! reconnects. Every call is followed by draining `poll_transmit` and what the
+//! handler was told, and the outbound stream and the machine's state are checked.
 //!
 //! Input layout: `[config] [config2] op...`
 //! - `config` bits 0-2 pick the FixVersion (`FixVersion::ALL`), bit 3
@@ -24,9 +24,10 @@
 //! with ResetSeqNumFlag=Y or a reset policy); PossDup frames are GapFills or
 //! application messages numbered below the next outbound number, a GapFill never
 //! moving the counterparty beyond it; the store's next sender and target numbers fall
-//! only on such resets; nothing new is sent once `wants_close`; StateChanged events
-//! chain and match `state()`; one Disconnect event per connection, exactly while
-//! `wants_close`; `poll_timeout()` is Some exactly while connected and not closing,
+//! only on such resets; nothing new is sent once `wants_close`; state changes told
+//! chain and match `state()`; application messages are told only after the state
+//! told is Established or WaitForLogout; `close_reason` is set exactly while
+//! `wants_close` and does not change until the disconnect; `poll_timeout()` is Some exactly while connected and not closing,
 //! is in the future after `handle_timeout`, and an early `handle_timeout` does
 //! nothing; a refused Logon changes no sequence number; application messages reach
 //! the handler once, in increasing MsgSeqNum order; a "MsgSeqNum too low" Logout
@@ -76,6 +77,16 @@ struct App {
     /// MsgSeqNums delivered during the current step.
     delivered: Vec<u64>,
     logons_asked: usize,
+    /// State changes and events told during the current step, in order.
+    told: Vec<Told>,
+    /// The last state told.
+    state: Option<State>,
+}
+
+#[derive(Debug)]
+enum Told {
+    State(State, State),
+    Event(SessionEvent),
 }
 
 impl Handler for App {
@@ -89,7 +100,23 @@ impl Handler for App {
         }
     }
 
+    fn on_state_change(&mut self, from: State, to: State) {
+        self.told.push(Told::State(from, to));
+        self.state = Some(to);
+    }
+
+    fn on_event(&mut self, event: &SessionEvent) {
+        self.told.push(Told::Event(event.clone()));
+    }
+
     fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>) {
+        // One ordered stream: the Logon's state change comes before any message.
+        assert!(
+            matches!(self.state, Some(State::Established | State::WaitForLogout)),
+            "application message told in state {:?}: {:?}",
+            self.state,
+            self.told
+        );
         assert!(
             !message.is_admin(),
             "session message {:?} given to the application",
@@ -174,10 +201,10 @@ struct Driver {
     decoder: Decoder,
     /// The MsgSeqNum the next non-PossDup outbound message must carry.
     wire_next: u64,
-    /// The state as told by the StateChanged events.
+    /// The state as told to the handler.
     state: State,
-    /// Disconnect events since the last connect or disconnect.
-    disconnects: usize,
+    /// `close_reason()` after the last call.
+    close_reason: Option<String>,
     /// Logouts for a full gap queue sent on this connection.
     overflow_logouts: usize,
     last_delivered: Option<u64>,
@@ -238,7 +265,7 @@ impl Driver {
             decoder: Decoder::new(),
             wire_next: 1,
             state: State::Disconnected,
-            disconnects: 0,
+            close_reason: None,
             overflow_logouts: 0,
             last_delivered: None,
             prev_target: 1,
@@ -252,8 +279,8 @@ impl Driver {
 
     fn connect(&mut self) {
         assert_eq!(self.m.state(), State::Disconnected);
-        self.m.handle_connect(self.now, LOGON_TIMEOUT);
-        self.disconnects = 0;
+        self.m.handle_connect(self.now, LOGON_TIMEOUT, &mut self.app);
+        self.close_reason = None;
         self.overflow_logouts = 0;
         assert!(!self.m.wants_close());
         assert_eq!(self.m.poll_timeout(), Some(self.now + LOGON_TIMEOUT));
@@ -275,13 +302,20 @@ impl Driver {
         if !self.cfg.lazy {
             while self.m.poll_transmit(&mut out).expect("poll_transmit") > 0 {}
         }
-        // The events.
-        let events: Vec<SessionEvent> = std::iter::from_fn(|| self.m.poll_event()).collect();
+        // What the handler was told.
+        let told = std::mem::take(&mut self.app.told);
         if trace() {
-            for e in &events {
-                eprintln!("  event {e:?}");
+            for t in &told {
+                eprintln!("  told {t:?}");
             }
         }
+        let events: Vec<&SessionEvent> = told
+            .iter()
+            .filter_map(|t| match t {
+                Told::Event(e) => Some(e),
+                Told::State(..) => None,
+            })
+            .collect();
         self.events_total += events.len();
         let logon_reset = events
             .iter()
@@ -452,15 +486,11 @@ impl Driver {
             self.state != State::Disconnected || out.is_empty(),
             "bytes written while disconnected"
         );
-        for e in &events {
-            match e {
-                SessionEvent::StateChanged { from, to } => {
-                    assert_eq!(*from, self.state, "StateChanged chain broken: {events:?}");
-                    assert_ne!(from, to);
-                    self.state = *to;
-                }
-                SessionEvent::Disconnect { .. } => self.disconnects += 1,
-                _ => {}
+        for t in &told {
+            if let Told::State(from, to) = t {
+                assert_eq!(*from, self.state, "state change chain broken: {told:?}");
+                assert_ne!(from, to);
+                self.state = *to;
             }
         }
         // The HeartBtInt announced is the one the timers run on.
@@ -476,16 +506,13 @@ impl Driver {
                 self.m.heart_bt_int()
             );
         }
-        assert_eq!(self.state, self.m.state(), "{events:?}");
-        if step.disconnect {
-            self.disconnects = 0;
+        assert_eq!(self.state, self.m.state(), "{told:?}");
+        let reason = self.m.close_reason().map(str::to_owned);
+        assert_eq!(self.m.wants_close(), reason.is_some());
+        if closing_before && !step.disconnect {
+            assert_eq!(reason, self.close_reason, "the close reason changed");
         }
-        assert!(self.disconnects <= 1, "two Disconnect events: {events:?}");
-        assert_eq!(
-            self.m.wants_close(),
-            self.disconnects == 1,
-            "wants_close() without exactly one Disconnect event: {events:?}"
-        );
+        self.close_reason = reason;
         let active = matches!(
             self.m.state(),
             State::Established | State::WaitForLogon | State::WaitForLogout
@@ -727,12 +754,17 @@ impl Driver {
         let early = self.m.poll_timeout().is_some_and(|t| self.now < t);
         let (sent, stored) = (self.m.store().next_sender_seq(), self.m.store().len());
         let state = self.m.state();
-        self.m.handle_timeout(self.now).expect("handle_timeout");
+        self.m
+            .handle_timeout(self.now, &mut self.app)
+            .expect("handle_timeout");
         if early {
-            // Events were drained by the last settle; a resend batch taken by the next
-            // poll_transmit may add some, but handle_timeout itself must not.
-            let event = self.m.poll_event();
-            assert!(event.is_none(), "an early handle_timeout made events: {event:?}");
+            // What was told was drained by the last settle; handle_timeout itself
+            // must tell nothing.
+            assert!(
+                self.app.told.is_empty(),
+                "an early handle_timeout told {:?}",
+                self.app.told
+            );
         }
         if let Some(t) = self.m.poll_timeout() {
             assert!(
@@ -814,13 +846,17 @@ impl Driver {
     fn logout(&mut self, text: u8) {
         let closing = self.m.wants_close();
         let text = (text & 1 != 0).then_some("end of day");
-        self.m.logout(self.now, text).expect("logout");
+        self.m
+            .logout(self.now, text, &mut self.app)
+            .expect("logout");
         self.settle(Step::default(), closing);
     }
 
     fn disconnect(&mut self) {
         let closing = self.m.wants_close();
-        self.m.handle_disconnect(self.now).expect("handle_disconnect");
+        self.m
+            .handle_disconnect(&mut self.app)
+            .expect("handle_disconnect");
         assert_eq!(self.m.state(), State::Disconnected);
         assert_eq!(self.m.poll_timeout(), None);
         self.settle(

@@ -66,12 +66,17 @@ pub trait Application: Send + 'static {
     /// An application message, delivered once and in sequence.
     fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>);
 
-    /// The session's state changed.
+    /// The session's state changed. Told once per change, in order with the
+    /// session's events and messages: a Logon read together with an order is told
+    /// as the change to [`SessionState::Established`], then
+    /// [`SessionEvent::LoggedOn`], then the order.
     fn on_state_change(&mut self, from: SessionState, to: SessionState) {
         let _ = (from, to);
     }
 
-    /// A session-layer event: logon, logout, reject, resend, gap, garbled input.
+    /// A session-layer event (every [`SessionEvent`]: Logon and Logout, Rejects
+    /// sent and received, resends asked and served, SequenceResets, garbled
+    /// input), in order with state changes and messages.
     fn on_event(&mut self, event: &SessionEvent) {
         let _ = event;
     }

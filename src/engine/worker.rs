@@ -287,22 +287,103 @@ struct Worker<A, S: MessageStore> {
     /// Work is left (unread bytes, queued puts) that no event will announce: poll
     /// without waiting.
     busy: bool,
-    /// Why the state machine asked to close, for the log.
-    close_reason: Option<String>,
     /// Latency mode: how long to keep polling after the last work before parking.
     spin: Option<Duration>,
 }
 
-/// Lets the application receive the state machine's deliveries.
-struct AppHandler<'a, A>(&'a mut A);
+/// Where the state machine's output goes, built from the worker's fields so that
+/// the machine can be borrowed beside it.
+macro_rules! deliver {
+    ($worker:ident) => {
+        Deliver {
+            app: &mut $worker.app,
+            shared: &$worker.shared,
+            published: &mut $worker.state,
+            connected: $worker.conn.is_some(),
+        }
+    };
+}
 
-impl<A: Application> Handler for AppHandler<'_, A> {
+/// What the state machine tells, handed to the application in the order the
+/// machine produced it, with the worker's part on the way: the log, and the state
+/// published to the session's handles.
+struct Deliver<'a, A> {
+    app: &'a mut A,
+    shared: &'a Shared,
+    /// The state last published.
+    published: &'a mut SessionState,
+    /// A connection is attached.
+    connected: bool,
+}
+
+impl<A: Application> Deliver<'_, A> {
+    /// Publishes the state the session's handles see for `machine`'s state, and
+    /// tells the application when it changed.
+    fn publish(&mut self, machine: State) {
+        let shared = self.shared;
+        let state = if shared.finalizing.load(Ordering::Acquire) && !self.connected {
+            SessionState::Terminated
+        } else {
+            match machine {
+                State::Established => SessionState::Established,
+                State::WaitForLogout => SessionState::WaitForLogout,
+                _ if self.connected || shared.accepting.load(Ordering::Acquire) => {
+                    SessionState::WaitForLogon
+                }
+                _ => SessionState::Disconnected,
+            }
+        };
+        shared.state.store(state.to_u8(), Ordering::Release);
+        if state != *self.published {
+            let from = std::mem::replace(self.published, state);
+            self.app.on_state_change(from, state);
+        }
+    }
+}
+
+impl<A: Application> Handler for Deliver<'_, A> {
     fn on_logon(&mut self, logon: &MessageView<'_>) -> Result<(), String> {
-        self.0.on_logon(logon)
+        self.app.on_logon(logon)
     }
 
     fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>) {
-        self.0.on_message(message, reply);
+        self.app.on_message(message, reply);
+    }
+
+    fn on_state_change(&mut self, _from: State, to: State) {
+        self.publish(to);
+    }
+
+    fn on_event(&mut self, event: &SessionEvent) {
+        let id = &self.shared.id;
+        match event {
+            SessionEvent::LoggedOn {
+                reset,
+                heart_bt_int,
+            } => log::info!(
+                "session {id}: logged on (HeartBtInt {heart_bt_int}s{})",
+                if *reset {
+                    ", sequence numbers reset"
+                } else {
+                    ""
+                }
+            ),
+            SessionEvent::LoggedOut {
+                text,
+                by_counterparty,
+            } => log::info!(
+                "session {id}: Logout {}{}",
+                if *by_counterparty { "received" } else { "sent" },
+                text.as_deref()
+                    .map(|t| format!(": {t}"))
+                    .unwrap_or_default()
+            ),
+            SessionEvent::LogonRefused { reason } => {
+                log::warn!("session {id}: Logon refused: {reason}");
+            }
+            other => log::debug!("session {id}: {other:?}"),
+        }
+        self.app.on_event(event);
     }
 }
 
@@ -357,7 +438,6 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             waiters: Vec::new(),
             state: SessionState::Disconnected,
             busy: false,
-            close_reason: None,
             spin,
         }
     }
@@ -419,14 +499,14 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             if readable || self.conn.as_ref().is_some_and(|c| c.read_pending) {
                 self.read(now);
             }
-            if let Err(e) = self.machine.handle_timeout(now) {
+            if let Err(e) = self.machine.handle_timeout(now, &mut deliver!(self)) {
                 log::error!("session {}: store failure on a timer: {e}", self.shared.id);
-                self.close(now, "store failure");
+                self.close("store failure");
             }
-            self.pump(now);
+            self.pump();
             self.busy = self.has_work();
             if !self.held.is_empty() {
-                self.group_commit(now);
+                self.group_commit();
                 // The sync and the flush after it may have made room below the
                 // high-water mark: reading resumes without waiting for an event.
                 self.busy = self.has_work();
@@ -463,7 +543,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                         if graceful {
                             self.logout(now, &reason);
                         } else {
-                            self.close(now, &reason);
+                            self.close(&reason);
                         }
                     }
                 }
@@ -551,9 +631,11 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         });
         self.inbuf.set(bytes);
         self.discard_out();
-        self.machine.handle_connect(now, self.logon_timeout);
+        let logon_timeout = self.logon_timeout;
+        self.machine
+            .handle_connect(now, logon_timeout, &mut deliver!(self));
         self.process(now);
-        self.pump(now);
+        self.pump();
         // Bytes that arrived before the socket was registered raise no event.
         self.read(now);
     }
@@ -577,7 +659,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             match result {
                 Ok(0) => {
                     self.process(now);
-                    self.close(now, "the counterparty closed the connection");
+                    self.close("the counterparty closed the connection");
                     return;
                 }
                 Ok(n) => {
@@ -585,13 +667,13 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                     self.inbuf.filled(n, room);
                     self.process(now);
                     // Replies go out before the next read: the low-latency path.
-                    self.pump(now);
+                    self.pump();
                     self.probe.discard();
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.close(now, &format!("read error: {e}"));
+                    self.close(&format!("read error: {e}"));
                     return;
                 }
             }
@@ -608,9 +690,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 Ok(Status::Complete(len)) => {
                     self.garbled_run = 0;
                     let frame = &self.inbuf.buf[self.inbuf.start..self.inbuf.start + len];
-                    let result =
-                        self.machine
-                            .handle_frame(now, frame, &mut AppHandler(&mut self.app));
+                    let result = self.machine.handle_frame(now, frame, &mut deliver!(self));
                     self.inbuf.consume(len);
                     if let Err(e) = result {
                         log::error!("session {}: store failure: {e}", self.shared.id);
@@ -654,7 +734,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                             "{} bytes of garbled input without a valid message",
                             self.garbled_run
                         );
-                        self.close(now, &reason);
+                        self.close(&reason);
                         return;
                     }
                 }
@@ -668,21 +748,19 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
 
     /// Moves what the state machine produced to the socket, then reports events and
     /// closes the connection if the session asks.
-    fn pump(&mut self, now: Instant) {
+    fn pump(&mut self) {
         // Published before the bytes leave, so whoever sees a reply sees its numbers.
         self.publish_seq_nums();
         if !self.held.is_empty() && self.machine.store().sync_marks().failed {
             // Held messages can never be durable: none of them is sent.
-            self.close(now, "store failure: messages cannot be made durable");
+            self.close("store failure: messages cannot be made durable");
         }
         self.pump_out();
-        self.drain_events();
-        if self.conn.is_some() && self.machine.wants_close() {
-            let reason = self
-                .close_reason
-                .take()
-                .unwrap_or_else(|| "the session ended the connection".to_owned());
-            self.close(now, &reason);
+        if self.conn.is_some()
+            && let Some(reason) = self.machine.close_reason()
+        {
+            let reason = reason.to_owned();
+            self.close(&reason);
         }
         self.publish_state();
         self.publish_seq_nums();
@@ -744,7 +822,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     /// thread while this one goes on (the group grows meanwhile); with nothing
     /// else to do, right here, which spares the two thread hand-offs a
     /// background sync costs a lone message.
-    fn group_commit(&mut self, now: Instant) {
+    fn group_commit(&mut self) {
         if self.busy {
             self.machine.store().sync_in_background();
             return;
@@ -752,14 +830,14 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         // The store's thread may have done it meanwhile.
         self.release();
         if self.held.is_empty() {
-            self.pump(now);
+            self.pump();
             return;
         }
         match self.machine.sync_appends() {
-            Ok(()) => self.pump(now),
+            Ok(()) => self.pump(),
             Err(e) => {
                 log::error!("session {}: store sync failed: {e}", self.shared.id);
-                self.close(now, "store failure: messages cannot be made durable");
+                self.close("store failure: messages cannot be made durable");
             }
         }
     }
@@ -839,54 +917,16 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         }
     }
 
-    fn drain_events(&mut self) {
-        while let Some(event) = self.machine.poll_event() {
-            match &event {
-                SessionEvent::LoggedOn {
-                    reset,
-                    heart_bt_int,
-                } => log::info!(
-                    "session {}: logged on (HeartBtInt {heart_bt_int}s{})",
-                    self.shared.id,
-                    if *reset {
-                        ", sequence numbers reset"
-                    } else {
-                        ""
-                    }
-                ),
-                SessionEvent::LoggedOut {
-                    text,
-                    by_counterparty,
-                } => log::info!(
-                    "session {}: Logout {}{}",
-                    self.shared.id,
-                    if *by_counterparty { "received" } else { "sent" },
-                    text.as_deref()
-                        .map(|t| format!(": {t}"))
-                        .unwrap_or_default()
-                ),
-                SessionEvent::LogonRefused { reason } => {
-                    log::warn!("session {}: Logon refused: {reason}", self.shared.id);
-                }
-                SessionEvent::Disconnect { reason } => {
-                    self.close_reason = Some(reason.clone());
-                }
-                other => log::debug!("session {}: {other:?}", self.shared.id),
-            }
-            self.app.on_event(&event);
-        }
-    }
-
     fn logout(&mut self, now: Instant, reason: &str) {
-        if let Err(e) = self.machine.logout(now, Some(reason)) {
+        if let Err(e) = self.machine.logout(now, Some(reason), &mut deliver!(self)) {
             log::error!("session {}: Logout not stored: {e}", self.shared.id);
-            self.close(now, reason);
+            self.close(reason);
         }
     }
 
     /// Ends the connection: flushes what is pending (bounded by LINGER), closes the
     /// socket and tells the state machine.
-    fn close(&mut self, now: Instant, reason: &str) {
+    fn close(&mut self, reason: &str) {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
@@ -927,20 +967,18 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         self.discard_out();
         self.inbuf.clear();
         self.garbled_run = 0;
-        self.close_reason = None;
         self.probe.report(&self.shared.id);
         log::info!(
             "session {}: connection from {} closed: {reason}",
             self.shared.id,
             conn.remote
         );
-        if let Err(e) = self.machine.handle_disconnect(now) {
+        if let Err(e) = self.machine.handle_disconnect(&mut deliver!(self)) {
             log::error!(
                 "session {}: store failure on disconnect: {e}",
                 self.shared.id
             );
         }
-        self.drain_events();
         // Published before the waiters are released: a `disconnect` that returns
         // must find the new state.
         self.publish_state();
@@ -950,24 +988,11 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         }
     }
 
+    /// Publishes the state for what changed outside the machine: registration,
+    /// finalization.
     fn publish_state(&mut self) {
-        let state = if self.shared.finalizing.load(Ordering::Acquire) && self.conn.is_none() {
-            SessionState::Terminated
-        } else {
-            match self.machine.state() {
-                State::Established => SessionState::Established,
-                State::WaitForLogout => SessionState::WaitForLogout,
-                _ if self.shared.accepting.load(Ordering::Acquire) || self.conn.is_some() => {
-                    SessionState::WaitForLogon
-                }
-                _ => SessionState::Disconnected,
-            }
-        };
-        self.shared.state.store(state.to_u8(), Ordering::Release);
-        if state != self.state {
-            let from = std::mem::replace(&mut self.state, state);
-            self.app.on_state_change(from, state);
-        }
+        let machine = self.machine.state();
+        deliver!(self).publish(machine);
     }
 
     fn publish_seq_nums(&self) {
@@ -987,7 +1012,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         if self.machine.state() == State::Established {
             self.logout(now, "session finalized");
         }
-        self.close(now, "session finalized");
+        self.close("session finalized");
         // A put that saw the session alive completes its send before `putters`
         // drops: after this wait, nothing more can arrive in the queue.
         while self.shared.putters.load(Ordering::SeqCst) > 0 {

@@ -4,22 +4,28 @@
 //! frames ([`SessionMachine::handle_frame`]), the passage of time
 //! ([`SessionMachine::handle_timeout`]), application sends ([`SessionMachine::send`])
 //! and commands ([`SessionMachine::logout`], [`SessionMachine::handle_disconnect`]).
-//! It answers with bytes to write ([`SessionMachine::poll_transmit`]), events
-//! ([`SessionMachine::poll_event`]) and its next deadline
-//! ([`SessionMachine::poll_timeout`]).
+//! It answers the driver with bytes to write ([`SessionMachine::poll_transmit`]),
+//! its next deadline ([`SessionMachine::poll_timeout`]) and whether to close the
+//! transport ([`SessionMachine::close_reason`]).
+//!
+//! # One ordered stream to the application
+//!
+//! Everything the application is told goes to the [`Handler`] passed to the call
+//! that produced it, in the order the session produced it: a Logon to decide on,
+//! state changes, events, application messages. A Logon and an order read
+//! together reach the handler as the state change to Established, the LoggedOn
+//! event, then the order — never the order first. Application messages arrive as
+//! zero-copy views of the frame, in sequence and exactly once; the handler replies
+//! through a [`Reply`] that encodes straight into the outbound buffer.
 //!
 //! # The driver's contract
 //!
-//! After every `handle_*` call or `send`, drain `poll_transmit` into the transport
-//! (a resend is produced in batches as it is drained), then `poll_event`, then ask
-//! `poll_timeout` when to call `handle_timeout` next. When [`SessionMachine::wants_close`]
-//! is true, flush what `poll_transmit` gives and close the transport, then call
-//! `handle_disconnect`. Monotonic time is passed in as `now`; the UTC stamp for
-//! SendingTime(52) comes from the injected [`Clock`].
-//!
-//! Application messages reach the [`Handler`] synchronously, as a zero-copy view of
-//! the frame, in sequence and exactly once; the handler replies through a
-//! [`Reply`] that encodes straight into the outbound buffer.
+//! After every `handle_*` call, `send` or `logout`, drain `poll_transmit` into the
+//! transport (a resend is produced in batches as it is drained), then ask
+//! `poll_timeout` when to call `handle_timeout` next. When
+//! [`SessionMachine::wants_close`] is true, flush what `poll_transmit` gives and
+//! close the transport, then call `handle_disconnect`. Monotonic time is passed in
+//! as `now`; the UTC stamp for SendingTime(52) comes from the injected [`Clock`].
 
 mod reasons;
 mod resend;
@@ -60,17 +66,11 @@ pub enum State {
     WaitForLogout,
 }
 
-/// What the application is told about, besides application messages.
+/// What the application is told about, besides application messages and state
+/// changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SessionEvent {
-    /// The state changed.
-    StateChanged {
-        /// The state before.
-        from: State,
-        /// The state now.
-        to: State,
-    },
     /// The counterparty logged on.
     LoggedOn {
         /// True when sequence numbers were reset to 1 (ResetSeqNumFlag or policy).
@@ -89,11 +89,6 @@ pub enum SessionEvent {
         text: Option<String>,
         /// True when the counterparty started it.
         by_counterparty: bool,
-    },
-    /// The session asks the transport to close.
-    Disconnect {
-        /// Why.
-        reason: String,
     },
     /// We rejected an inbound message with Reject(3).
     RejectSent {
@@ -143,7 +138,13 @@ pub enum SessionEvent {
     },
 }
 
-/// Receives what the session delivers to the application.
+/// Receives what the session tells the application, in the order the session
+/// produces it (see the [module docs](self)).
+///
+/// [`Application`](crate::Application) is the engine's version of this trait: the
+/// engine adds what only it knows (the registration of the session, a put that
+/// could not be sent) and runs it on the session's thread. This one is for driving
+/// a [`SessionMachine`] directly.
 pub trait Handler {
     /// Decides on a Logon before any session state changes (sequence numbers,
     /// store): `Err(reason)` refuses it, and the transport is closed without a reply.
@@ -157,6 +158,24 @@ pub trait Handler {
     /// An application message, delivered once and in sequence. Replies sent through
     /// `reply` go out before the next inbound message is read.
     fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>);
+
+    /// The session moved from `from` to `to`.
+    fn on_state_change(&mut self, from: State, to: State) {
+        let _ = (from, to);
+    }
+
+    /// A session-layer event.
+    fn on_event(&mut self, event: &SessionEvent) {
+        let _ = event;
+    }
+}
+
+/// What the session has to tell the handler, held until the call that produced it
+/// (or the next application message) hands it over.
+#[derive(Debug)]
+enum Notice {
+    State { from: State, to: State },
+    Event(SessionEvent),
 }
 
 /// Why an application message could not be sent.
@@ -203,13 +222,14 @@ pub struct SessionMachine<S: MessageStore> {
     clock: Arc<dyn Clock>,
     store: S,
     state: State,
-    close_requested: bool,
+    /// Why the session wants its transport closed, once it does.
+    close_reason: Option<String>,
     decoder: Decoder,
     /// Bytes ready for the transport.
     outbox: Vec<u8>,
     /// Encoding space, reused.
     scratch: Vec<u8>,
-    events: VecDeque<SessionEvent>,
+    notices: VecDeque<Notice>,
     heart_bt_int: Duration,
     /// When we last sent anything / last received anything.
     last_sent: Instant,
@@ -277,11 +297,11 @@ impl<S: MessageStore> SessionMachine<S> {
             clock,
             store,
             state: State::Disconnected,
-            close_requested: false,
+            close_reason: None,
             decoder: Decoder::new(),
             outbox: Vec::with_capacity(4096),
             scratch: Vec::with_capacity(1024),
-            events: VecDeque::new(),
+            notices: VecDeque::new(),
             heart_bt_int: Duration::from_secs(30),
             last_sent: now,
             last_received: now,
@@ -364,19 +384,31 @@ impl<S: MessageStore> SessionMachine<S> {
     /// True when the session wants its transport closed: flush `poll_transmit`, close,
     /// then call [`SessionMachine::handle_disconnect`].
     pub fn wants_close(&self) -> bool {
-        self.close_requested
+        self.close_reason.is_some()
+    }
+
+    /// Why the session wants its transport closed (for the log), while
+    /// [`SessionMachine::wants_close`] is true.
+    pub fn close_reason(&self) -> Option<&str> {
+        self.close_reason.as_deref()
     }
 
     /// A transport was attached: wait for the counterparty's Logon until
     /// `now + logon_timeout`.
-    pub fn handle_connect(&mut self, now: Instant, logon_timeout: Duration) {
-        self.close_requested = false;
+    pub fn handle_connect(
+        &mut self,
+        now: Instant,
+        logon_timeout: Duration,
+        handler: &mut impl Handler,
+    ) {
+        self.close_reason = None;
         self.last_received = now;
         self.last_sent = now;
         self.test_request_sent = None;
         self.logout_deadline = None;
         self.logon_deadline = Some(now + logon_timeout);
         self.set_state(State::WaitForLogon);
+        self.notify(handler);
     }
 
     /// The transport closed (either side). The session keeps its sequence numbers
@@ -384,8 +416,8 @@ impl<S: MessageStore> SessionMachine<S> {
     ///
     /// # Errors
     /// When a reset the policy asks for cannot be stored.
-    pub fn handle_disconnect(&mut self, _now: Instant) -> Result<(), StoreError> {
-        self.close_requested = false;
+    pub fn handle_disconnect(&mut self, handler: &mut impl Handler) -> Result<(), StoreError> {
+        self.close_reason = None;
         self.logon_deadline = None;
         self.logout_deadline = None;
         self.test_request_sent = None;
@@ -394,11 +426,15 @@ impl<S: MessageStore> SessionMachine<S> {
         self.queued_bytes = 0;
         self.serving = None;
         self.outbox.clear();
-        if self.state != State::Disconnected && self.config.reset_seq_num_on_disconnect() {
-            self.reset_sequence()?;
-        }
+        let reset =
+            if self.state != State::Disconnected && self.config.reset_seq_num_on_disconnect() {
+                self.reset_sequence()
+            } else {
+                Ok(())
+            };
         self.set_state(State::Disconnected);
-        Ok(())
+        self.notify(handler);
+        reset
     }
 
     /// Processes one complete inbound frame (as delimited by [`crate::Framer`]).
@@ -411,7 +447,7 @@ impl<S: MessageStore> SessionMachine<S> {
         frame: &[u8],
         handler: &mut H,
     ) -> Result<(), StoreError> {
-        if self.close_requested || self.state == State::Disconnected {
+        if self.wants_close() || self.state == State::Disconnected {
             return Ok(());
         }
         self.last_received = now;
@@ -420,6 +456,7 @@ impl<S: MessageStore> SessionMachine<S> {
         // Messages that arrived ahead of a gap, now next in line.
         let result = result.and_then(|()| self.drain_queue(now, &mut decoder, handler));
         self.decoder = decoder;
+        self.notify(handler);
         result
     }
 
@@ -428,8 +465,18 @@ impl<S: MessageStore> SessionMachine<S> {
     ///
     /// # Errors
     /// Only when the store fails.
-    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), StoreError> {
-        if self.close_requested {
+    pub fn handle_timeout(
+        &mut self,
+        now: Instant,
+        handler: &mut impl Handler,
+    ) -> Result<(), StoreError> {
+        let result = self.run_timers(now);
+        self.notify(handler);
+        result
+    }
+
+    fn run_timers(&mut self, now: Instant) -> Result<(), StoreError> {
+        if self.wants_close() {
             return Ok(());
         }
         match self.state {
@@ -471,7 +518,7 @@ impl<S: MessageStore> SessionMachine<S> {
     /// When [`SessionMachine::handle_timeout`] should next be called.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.close_requested {
+        if self.wants_close() {
             return None;
         }
         match self.state {
@@ -503,12 +550,6 @@ impl<S: MessageStore> SessionMachine<S> {
         out.extend_from_slice(&self.outbox);
         self.outbox.clear();
         Ok(n)
-    }
-
-    /// The next event for the application.
-    #[must_use]
-    pub fn poll_event(&mut self) -> Option<SessionEvent> {
-        self.events.pop_front()
     }
 
     /// Sends an application message: numbered, stored, and transmitted if logged on.
@@ -551,8 +592,19 @@ impl<S: MessageStore> SessionMachine<S> {
     ///
     /// # Errors
     /// When the Logout cannot be stored.
-    pub fn logout(&mut self, now: Instant, text: Option<&str>) -> Result<(), StoreError> {
-        if self.close_requested {
+    pub fn logout(
+        &mut self,
+        now: Instant,
+        text: Option<&str>,
+        handler: &mut impl Handler,
+    ) -> Result<(), StoreError> {
+        let result = self.start_logout(now, text);
+        self.notify(handler);
+        result
+    }
+
+    fn start_logout(&mut self, now: Instant, text: Option<&str>) -> Result<(), StoreError> {
+        if self.wants_close() {
             // Already on the way out: the transport is closing.
             return Ok(());
         }
@@ -596,7 +648,7 @@ impl<S: MessageStore> SessionMachine<S> {
         let view = match decoder.decode(frame) {
             Ok(v) => v,
             Err(e) => {
-                self.events.push_back(SessionEvent::Garbled {
+                self.tell(SessionEvent::Garbled {
                     error: e.to_string(),
                 });
                 return Ok(());
@@ -615,7 +667,7 @@ impl<S: MessageStore> SessionMachine<S> {
         decoder: &mut Decoder,
         handler: &mut H,
     ) -> Result<(), StoreError> {
-        while !self.close_requested {
+        while !self.wants_close() {
             let expected = self.store.next_target_seq();
             let Some(entry) = self.queue.first_entry() else {
                 break;
@@ -657,6 +709,7 @@ impl<S: MessageStore> SessionMachine<S> {
             self.refuse_logon(reason);
             return Ok(());
         }
+        self.notify(handler);
         if let Err(reason) = handler.on_logon(view) {
             self.refuse_logon(reason);
             return Ok(());
@@ -718,7 +771,7 @@ impl<S: MessageStore> SessionMachine<S> {
             }
         })?;
         self.set_state(State::Established);
-        self.events.push_back(SessionEvent::LoggedOn {
+        self.tell(SessionEvent::LoggedOn {
             reset,
             heart_bt_int,
         });
@@ -803,7 +856,7 @@ impl<S: MessageStore> SessionMachine<S> {
     }
 
     fn refuse_logon(&mut self, reason: String) {
-        self.events.push_back(SessionEvent::LogonRefused {
+        self.tell(SessionEvent::LogonRefused {
             reason: reason.clone(),
         });
         // Nothing is sent: a reply would use a sequence number of a session the
@@ -963,7 +1016,7 @@ impl<S: MessageStore> SessionMachine<S> {
                 self.advance_inbound(seq)
             }
             msg_type::REJECT => {
-                self.events.push_back(SessionEvent::RejectReceived {
+                self.tell(SessionEvent::RejectReceived {
                     ref_seq_num: view.get_u64(tags::REF_SEQ_NUM).ok(),
                     text: view.get_str(tags::TEXT).ok().map(str::to_owned),
                 });
@@ -982,6 +1035,9 @@ impl<S: MessageStore> SessionMachine<S> {
                 Ok(())
             }
             _ => {
+                // What the session produced before this message reaches the
+                // application before it.
+                self.notify(handler);
                 let mut reply = Reply { machine: self, now };
                 handler.on_message(view, &mut reply);
                 // The inbound number moves only once the application has processed it.
@@ -1031,7 +1087,7 @@ impl<S: MessageStore> SessionMachine<S> {
                 .bool(tags::RESET_SEQ_NUM_FLAG, true);
         })?;
         self.store.set_next_target_seq(seq + 1)?;
-        self.events.push_back(SessionEvent::LoggedOn {
+        self.tell(SessionEvent::LoggedOn {
             reset: true,
             heart_bt_int,
         });
@@ -1200,7 +1256,7 @@ impl<S: MessageStore> SessionMachine<S> {
         if self.resend_requested_to.is_some_and(|to| new_seq > to) {
             self.resend_requested_to = None;
         }
-        self.events.push_back(SessionEvent::SequenceReset {
+        self.tell(SessionEvent::SequenceReset {
             new_seq_num: new_seq,
             gap_fill,
         });
@@ -1226,7 +1282,7 @@ impl<S: MessageStore> SessionMachine<S> {
 
     fn on_logout(&mut self, now: Instant, view: &MessageView<'_>) -> Result<(), StoreError> {
         let text = view.get_str(tags::TEXT).ok().map(str::to_owned);
-        self.events.push_back(SessionEvent::LoggedOut {
+        self.tell(SessionEvent::LoggedOut {
             text,
             by_counterparty: self.state == State::Established,
         });
@@ -1270,7 +1326,7 @@ impl<S: MessageStore> SessionMachine<S> {
             e.uint(tags::BEGIN_SEQ_NO, expected)
                 .uint(tags::END_SEQ_NO, end);
         })?;
-        self.events.push_back(SessionEvent::ResendRequestSent {
+        self.tell(SessionEvent::ResendRequestSent {
             begin: expected,
             end,
         });
@@ -1322,7 +1378,7 @@ impl<S: MessageStore> SessionMachine<S> {
         };
         let done = progress.step(&self.store, &mut resend, RESEND_BATCH)?;
         if done {
-            self.events.push_back(SessionEvent::ResendServed {
+            self.tell(SessionEvent::ResendServed {
                 begin: progress.begin,
                 end: progress.end,
                 resent: progress.resent,
@@ -1338,7 +1394,7 @@ impl<S: MessageStore> SessionMachine<S> {
 
     /// Whether messages go to the transport now (otherwise they are only stored).
     fn is_transmitting(&self) -> bool {
-        matches!(self.state, State::Established | State::WaitForLogout) && !self.close_requested
+        matches!(self.state, State::Established | State::WaitForLogout) && !self.wants_close()
     }
 
     fn precision(&self) -> TimePrecision {
@@ -1385,7 +1441,7 @@ impl<S: MessageStore> SessionMachine<S> {
                 e.str(tags::TEXT, t);
             }
         })?;
-        self.events.push_back(SessionEvent::LoggedOut {
+        self.tell(SessionEvent::LoggedOut {
             text: text.map(str::to_owned),
             by_counterparty: false,
         });
@@ -1469,7 +1525,7 @@ impl<S: MessageStore> SessionMachine<S> {
                 }
             }
         })?;
-        self.events.push_back(SessionEvent::RejectSent {
+        self.tell(SessionEvent::RejectSent {
             ref_seq_num: seq,
             reason,
             ref_tag: ref_tag.and_then(|t| std::str::from_utf8(t).ok()?.parse().ok()),
@@ -1505,19 +1561,29 @@ impl<S: MessageStore> SessionMachine<S> {
     }
 
     fn close(&mut self, reason: &str) {
-        if !self.close_requested {
-            self.close_requested = true;
-            self.events.push_back(SessionEvent::Disconnect {
-                reason: reason.to_owned(),
-            });
+        if self.close_reason.is_none() {
+            self.close_reason = Some(reason.to_owned());
         }
     }
 
     fn set_state(&mut self, to: State) {
         if self.state != to {
             let from = std::mem::replace(&mut self.state, to);
-            self.events
-                .push_back(SessionEvent::StateChanged { from, to });
+            self.notices.push_back(Notice::State { from, to });
+        }
+    }
+
+    fn tell(&mut self, event: SessionEvent) {
+        self.notices.push_back(Notice::Event(event));
+    }
+
+    /// Hands what the session produced so far to the handler, in order.
+    fn notify(&mut self, handler: &mut impl Handler) {
+        while let Some(notice) = self.notices.pop_front() {
+            match notice {
+                Notice::State { from, to } => handler.on_state_change(from, to),
+                Notice::Event(event) => handler.on_event(&event),
+            }
         }
     }
 }

@@ -15,11 +15,22 @@ use crate::store::MemoryStore;
 
 const T0: &[u8] = b"20261125-20:16:27.000";
 
-/// The application side: records messages, echoes orders, rejects the rest.
+/// The application side: records what it is told, echoes orders, rejects the rest.
 #[derive(Debug, Default)]
 struct App {
     received: Vec<String>,
     refuse_logon: Option<String>,
+    /// Everything the session told, in order, since the test last looked.
+    told: Vec<Told>,
+}
+
+/// One thing the session told the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Told {
+    State(State, State),
+    Event(SessionEvent),
+    /// An application message, as `render_body` shows it.
+    Message(String),
 }
 
 impl Handler for App {
@@ -32,6 +43,7 @@ impl Handler for App {
 
     fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>) {
         self.received.push(render_body(message));
+        self.told.push(Told::Message(render_body(message)));
         if message.msg_type() == b"D" {
             let mut echo = Message::new("D");
             for f in message.body() {
@@ -43,6 +55,14 @@ impl Handler for App {
                 .business_reject(message, 3, "Unsupported Message Type")
                 .unwrap();
         }
+    }
+
+    fn on_state_change(&mut self, from: State, to: State) {
+        self.told.push(Told::State(from, to));
+    }
+
+    fn on_event(&mut self, event: &SessionEvent) {
+        self.told.push(Told::Event(event.clone()));
     }
 }
 
@@ -73,12 +93,13 @@ impl Harness {
             Arc::new(clock.clone()),
             now,
         );
-        m.handle_connect(now, Duration::from_secs(5));
+        let mut app = App::default();
+        m.handle_connect(now, Duration::from_secs(5), &mut app);
         Self {
             m,
             clock,
             now,
-            app: App::default(),
+            app,
             version,
             framer: Framer::default(),
             decoder: Decoder::new(),
@@ -149,8 +170,27 @@ impl Harness {
         rendered
     }
 
+    /// The events told since the last look (state changes and messages aside).
     fn events(&mut self) -> Vec<SessionEvent> {
-        std::iter::from_fn(|| self.m.poll_event()).collect()
+        self.told()
+            .into_iter()
+            .filter_map(|t| match t {
+                Told::Event(e) => Some(e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Everything told since the last look, in order.
+    fn told(&mut self) -> Vec<Told> {
+        std::mem::take(&mut self.app.told)
+    }
+
+    /// The transport dropped, and a new one is attached.
+    fn reconnect(&mut self) {
+        self.m.handle_disconnect(&mut self.app).unwrap();
+        self.m
+            .handle_connect(self.now, Duration::from_secs(5), &mut self.app);
     }
 
     /// Moves both clocks by `d`, running every timer that falls due on the way.
@@ -160,7 +200,7 @@ impl Harness {
             let step = at.saturating_duration_since(self.now);
             self.clock.advance(step);
             self.now = at.max(self.now);
-            self.m.handle_timeout(self.now).unwrap();
+            self.m.handle_timeout(self.now, &mut self.app).unwrap();
         }
         self.clock.advance(end.saturating_duration_since(self.now));
         self.now = end;
@@ -282,14 +322,7 @@ fn t1e_not_logon_message() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.send("D", 1, ORDER);
     assert!(h.out().is_empty());
-    assert!(h.m.wants_close());
-    let events = h.events();
-    assert!(
-        events.contains(&SessionEvent::Disconnect {
-            reason: "first message not a Logon".into()
-        }),
-        "{events:?}"
-    );
+    assert_eq!(h.m.close_reason(), Some("first message not a Logon"));
     assert!(h.app.received.is_empty());
 }
 
@@ -299,9 +332,9 @@ fn logon_refused_by_the_application_changes_nothing() {
     h.logon();
     h.send("D", 2, ORDER);
     h.out();
-    h.m.handle_disconnect(h.now).unwrap();
+    h.m.handle_disconnect(&mut h.app).unwrap();
     let before = h.seqs();
-    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.m.handle_connect(h.now, Duration::from_secs(5), &mut h.app);
     h.app.refuse_logon = Some("bad password".into());
     // Even a reset request from a peer that fails authentication resets nothing.
     h.send("A", 1, "98=0|108=30|141=Y");
@@ -353,9 +386,9 @@ fn session_reset_logon_resets_both_and_echoes_141() {
     h.logon();
     h.send("D", 2, ORDER);
     h.out();
-    h.m.handle_disconnect(h.now).unwrap();
+    h.m.handle_disconnect(&mut h.app).unwrap();
     assert_eq!(h.seqs(), (3, 3));
-    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.m.handle_connect(h.now, Duration::from_secs(5), &mut h.app);
     h.send("A", 1, "98=0|108=30|141=Y");
     assert_eq!(h.out(), ["35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=30|141=Y"]);
     assert_eq!(h.seqs(), (2, 2));
@@ -370,8 +403,7 @@ fn logon_continues_sequence_numbers_across_reconnects() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.logon();
     h.send("0", 2, "");
-    h.m.handle_disconnect(h.now).unwrap();
-    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.reconnect();
     h.send("A", 3, "98=0|108=30");
     assert_eq!(h.out(), ["35=A|34=2|49=ISLD|52=T|56=TW|98=0|108=30"]);
     assert_eq!(h.seqs(), (3, 4));
@@ -382,8 +414,7 @@ fn logon_msg_seq_num_too_low_logs_out() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.logon();
     h.send("0", 2, "");
-    h.m.handle_disconnect(h.now).unwrap();
-    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.reconnect();
     h.send("A", 1, "98=0|108=30");
     assert_eq!(
         h.out(),
@@ -425,8 +456,7 @@ fn logon_with_max_msg_seq_num_is_refused() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.logon();
     h.send("4", 0, &format!("36={MAX_SEQ}"));
-    h.m.handle_disconnect(h.now).unwrap();
-    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.reconnect();
     h.send("A", MAX_SEQ, "98=0|108=30");
     assert!(h.out().is_empty());
     assert!(h.m.wants_close());
@@ -966,7 +996,7 @@ fn t11c_new_seq_no_less() {
 fn t12_logout_initiated_processes_messages_until_the_reply() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.logon();
-    h.m.logout(h.now, Some("end of day")).unwrap();
+    h.m.logout(h.now, Some("end of day"), &mut h.app).unwrap();
     assert_eq!(h.out(), ["35=5|34=2|49=ISLD|52=T|56=TW|58=end of day"]);
     assert_eq!(h.m.state(), State::WaitForLogout);
     // A ResendRequest while waiting is still served.
@@ -984,7 +1014,7 @@ fn t12_logout_initiated_processes_messages_until_the_reply() {
 fn t12_logout_reply_never_comes() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.logon();
-    h.m.logout(h.now, None).unwrap();
+    h.m.logout(h.now, None, &mut h.app).unwrap();
     h.out();
     h.advance(Duration::from_millis(1_999));
     assert!(!h.m.wants_close());
@@ -1008,7 +1038,7 @@ fn t13b_unsolicited_logout_message() {
 fn t16_messages_put_while_disconnected_are_recovered() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.logon();
-    h.m.handle_disconnect(h.now).unwrap();
+    h.m.handle_disconnect(&mut h.app).unwrap();
     let seq =
         h.m.send(h.now, &Message::new("8").with(tags::EXEC_ID, "E1"))
             .unwrap();
@@ -1017,7 +1047,7 @@ fn t16_messages_put_while_disconnected_are_recovered() {
         h.out().is_empty(),
         "nothing is transmitted while disconnected"
     );
-    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.m.handle_connect(h.now, Duration::from_secs(5), &mut h.app);
     h.send("A", 2, "98=0|108=30");
     assert_eq!(h.out(), ["35=A|34=3|49=ISLD|52=T|56=TW|98=0|108=30"]);
     h.send("2", 3, "7=2|16=0");
@@ -1076,22 +1106,40 @@ fn t2r_unregistered_msg_type_gets_a_business_reject() {
 fn events_report_state_changes_in_order() {
     let mut h = Harness::new(FixVersion::Fix44);
     assert_eq!(
-        h.events(),
-        [SessionEvent::StateChanged {
-            from: State::Disconnected,
-            to: State::WaitForLogon
-        }]
+        h.told(),
+        [Told::State(State::Disconnected, State::WaitForLogon)]
     );
     h.send("A", 1, "98=0|108=30");
-    let events = h.events();
-    assert!(events.contains(&SessionEvent::StateChanged {
-        from: State::WaitForLogon,
-        to: State::Established
-    }));
-    assert!(events.contains(&SessionEvent::LoggedOn {
-        reset: false,
-        heart_bt_int: 30
-    }));
+    assert_eq!(
+        h.told(),
+        [
+            Told::State(State::WaitForLogon, State::Established),
+            Told::Event(SessionEvent::LoggedOn {
+                reset: false,
+                heart_bt_int: 30
+            })
+        ]
+    );
+}
+
+#[test]
+fn what_was_told_before_a_queued_message_reaches_the_handler_before_it() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 3, ORDER);
+    h.told();
+    // The GapFill over 2 moves the session to 3: the event, then the order.
+    h.send("4", 2, "123=Y|36=3");
+    assert_eq!(
+        h.told(),
+        [
+            Told::Event(SessionEvent::SequenceReset {
+                new_seq_num: 3,
+                gap_fill: true
+            }),
+            Told::Message(format!("D:{ORDER}")),
+        ]
+    );
 }
 
 #[test]
@@ -1203,8 +1251,7 @@ fn reconnecting_with_789() -> Harness {
     h.send("D", 2, ORDER);
     h.send("D", 3, ORDER);
     h.out();
-    h.m.handle_disconnect(h.now).unwrap();
-    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.reconnect();
     h.events();
     h
 }
@@ -1313,7 +1360,7 @@ fn logout_after_close_sends_nothing() {
     h.send("5", 2, "");
     h.out();
     assert!(h.m.wants_close());
-    h.m.logout(h.now, Some("late")).unwrap();
+    h.m.logout(h.now, Some("late"), &mut h.app).unwrap();
     assert!(h.out().is_empty());
 }
 
@@ -1489,8 +1536,7 @@ fn reconnected_with_a_gap(config: SessionConfig, queued: u64) -> Harness {
     for seq in 2..=11 {
         h.send("0", seq, "");
     }
-    h.m.handle_disconnect(h.now).unwrap();
-    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.reconnect();
     h.out();
     h.events();
     h.send("A", 13, "98=0|108=30");
@@ -1558,8 +1604,7 @@ fn a_gap_fill_up_to_the_logon_processes_the_logon_and_the_queue_at_once() {
 fn an_order_queued_behind_a_gap_reaches_the_application_once() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.logon();
-    h.m.handle_disconnect(h.now).unwrap();
-    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.reconnect();
     // Expecting 2; the counterparty's Logout (2) went unread.
     h.send("A", 3, "98=0|108=30");
     h.send("D", 4, ORDER);
@@ -1606,8 +1651,7 @@ fn with_789_a_fill_up_to_the_logon_processes_the_logon_and_the_queue() {
     for seq in 2..=11 {
         h.send("0", seq, "");
     }
-    h.m.handle_disconnect(h.now).unwrap();
-    h.m.handle_connect(h.now, Duration::from_secs(5));
+    h.reconnect();
     h.out();
     h.send("A", 13, "98=0|108=30|789=2");
     h.send("1", 14, "112=Q14");
