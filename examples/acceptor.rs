@@ -235,10 +235,9 @@ fn run() -> Result<(), String> {
 
     let why = wait_for_stop();
     log::info!("stopping: {why}");
-    for s in sessions {
-        s.finalize();
-    }
+    // Every session logs out at once, each waiting for its counterparty's Logout.
     engine.shutdown();
+    drop(sessions);
     Ok(())
 }
 

@@ -168,3 +168,98 @@ fn a_fill_up_to_the_logon_lets_what_is_behind_it_through_at_once() {
     );
     assert_eq!(answer.get(tags::TEST_REQ_ID), Some("AFTER"));
 }
+
+/// A counterparty that answers the acceptor's Logout, on its own thread, and hands
+/// back its next sequence number.
+fn answer_the_logout(mut client: common::Initiator) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        client.expect("5");
+        client.send(&Message::new("5"));
+        client.next_seq
+    })
+}
+
+/// A graceful stop waits for the counterparty's Logout and consumes its number:
+/// after a restart on the same store, the next Logon is in step and gets no
+/// ResendRequest.
+#[test]
+fn after_a_graceful_stop_the_next_logon_needs_no_resend() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = || {
+        let engine = fixengine::FixEngine::new(config().with_storage_directory(dir.path()))
+            .expect("engine starts");
+        let addr = engine.local_addrs()[0];
+        let session = common::session(&engine, OrderApp::default());
+        (engine, addr, session)
+    };
+    for stop in ["finalize", "shutdown"] {
+        let (engine, addr, session) = start();
+        let mut client = initiator(addr);
+        client.next_seq = session.next_target_seq();
+        client.logon(30);
+        client.send(&order("BEFORE"));
+        client.expect("8");
+        let answered = answer_the_logout(client);
+        match stop {
+            "finalize" => {
+                session.finalize();
+                engine.shutdown();
+            }
+            _ => engine.shutdown(),
+        }
+        let next = answered.join().unwrap();
+
+        let (_engine, addr, session) = start();
+        assert_eq!(
+            session.next_target_seq(),
+            next,
+            "{stop}: the Logout's number"
+        );
+        let mut client = initiator(addr);
+        client.next_seq = next;
+        client.logon(30);
+        client.send(&Message::new("1").with(tags::TEST_REQ_ID, "NO-GAP"));
+        let answer = client.recv();
+        assert_eq!(
+            answer.msg_type(),
+            "0",
+            "{stop}: {:?}",
+            String::from_utf8_lossy(&answer.bytes)
+        );
+        assert_eq!(answer.get(tags::TEST_REQ_ID), Some("NO-GAP"));
+        client.logout();
+    }
+}
+
+/// Shutting down waits for every counterparty's Logout at the same time: twenty
+/// sessions whose counterparties never answer take one LogoutTimeout, not twenty.
+#[test]
+fn shutdown_logs_every_session_out_at_once() {
+    const SESSIONS: usize = 20;
+    let logout_timeout = std::time::Duration::from_millis(400);
+    let defaults = fixengine::SessionConfig::default().with_logout_timeout(logout_timeout);
+    let (mut engine, addr) = engine_with(config().with_session_defaults(defaults));
+    let mut clients = Vec::new();
+    let mut sessions = Vec::new();
+    for i in 0..SESSIONS {
+        let name = format!("C{i}");
+        let (session, client) = common::counterparty(&engine, addr, &name);
+        sessions.push(session);
+        clients.push(client);
+    }
+    let started = std::time::Instant::now();
+    engine.shutdown();
+    let took = started.elapsed();
+    for client in &mut clients {
+        let logout = client.expect("5");
+        assert_eq!(logout.get(tags::TEXT), Some("session finalized"));
+    }
+    for session in &sessions {
+        assert_eq!(session.state(), SessionState::Terminated);
+    }
+    // One at a time would take 20 × 400 ms = 8 s.
+    assert!(
+        took >= logout_timeout && took < 10 * logout_timeout,
+        "shutdown took {took:?}"
+    );
+}

@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{SendError, Sender};
+use crossbeam_channel::{Receiver, SendError, Sender};
 use mio::Waker;
 
 pub use app::{
@@ -69,7 +69,8 @@ pub(crate) enum Control {
     },
     /// Reset both sequence numbers locally.
     Reset(Sender<Result<(), EngineError>>),
-    /// Release everything and end the thread.
+    /// Release everything and end the thread: the `finalizing` flag says so; this
+    /// command only wakes the worker sooner.
     Finalize,
 }
 
@@ -105,9 +106,19 @@ pub(crate) struct Shared {
     parked: AtomicBool,
     next_sender: AtomicU64,
     next_target: AtomicU64,
+    /// Disconnected when the worker's thread has ended, however it ended: nothing
+    /// is ever sent on it.
+    ended: Receiver<()>,
 }
 
 impl Shared {
+    /// Waits until the worker's thread has ended, unless called on that thread.
+    fn wait_ended(&self) {
+        if self.worker.get() != Some(&std::thread::current().id()) {
+            let _ = self.ended.recv();
+        }
+    }
+
     fn state(&self) -> SessionState {
         SessionState::from_u8(self.state.load(Ordering::Acquire))
     }
@@ -147,6 +158,25 @@ pub(crate) struct Entry {
     shared: Arc<Shared>,
     control: Sender<Control>,
     waker: Arc<Waker>,
+}
+
+impl Entry {
+    /// Starts finalizing the session without waiting for it: handles refuse new
+    /// work, the reactor routes nothing more to it, and its worker logs a
+    /// counterparty out (waiting up to LogoutTimeout for the reply) before it
+    /// ends. False when it was already finalizing.
+    fn begin_finalize(&self, core: &Core, key: &Key) -> bool {
+        if self.shared.finalizing.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        self.shared.accepting.store(false, Ordering::Release);
+        core.forget(key, &self.shared);
+        let _ = self.control.send(Control::Finalize);
+        if let Err(e) = self.waker.wake() {
+            log::error!("session {}: cannot wake its thread: {e}", self.shared.id);
+        }
+        true
+    }
 }
 
 /// What the engine's handles, sessions and reactor share.
@@ -377,9 +407,12 @@ impl FixEngine {
             .collect()
     }
 
-    /// Stops listening, finalizes the sessions the engine created, and waits for
-    /// the reactor thread. Sessions the application created stay usable until their
-    /// handles are finalized or dropped, but accept no new connection.
+    /// Stops listening and finalizes every session, as [`Session::finalize`] does,
+    /// all at once: each logged-on counterparty gets a Logout and its reply is
+    /// awaited (up to the session's LogoutTimeout) on every session together, so
+    /// a thousand sessions stop in about one LogoutTimeout. Returns when every
+    /// session has ended; their handles are then inert. Dropping the engine does
+    /// the same.
     pub fn shutdown(mut self) {
         self.stop();
     }
@@ -394,13 +427,21 @@ impl FixEngine {
         {
             log::error!("the reactor thread panicked");
         }
-        // Handles the sessions manager kept would keep these sessions alive: they are
-        // finalized explicitly, and the manager is released. Outside the locks:
-        // finalizing joins the worker threads.
-        let owned = std::mem::take(&mut *lock(&self.core.owned));
-        for session in &owned {
-            session.inner.finalize();
+        // Every session at once: each worker waits for its own counterparty's
+        // Logout, so the wait is one LogoutTimeout, not one per session. Outside
+        // the locks: the workers take the registry's as they end.
+        let entries: Vec<(Key, Entry)> = lock(&self.core.registry)
+            .iter()
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect();
+        for (key, entry) in &entries {
+            entry.begin_finalize(&self.core, key);
         }
+        for (_, entry) in &entries {
+            entry.shared.wait_ended();
+        }
+        // Handles the sessions manager kept are released; their sessions have ended.
+        let owned = std::mem::take(&mut *lock(&self.core.owned));
         drop(owned);
         let manager = lock(&self.core.manager).take();
         drop(manager);
@@ -457,6 +498,7 @@ impl Core {
             let numbers = (store.next_sender_seq(), store.next_target_seq());
             (worker::StoreSource::Ready(store), numbers)
         };
+        let (ended_tx, ended) = crossbeam_channel::bounded(0);
         let shared = Arc::new(Shared {
             id: id.clone(),
             version,
@@ -472,6 +514,7 @@ impl Core {
             parked: AtomicBool::new(true),
             next_sender: AtomicU64::new(numbers.0),
             next_target: AtomicU64::new(numbers.1),
+            ended,
         });
         // Unbounded underneath, bounded by `Shared::queued`: a bounded crossbeam
         // channel allocates all its slots up front, which for a thousand mostly idle
@@ -501,23 +544,20 @@ impl Core {
             logon_timeout: core.config.logon_timeout(),
             max_message_size: core.config.max_message_size(),
             unregister,
+            ended: ended_tx,
         })?;
-        registry.insert(
-            key.clone(),
-            Entry {
-                shared: Arc::clone(&shared),
-                control: control.clone(),
-                waker: Arc::clone(&spawned.waker),
-            },
-        );
+        let entry = Entry {
+            shared,
+            control,
+            waker: spawned.waker,
+        };
+        registry.insert(key.clone(), entry.clone());
         drop(registry);
         Ok(Session {
             inner: Arc::new(Inner {
-                shared,
+                entry,
                 key,
                 puts,
-                control,
-                waker: spawned.waker,
                 core: Arc::clone(core),
                 thread: Mutex::new(Some(spawned.thread)),
             }),
@@ -535,7 +575,7 @@ impl Core {
             let mut owned = lock(&core.owned);
             owned
                 .iter()
-                .position(|s| Arc::ptr_eq(&s.inner.shared, shared))
+                .position(|s| Arc::ptr_eq(&s.inner.entry.shared, shared))
                 .map(|i| owned.swap_remove(i))
         };
         // Dropped outside the lock; its finalize sees the session already ending.
@@ -575,11 +615,9 @@ pub struct Session {
 }
 
 struct Inner {
-    shared: Arc<Shared>,
+    entry: Entry,
     key: Key,
     puts: Sender<Message>,
-    control: Sender<Control>,
-    waker: Arc<Waker>,
     core: Arc<Core>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -587,8 +625,8 @@ struct Inner {
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("id", &self.inner.shared.id)
-            .field("version", &self.inner.shared.version)
+            .field("id", &self.inner.entry.shared.id)
+            .field("version", &self.inner.entry.shared.version)
             .field("state", &self.state())
             .finish_non_exhaustive()
     }
@@ -600,27 +638,27 @@ const COMMAND_SLACK: Duration = Duration::from_secs(2);
 impl Session {
     /// The session's identity, from our side.
     pub fn id(&self) -> &SessionId {
-        &self.inner.shared.id
+        &self.inner.entry.shared.id
     }
 
     /// The FIX version the session speaks.
     pub fn version(&self) -> FixVersion {
-        self.inner.shared.version
+        self.inner.entry.shared.version
     }
 
     /// The session's state now.
     pub fn state(&self) -> SessionState {
-        self.inner.shared.state()
+        self.inner.entry.shared.state()
     }
 
     /// The MsgSeqNum(34) of the next message we send.
     pub fn next_sender_seq(&self) -> u64 {
-        self.inner.shared.next_sender.load(Ordering::Acquire)
+        self.inner.entry.shared.next_sender.load(Ordering::Acquire)
     }
 
     /// The MsgSeqNum(34) expected on the next message we receive.
     pub fn next_target_seq(&self) -> u64 {
-        self.inner.shared.next_target.load(Ordering::Acquire)
+        self.inner.entry.shared.next_target.load(Ordering::Acquire)
     }
 
     /// Registers the session as an acceptor: from now on a Logon for its SessionId is
@@ -629,7 +667,7 @@ impl Session {
     /// # Errors
     /// [`EngineError::Finalized`] after the session was finalized.
     pub fn connect(&self) -> Result<(), EngineError> {
-        let shared = &self.inner.shared;
+        let shared = &self.inner.entry.shared;
         self.check_alive()?;
         if !shared.accepting.swap(true, Ordering::AcqRel) {
             let _ = shared.state.compare_exchange(
@@ -662,7 +700,7 @@ impl Session {
         if let Err(e) = message.validate() {
             return refuse(PutErrorKind::Invalid(e), message);
         }
-        let shared = &self.inner.shared;
+        let shared = &self.inner.entry.shared;
         // Announced before the check: finalization waits for announced puts before
         // its last drain of the queue, so an accepted put is never lost.
         shared.putters.fetch_add(1, Ordering::SeqCst);
@@ -733,7 +771,7 @@ impl Session {
         if self.on_worker_thread() {
             return Ok(());
         }
-        let limit = self.inner.shared.config.logout_timeout() + COMMAND_SLACK;
+        let limit = self.inner.entry.shared.config.logout_timeout() + COMMAND_SLACK;
         wait.recv_timeout(limit)
             .map_err(|_| self.timeout("disconnect", limit))
     }
@@ -749,7 +787,7 @@ impl Session {
     pub fn reset_seq_num_local(&self) -> Result<(), EngineError> {
         if self.on_worker_thread() {
             return Err(EngineError::InCallback {
-                id: self.inner.shared.id.clone(),
+                id: self.inner.entry.shared.id.clone(),
                 what: "reset_seq_num_local",
             });
         }
@@ -761,10 +799,13 @@ impl Session {
         }
     }
 
-    /// Releases the session: unregisters it, closes any connection (with a Logout
-    /// when logged on), stores what was put and not yet sent, flushes and releases
-    /// its store, and ends its thread. Other clones of this handle become inert:
-    /// their `put` hands messages back.
+    /// Releases the session; blocks up to its LogoutTimeout. It unregisters the
+    /// session; a logged-on counterparty gets a Logout, and its reply is awaited
+    /// (up to LogoutTimeout) so that its number is consumed and the next run starts
+    /// without a gap; then the connection closes, what was put and not yet sent is
+    /// stored, the store is flushed and released, and the thread ends. Other clones
+    /// of this handle become inert: their `put` hands messages back. To stop many
+    /// sessions, [`FixEngine::shutdown`] waits for all of them at once.
     ///
     /// An [`Application`] that keeps a handle to its own session keeps the session
     /// alive: it must finalize it explicitly (dropping the other handles is not
@@ -783,13 +824,13 @@ impl Session {
     }
 
     fn on_worker_thread(&self) -> bool {
-        self.inner.shared.worker.get() == Some(&std::thread::current().id())
+        self.inner.entry.shared.worker.get() == Some(&std::thread::current().id())
     }
 
     /// Why a handle can no longer reach its session.
     fn ended(&self) -> EngineError {
-        let id = self.inner.shared.id.clone();
-        if self.inner.shared.died.load(Ordering::Acquire) {
+        let id = self.inner.entry.shared.id.clone();
+        if self.inner.entry.shared.died.load(Ordering::Acquire) {
             EngineError::Stopped { id }
         } else {
             EngineError::Finalized { id }
@@ -797,8 +838,8 @@ impl Session {
     }
 
     fn ended_put(&self) -> PutErrorKind {
-        let id = self.inner.shared.id.clone();
-        if self.inner.shared.died.load(Ordering::Acquire) {
+        let id = self.inner.entry.shared.id.clone();
+        if self.inner.entry.shared.died.load(Ordering::Acquire) {
             PutErrorKind::Stopped { id }
         } else {
             PutErrorKind::Finalized { id }
@@ -806,7 +847,7 @@ impl Session {
     }
 
     fn check_alive(&self) -> Result<(), EngineError> {
-        if self.inner.shared.finalizing.load(Ordering::Acquire) {
+        if self.inner.entry.shared.finalizing.load(Ordering::Acquire) {
             return Err(self.ended());
         }
         Ok(())
@@ -816,20 +857,24 @@ impl Session {
     /// carries few, small commands).
     fn control(&self, command: Control) -> Result<(), EngineError> {
         self.check_alive()?;
-        self.inner.control.send(command).map_err(|_| self.ended())?;
+        self.inner
+            .entry
+            .control
+            .send(command)
+            .map_err(|_| self.ended())?;
         self.wake();
         Ok(())
     }
 
     fn wake(&self) {
-        if let Err(e) = self.inner.waker.wake() {
+        if let Err(e) = self.inner.entry.waker.wake() {
             log::error!("session {}: cannot wake its thread: {e}", self.id());
         }
     }
 
     fn timeout(&self, what: &'static str, limit: Duration) -> EngineError {
         EngineError::Timeout {
-            id: self.inner.shared.id.clone(),
+            id: self.inner.entry.shared.id.clone(),
             what,
             limit,
         }
@@ -838,22 +883,15 @@ impl Session {
 
 impl Inner {
     fn finalize(&self) {
-        if self.shared.finalizing.swap(true, Ordering::SeqCst) {
+        if !self.entry.begin_finalize(&self.core, &self.key) {
             return;
-        }
-        self.shared.accepting.store(false, Ordering::Release);
-        self.core.forget(&self.key, &self.shared);
-        // The worker also watches `finalizing`: the command only wakes it sooner.
-        let _ = self.control.send(Control::Finalize);
-        if let Err(e) = self.waker.wake() {
-            log::error!("session {}: cannot wake its thread: {e}", self.shared.id);
         }
         let thread = lock(&self.thread).take();
         if let Some(thread) = thread {
             // A callback on the worker itself may drop the last handle: never join
-            // the current thread.
+            // the current thread (the worker ends once the callback returns).
             if thread.thread().id() != std::thread::current().id() && thread.join().is_err() {
-                log::error!("session {}: its thread panicked", self.shared.id);
+                log::error!("session {}: its thread panicked", self.entry.shared.id);
             }
         }
     }

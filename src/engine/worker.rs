@@ -68,6 +68,8 @@ pub(crate) struct Setup<A, S> {
     /// Run when the thread ends, however it ends: takes the session out of the
     /// engine's registry.
     pub unregister: Box<dyn FnOnce() + Send>,
+    /// Dropped last when the thread ends: [`Shared::wait_ended`] returns then.
+    pub ended: Sender<()>,
 }
 
 /// The store a worker runs on: opened already, or to open on the worker's thread.
@@ -95,6 +97,7 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(start_error)?);
     let sync_waker = Arc::clone(&waker);
     let unregister = setup.unregister;
+    let ended = setup.ended;
     let thread = std::thread::Builder::new()
         .name(format!("fix-{id}"))
         .spawn(move || {
@@ -133,6 +136,7 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
             worker.publish_seq_nums();
             worker.run();
             unregister();
+            drop(ended);
         })
         .map_err(start_error)?;
     Ok(Spawned { thread, waker })
@@ -289,6 +293,9 @@ struct Worker<A, S: MessageStore> {
     busy: bool,
     /// Latency mode: how long to keep polling after the last work before parking.
     spin: Option<Duration>,
+    /// Finalizing: the Logout is sent and its reply awaited; puts wait in the queue
+    /// (they are stored, not sent, when the session ends).
+    logging_out_to_end: bool,
 }
 
 /// Where the state machine's output goes, built from the worker's fields so that
@@ -439,6 +446,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             state: SessionState::Disconnected,
             busy: false,
             spin,
+            logging_out_to_end: false,
         }
     }
 
@@ -456,7 +464,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         let mut events = Events::with_capacity(16);
         let mut last_work = now();
         loop {
-            if self.shared.finalizing.load(Ordering::Acquire) {
+            if self.shared.finalizing.load(Ordering::Acquire) && !self.ending(now()) {
                 return;
             }
             let spinning = self
@@ -469,7 +477,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 // lands after the look sees the flag and wakes us (both sides SeqCst).
                 self.shared.parked.store(true, Ordering::SeqCst);
                 fence(Ordering::SeqCst);
-                if self.puts.is_empty() && self.control.is_empty() {
+                if (self.logging_out_to_end || self.puts.is_empty()) && self.control.is_empty() {
                     self.machine
                         .poll_timeout()
                         .map(|t| t.saturating_duration_since(now()))
@@ -486,7 +494,8 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 return;
             }
             let now = now();
-            if !events.is_empty() || !self.puts.is_empty() || !self.control.is_empty() {
+            let puts_to_take = !self.logging_out_to_end && !self.puts.is_empty();
+            if !events.is_empty() || puts_to_take || !self.control.is_empty() {
                 last_work = now;
             }
             let readable = events.iter().any(|e| {
@@ -495,7 +504,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             if !self.take_control(now) {
                 return;
             }
-            self.take_puts(now);
+            if !self.logging_out_to_end {
+                self.take_puts(now);
+            }
             if readable || self.conn.as_ref().is_some_and(|c| c.read_pending) {
                 self.read(now);
             }
@@ -557,9 +568,36 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                     self.publish_seq_nums();
                     let _ = done.send(result);
                 }
-                Control::Finalize => return false,
+                // The `finalizing` flag, checked at the top of the loop, says what
+                // to do: the command only woke the worker.
+                Control::Finalize => {}
             }
         }
+    }
+
+    /// The session is finalizing: a logged-on counterparty gets a Logout, and the
+    /// worker goes on (reading, running timers) until the counterparty's Logout
+    /// arrives or LogoutTimeout passes, so that its number is consumed and the
+    /// next run starts without a gap. False when there is nothing left to wait for.
+    fn ending(&mut self, now: Instant) -> bool {
+        if self.conn.is_none() {
+            return false;
+        }
+        if !self.logging_out_to_end {
+            self.logging_out_to_end = true;
+            if self.machine.state() == State::Established {
+                // What was put before finalize goes out ahead of the Logout; the
+                // rest is stored at the end, for a later run.
+                self.take_puts(now);
+                self.logout(now, "session finalized");
+                self.pump();
+            }
+        }
+        if self.conn.is_some() && self.machine.state() == State::WaitForLogout {
+            return true;
+        }
+        self.close("session finalized");
+        false
     }
 
     /// Sends queued puts, a bounded number per turn and only below the high-water
@@ -845,8 +883,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     /// Work left that no event will announce: unread bytes or queued puts, with
     /// room to take them.
     fn has_work(&self) -> bool {
+        let puts_to_take = !self.logging_out_to_end && !self.puts.is_empty();
         self.backlog() < HIGH_WATER
-            && (self.conn.as_ref().is_some_and(|c| c.read_pending) || !self.puts.is_empty())
+            && (self.conn.as_ref().is_some_and(|c| c.read_pending) || puts_to_take)
     }
 
     /// Drops everything in `out`, sent or not (the connection is gone or new).
@@ -1005,8 +1044,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             .store(store.next_target_seq(), Ordering::Release);
     }
 
-    /// Finalization: a logged-on counterparty gets a Logout, the connection closes,
-    /// queued puts are stored (so they are not lost), the store is flushed.
+    /// Finalization: the connection closes (after the Logout exchange `ending` ran,
+    /// or with a Logout and no wait when the loop stopped another way), queued puts
+    /// are stored (so they are not lost), the store is flushed.
     fn finish(mut self) {
         let now = now();
         if self.machine.state() == State::Established {

@@ -409,7 +409,7 @@ pub fn engine_with(config: fixengine::EngineConfig) -> (TestEngine, SocketAddr) 
 }
 
 /// A connected TEST1/TEST2 FIX.4.4 session running `app`.
-pub fn session<A: Application>(engine: &TestEngine, app: A) -> fixengine::Session {
+pub fn session<A: Application>(engine: &fixengine::FixEngine, app: A) -> fixengine::Session {
     let s = engine
         .create_session(
             fixengine::SessionId::new(OURS, THEIRS),
