@@ -133,6 +133,56 @@ impl Shared {
     }
 }
 
+/// A session's place in the registry, held by its worker: the two moments the
+/// worker and the registry must agree on go through here, under the registry's
+/// lock, so that a Logon routed by the reactor and a session ending never cross.
+pub(crate) struct Registration {
+    core: Weak<Core>,
+    key: Key,
+    shared: Arc<Shared>,
+    /// Dropped with the registration, after the session left the registry:
+    /// [`Shared::wait_ended`] returns then.
+    ended: Sender<()>,
+}
+
+impl Registration {
+    /// An engine-created session whose connection has ended asks to end too. It
+    /// may not while a command (a Logon handed over) waits for it: that Logon was
+    /// routed here before the session asked, and it is served. Otherwise the
+    /// session is marked ending, and from then on the reactor holds Logons for its
+    /// SessionId until it has released its store, then creates a successor that
+    /// reads the stored numbers.
+    pub(crate) fn try_end(&self, commands: &Receiver<Control>) -> bool {
+        let core = self.core.upgrade();
+        let _registry = core.as_ref().map(|c| lock(&c.registry));
+        if !commands.is_empty() {
+            return false;
+        }
+        self.shared.accepting.store(false, Ordering::Release);
+        self.shared.finalizing.store(true, Ordering::Release);
+        true
+    }
+
+    /// The worker's thread has ended (its store is closed): the session leaves the
+    /// registry and, if the engine owned it, the engine.
+    pub(crate) fn release(self) {
+        let Some(core) = self.core.upgrade() else {
+            return;
+        };
+        let _ended = self.ended;
+        core.forget(&self.key, &self.shared);
+        let released = {
+            let mut owned = lock(&core.owned);
+            owned
+                .iter()
+                .position(|s| Arc::ptr_eq(&s.inner.entry.shared, &self.shared))
+                .map(|i| owned.swap_remove(i))
+        };
+        // Dropped outside the lock; its finalize sees the session already ending.
+        drop(released);
+    }
+}
+
 /// A registry key: QuickFIX's SessionID, which includes the BeginString so that one
 /// pair of CompIDs may run, say, FIX.4.2 and FIX.4.4 side by side.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -455,6 +505,25 @@ impl Drop for FixEngine {
 }
 
 impl Core {
+    /// Hands a connection whose Logon is for `entry`'s session to its worker, under
+    /// the registry's lock (see [`Registration::try_end`]). A session that is
+    /// ending gets nothing: the command comes back, for the reactor to route the
+    /// Logon again once the session is gone.
+    fn hand_off(&self, entry: &Entry, command: Control) -> Result<(), Control> {
+        let registry = lock(&self.registry);
+        if entry.shared.finalizing.load(Ordering::Acquire) {
+            return Err(command);
+        }
+        let sent = entry.control.send(command).map_err(|e| e.into_inner());
+        drop(registry);
+        if sent.is_ok()
+            && let Err(e) = entry.waker.wake()
+        {
+            log::error!("reactor: cannot wake session {}: {e}", entry.shared.id);
+        }
+        sent
+    }
+
     fn create_session<A: Application>(
         core: &Arc<Self>,
         id: SessionId,
@@ -525,27 +594,26 @@ impl Core {
         if registry.contains_key(&key) {
             return Err(duplicate());
         }
-        let unregister = {
-            let core = Arc::downgrade(core);
-            let key = key.clone();
-            let shared = Arc::clone(&shared);
-            Box::new(move || Self::unregister(&core, &key, &shared))
+        let registration = Registration {
+            core: Arc::downgrade(core),
+            key: key.clone(),
+            shared: Arc::clone(&shared),
+            ended: ended_tx,
         };
-        let spawned = worker::spawn(worker::Setup {
+        let setup = worker::Setup {
             shared: Arc::clone(&shared),
             puts: puts_rx,
             control: control_rx,
             application,
-            store,
             config,
             clock: Arc::clone(&core.clock),
             dictionary: params.dictionary,
             validation: params.validation,
             logon_timeout: core.config.logon_timeout(),
             max_message_size: core.config.max_message_size(),
-            unregister,
-            ended: ended_tx,
-        })?;
+            registration,
+        };
+        let spawned = worker::spawn(setup, store)?;
         let entry = Entry {
             shared,
             control,
@@ -562,24 +630,6 @@ impl Core {
                 thread: Mutex::new(Some(spawned.thread)),
             }),
         })
-    }
-
-    /// Takes a session whose thread has ended out of the registry and, if the
-    /// engine owned it, out of the engine.
-    fn unregister(core: &Weak<Self>, key: &Key, shared: &Arc<Shared>) {
-        let Some(core) = core.upgrade() else {
-            return;
-        };
-        core.forget(key, shared);
-        let released = {
-            let mut owned = lock(&core.owned);
-            owned
-                .iter()
-                .position(|s| Arc::ptr_eq(&s.inner.entry.shared, shared))
-                .map(|i| owned.swap_remove(i))
-        };
-        // Dropped outside the lock; its finalize sees the session already ending.
-        drop(released);
     }
 
     /// Takes `shared`'s session out of the registry, unless `key` already names a

@@ -357,6 +357,9 @@ impl Reactor {
         }
     }
 
+    /// Hands the connection to `entry`'s worker. When that session has started
+    /// ending meanwhile, the connection goes back to waiting, and its Logon is
+    /// routed again once the session is gone.
     fn hand_off(&mut self, token: Token, entry: &Entry) {
         let Some(mut p) = self.pending.remove(&token) else {
             return;
@@ -367,23 +370,40 @@ impl Reactor {
             bytes: p.buf,
             remote: p.remote,
         };
-        match entry.control.send(command) {
-            Ok(()) => {
-                if let Err(e) = entry.waker.wake() {
-                    log::error!("reactor: cannot wake session {}: {e}", entry.shared.id);
-                }
-            }
-            Err(e) => {
-                log::warn!(
-                    "reactor: connection from {} closed: session {} has ended",
-                    p.remote,
-                    entry.shared.id
-                );
-                if let Control::Handoff { stream, .. } = e.into_inner() {
-                    let _ = stream.shutdown(Shutdown::Both);
-                }
-            }
+        let Err(command) = self.core.hand_off(entry, command) else {
+            return;
+        };
+        let Control::Handoff {
+            mut stream,
+            bytes,
+            remote,
+        } = command
+        else {
+            return;
+        };
+        log::debug!(
+            "reactor: Logon from {remote} waits: session {} is ending",
+            entry.shared.id
+        );
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(&mut stream, token, Interest::READABLE)
+        {
+            log::error!("reactor: cannot watch the connection from {remote} again: {e}");
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
         }
+        self.pending.insert(
+            token,
+            Pending {
+                stream,
+                remote,
+                local_port: p.local_port,
+                buf: bytes,
+            },
+        );
+        self.deferred.push(token);
     }
 }
 
@@ -421,62 +441,76 @@ enum Refusal {
 /// Decides on a Logon: the session to hand it to, or why it is refused.
 fn decide(core: &Arc<Core>, incoming: &Incoming<'_>) -> Result<Entry, Refusal> {
     let key = Key::new(incoming.session_id, incoming.version);
-    if lock(&core.registry)
-        .get(&key)
-        .is_some_and(|e| e.shared.ephemeral && e.shared.finalizing.load(Ordering::Acquire))
-    {
+    let ending =
+        |entry: &Entry| entry.shared.ephemeral && entry.shared.finalizing.load(Ordering::Acquire);
+    if lock(&core.registry).get(&key).is_some_and(ending) {
         // It ended with its last connection and is releasing its store: the new
         // connection waits for it (a counterparty reconnecting at once is normal).
+        // Asked before the sessions manager, which sees the Logon once.
         return Err(Refusal::Later);
     }
-    choose(core, incoming, &key).map_err(Refusal::Closed)
-}
-
-/// The session a Logon goes to, or why it is refused.
-fn choose(core: &Arc<Core>, incoming: &Incoming<'_>, key: &Key) -> Result<Entry, String> {
-    let id = incoming.session_id;
     let mut manager = lock(&core.manager);
     if let Some(m) = manager.as_mut() {
         m.on_incoming_connection(incoming)
-            .map_err(|why| format!("refused by the sessions manager: {why}"))?;
+            .map_err(|why| Refusal::Closed(format!("refused by the sessions manager: {why}")))?;
     }
-    let entry = lock(&core.registry).get(key).cloned();
-    if let Some(entry) = entry {
-        let shared = &entry.shared;
-        if shared.died.load(Ordering::Acquire) {
-            return Err(format!(
-                "session {id} ({}) has stopped: its application panicked",
-                key.begin_string
-            ));
-        }
-        if shared.finalizing.load(Ordering::Acquire) {
-            return Err(format!("session {id} ({}) is ending", key.begin_string));
-        }
-        if !shared.accepting.load(Ordering::Acquire) {
-            return Err(format!(
-                "session {id} ({}) exists but does not accept Logons (connect() not called)",
-                key.begin_string
-            ));
-        }
-        if let Some(port) = shared.config.listen_port()
-            && port != incoming.local_port
-        {
-            return Err(format!(
-                "session {id} accepts on port {port}, not {}",
-                incoming.local_port
-            ));
-        }
-        if !shared
-            .config
-            .is_remote_address_allowed(incoming.remote.ip())
-        {
-            return Err(format!(
-                "session {id}: {} is not in AllowedRemoteAddresses",
-                incoming.remote.ip()
-            ));
-        }
-        return Ok(entry);
+    let entry = lock(&core.registry).get(&key).cloned();
+    match entry {
+        // It started ending since the first look.
+        Some(entry) if ending(&entry) => Err(Refusal::Later),
+        Some(entry) => check(incoming, &key, entry).map_err(Refusal::Closed),
+        None => create(core, incoming, &key, &mut manager).map_err(Refusal::Closed),
     }
+}
+
+/// Whether the registered session `entry` takes this Logon.
+fn check(incoming: &Incoming<'_>, key: &Key, entry: Entry) -> Result<Entry, String> {
+    let id = incoming.session_id;
+    let shared = &entry.shared;
+    if shared.died.load(Ordering::Acquire) {
+        return Err(format!(
+            "session {id} ({}) has stopped: its application panicked",
+            key.begin_string
+        ));
+    }
+    if shared.finalizing.load(Ordering::Acquire) {
+        return Err(format!("session {id} ({}) is ending", key.begin_string));
+    }
+    if !shared.accepting.load(Ordering::Acquire) {
+        return Err(format!(
+            "session {id} ({}) exists but does not accept Logons (connect() not called)",
+            key.begin_string
+        ));
+    }
+    if let Some(port) = shared.config.listen_port()
+        && port != incoming.local_port
+    {
+        return Err(format!(
+            "session {id} accepts on port {port}, not {}",
+            incoming.local_port
+        ));
+    }
+    if !shared
+        .config
+        .is_remote_address_allowed(incoming.remote.ip())
+    {
+        return Err(format!(
+            "session {id}: {} is not in AllowedRemoteAddresses",
+            incoming.remote.ip()
+        ));
+    }
+    Ok(entry)
+}
+
+/// A session for an unregistered Logon, when the configuration and the sessions
+/// manager allow it.
+fn create(
+    core: &Arc<Core>,
+    incoming: &Incoming<'_>,
+    key: &Key,
+    manager: &mut Option<Box<dyn super::SessionsManager>>,
+) -> Result<Entry, String> {
+    let id = incoming.session_id;
     if !core.config.create_unregistered_acceptor_session() {
         return Err(format!(
             "Logon for unknown session {id} ({}): CreateUnregisteredAcceptorSession is false",

@@ -20,7 +20,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::probe::Probe;
-use super::{Application, Control, EngineError, SessionState, Shared, now};
+use super::{Application, Control, EngineError, Registration, SessionState, Shared, now};
 use crate::clock::Clock;
 use crate::codec::{FrameError, Framer, Message, MessageView, Status};
 use crate::config::{IdleStrategy, SessionConfig};
@@ -52,24 +52,21 @@ const READS_PER_TURN: usize = 16;
 /// Puts taken per turn of the loop, for the same reason in the other direction.
 const PUTS_PER_TURN: usize = 1024;
 
-/// Everything a worker starts with.
-pub(crate) struct Setup<A, S> {
+/// Everything a worker starts with, but its store.
+pub(crate) struct Setup<A> {
     pub shared: Arc<Shared>,
     pub puts: Receiver<Message>,
     pub control: Receiver<Control>,
     pub application: A,
-    pub store: StoreSource<S>,
     pub config: SessionConfig,
     pub clock: Arc<dyn Clock>,
     pub dictionary: Option<(Arc<Dictionary>, Option<Arc<Dictionary>>)>,
     pub validation: Validation,
     pub logon_timeout: Duration,
     pub max_message_size: usize,
-    /// Run when the thread ends, however it ends: takes the session out of the
-    /// engine's registry.
-    pub unregister: Box<dyn FnOnce() + Send>,
-    /// Dropped last when the thread ends: [`Shared::wait_ended`] returns then.
-    pub ended: Sender<()>,
+    /// The session's place in the engine's registry, released when the thread
+    /// ends, however it ends.
+    pub registration: Registration,
 }
 
 /// The store a worker runs on: opened already, or to open on the worker's thread.
@@ -84,9 +81,10 @@ pub(crate) struct Spawned {
     pub waker: Arc<Waker>,
 }
 
-/// Starts the worker thread of a session.
+/// Starts the worker thread of a session, on `store`.
 pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
-    setup: Setup<A, S>,
+    setup: Setup<A>,
+    store: StoreSource<S>,
 ) -> Result<Spawned, EngineError> {
     let id = setup.shared.id.clone();
     let start_error = |source| EngineError::Start {
@@ -96,47 +94,32 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
     let poll = Poll::new().map_err(start_error)?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(start_error)?);
     let sync_waker = Arc::clone(&waker);
-    let unregister = setup.unregister;
-    let ended = setup.ended;
     let thread = std::thread::Builder::new()
         .name(format!("fix-{id}"))
         .spawn(move || {
             let _ = setup.shared.worker.set(std::thread::current().id());
-            let store = match setup.store {
+            let store = match store {
                 StoreSource::Ready(store) => store,
                 StoreSource::Open(open) => match open() {
                     Ok(store) => store,
                     Err(e) => {
                         log::error!("session {}: cannot open its store: {e}", setup.shared.id);
                         end_without_store(&setup.shared, &setup.control);
-                        unregister();
+                        setup.registration.release();
                         return;
                     }
                 },
             };
-            let worker = Worker::new(
-                setup.shared,
-                setup.puts,
-                setup.control,
-                setup.application,
-                store,
-                setup.config,
-                setup.clock,
-                setup.dictionary,
-                setup.validation,
-                setup.logon_timeout,
-                setup.max_message_size,
-                poll,
-            );
+            let worker = Worker::new(setup, store, poll);
             // Group commit: the store's sync thread wakes the worker to send what
             // became durable.
             worker.machine.store().on_background_sync(Arc::new(move || {
                 let _ = sync_waker.wake();
             }));
             worker.publish_seq_nums();
-            worker.run();
-            unregister();
-            drop(ended);
+            // The store is closed when `run` returns: only then does the session
+            // leave the registry, so that a successor opens it after it.
+            worker.run().release();
         })
         .map_err(start_error)?;
     Ok(Spawned { thread, waker })
@@ -296,6 +279,10 @@ struct Worker<A, S: MessageStore> {
     /// Finalizing: the Logout is sent and its reply awaited; puts wait in the queue
     /// (they are stored, not sent, when the session ends).
     logging_out_to_end: bool,
+    /// A connection was attached at least once: an engine-created session ends
+    /// when it has none, but not before its first.
+    served: bool,
+    registration: Registration,
 }
 
 /// Where the state machine's output goes, built from the worker's fields so that
@@ -395,21 +382,20 @@ impl<A: Application> Handler for Deliver<'_, A> {
 }
 
 impl<A: Application, S: MessageStore> Worker<A, S> {
-    #[allow(clippy::too_many_arguments)] // the parts of a Setup, taken apart on the thread
-    fn new(
-        shared: Arc<Shared>,
-        puts: Receiver<Message>,
-        control: Receiver<Control>,
-        application: A,
-        store: S,
-        config: SessionConfig,
-        clock: Arc<dyn Clock>,
-        dictionary: Option<(Arc<Dictionary>, Option<Arc<Dictionary>>)>,
-        validation: Validation,
-        logon_timeout: Duration,
-        max_message_size: usize,
-        poll: Poll,
-    ) -> Self {
+    fn new(setup: Setup<A>, store: S, poll: Poll) -> Self {
+        let Setup {
+            shared,
+            puts,
+            control,
+            application,
+            config,
+            clock,
+            dictionary,
+            validation,
+            logon_timeout,
+            max_message_size,
+            registration,
+        } = setup;
         let validate_check_sum = config.validate_check_sum();
         let spin = (config.idle_strategy() == IdleStrategy::Spin).then(|| config.spin_time());
         let mut machine = SessionMachine::new(
@@ -447,12 +433,16 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             busy: false,
             spin,
             logging_out_to_end: false,
+            served: false,
+            registration,
         }
     }
 
     /// The thread's body. A panic in the application is caught here: the session is
     /// then marked stopped and its connection closed, rather than left looking alive.
-    fn run(mut self) {
+    /// Returns the session's registration once everything else, the store
+    /// included, is released.
+    fn run(mut self) -> Registration {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.event_loop()));
         match outcome {
             Ok(()) => self.finish(),
@@ -464,6 +454,15 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         let mut events = Events::with_capacity(16);
         let mut last_work = now();
         loop {
+            if self.shared.ephemeral
+                && self.served
+                && self.conn.is_none()
+                && !self.shared.finalizing.load(Ordering::Acquire)
+                && !self.registration.try_end(&self.control)
+            {
+                // A Logon was handed over meanwhile: serve it first.
+                self.busy = true;
+            }
             if self.shared.finalizing.load(Ordering::Acquire) && !self.ending(now()) {
                 return;
             }
@@ -637,6 +636,11 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         bytes: &[u8],
         remote: SocketAddr,
     ) {
+        if self.conn.is_some() {
+            // The connection may already be gone, its reset not yet seen: what it
+            // still holds is read, and a reset or close found on the way ends it.
+            self.read(now);
+        }
         let id = &self.shared.id;
         if let Some(conn) = &self.conn {
             // The live connection is left alone; the newcomer gets nothing.
@@ -662,6 +666,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             return;
         }
         log::info!("session {id}: connection from {remote}");
+        self.served = true;
         self.conn = Some(Conn {
             stream,
             remote,
@@ -969,14 +974,6 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
-        if self.shared.ephemeral {
-            // Created by the engine for this connection: it ends with it. Its store
-            // keeps the sequence numbers for the next Logon, which creates it anew.
-            // Marked before the socket closes: a counterparty reconnecting the
-            // moment it sees the close must find this session ending (the reactor
-            // then waits for it), never still open to take the new Logon.
-            self.shared.finalizing.store(true, Ordering::Release);
-        }
         // The last words (a Logout) are flushed blocking, within LINGER.
         let before = self.out.len();
         let _ = self.machine.poll_transmit(&mut self.out);
@@ -1047,7 +1044,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     /// Finalization: the connection closes (after the Logout exchange `ending` ran,
     /// or with a Logout and no wait when the loop stopped another way), queued puts
     /// are stored (so they are not lost), the store is flushed.
-    fn finish(mut self) {
+    fn finish(mut self) -> Registration {
         let now = now();
         if self.machine.state() == State::Established {
             self.logout(now, "session finalized");
@@ -1077,12 +1074,13 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         self.publish_seq_nums();
         self.publish_state();
         log::info!("session {}: finalized", self.shared.id);
+        self.registration
     }
 
     /// After a panic in the application: the session stops where it is. Its socket
     /// closes (the counterparty reconnects and recovers by resend once the session
     /// is recreated); callers waiting on it are released with an error.
-    fn die(mut self) {
+    fn die(mut self) -> Registration {
         log::error!(
             "session {}: its application panicked; the session has stopped",
             self.shared.id
@@ -1101,5 +1099,6 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             "the session has stopped",
             |id| EngineError::Stopped { id },
         );
+        self.registration
     }
 }
