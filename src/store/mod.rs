@@ -25,6 +25,7 @@ mod file;
 mod flusher;
 mod layout;
 mod memory;
+mod mmap;
 mod naming;
 mod prealloc;
 

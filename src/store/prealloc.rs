@@ -30,8 +30,9 @@ use std::thread::{self, JoinHandle};
 use crossbeam_channel::{Receiver, Sender};
 use memmap2::MmapMut;
 
-use super::file::{PAGE, ZEROS, map};
+use super::file::{PAGE, ZEROS};
 use super::layout;
+use super::mmap::map;
 
 /// The temporary name a prepared segment `number` has until the roll renames it
 /// to its segment name. It ends in `.tmp`, which recovery removes on open.

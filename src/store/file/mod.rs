@@ -1,7 +1,5 @@
 //! `FileStore`: the memory-mapped session store; its docs give the layout on disk,
 //! the recovery on open and what each sync policy survives.
-//!
-//! The one `unsafe` call of the store, mapping a file, is here (`map`).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -13,10 +11,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use memmap2::{Advice, MmapMut, MmapOptions};
+use memmap2::{Advice, MmapMut};
 
 use super::flusher::{Flusher, Marks};
 use super::layout::{self, FormatError, Identity, Slot};
+use super::mmap::map;
 use super::naming;
 use super::prealloc::{self, Preallocator};
 use crate::clock::{Clock, SystemClock};
@@ -1414,17 +1413,6 @@ impl Segment {
         }
         Ok(())
     }
-}
-
-/// Maps all of `file` for reading and writing.
-#[allow(unsafe_code)]
-pub(super) fn map(file: &File) -> io::Result<MmapMut> {
-    // SAFETY: memmap2 requires that the file is not modified or truncated by
-    // anything else while mapped. Every mapped file lives in a session folder whose
-    // lock this process holds for the store's life, so no other FileStore maps or
-    // writes it; this module only ever grows a file, never shrinks it; and other
-    // programs changing store files is outside the store's contract (module docs).
-    unsafe { MmapOptions::new().map_mut(file) }
 }
 
 const LOCK: &str = "lock";
