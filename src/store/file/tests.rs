@@ -2,8 +2,14 @@
 //! recovery, rolls, retention, resets and the background thread, down to the
 //! files on disk.
 
+use std::num::{NonZeroU32, NonZeroUsize};
+
+use super::disk::{HEADER, segment_name};
+use super::segment::POPULATE_AHEAD;
 use super::*;
 use crate::store::contract::collect;
+use crate::store::layout;
+use crate::store::prealloc::{self, Preallocator};
 
 const KEY_NAME: &str = "FIX.4.4-ISLD-TW";
 
