@@ -3,8 +3,7 @@
 //! The session layer reads and writes through [`MessageStore`], so it runs the same
 //! on the in-memory [`MemoryStore`] (tests, benchmarks, `StorageType = transient`)
 //! and on the memory-mapped [`FileStore`] (`StorageType = persistent`), whose
-//! docs give the file layout, the recovery on open, and what each [`SyncPolicy`]
-//! survives.
+//! docs say what each [`SyncPolicy`] survives.
 //!
 //! # Contract
 //!

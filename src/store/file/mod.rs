@@ -1,5 +1,129 @@
-//! `FileStore`: the memory-mapped session store; its docs give the layout on disk,
-//! the recovery on open and what each sync policy survives.
+//! [`FileStore`]: the memory-mapped session store, and the design behind it.
+//!
+//! The type's own docs are the user's view: what it is, and what each
+//! [`SyncPolicy`] survives. This is the maintainer's: where the bytes are, what
+//! happens on open after a crash, how group commit and the background thread
+//! work, and what a full disk does. The code is split by concern: [`options`]
+//! (what a store is opened with), [`generation`] (a header and its segments:
+//! append, roll, retention, read, sync), [`segment`] (one log file), [`header`]
+//! (the sequence-number slots) and [`disk`] (locking, renames, zero-fill,
+//! naming); the one `unsafe` call, mapping a file, is in [`crate::store::mmap`].
+//!
+//! # On disk
+//!
+//! ```text
+//! <root>/<folder named from the session key>/
+//!   lock                 held with an exclusive file lock while a FileStore is open
+//!   key                  the session key, to catch two keys whose folder names collide
+//!   current/             the live generation
+//!     header             4 KiB, mapped: magic, version, creation time, generation,
+//!                        next sender / next target sequence numbers (two slots)
+//!     0000000001.log     log segments, mapped, append-only: records of
+//!     0000000002.log     [length, seq, checksum] + the frame's wire bytes
+//!     0000000003.prealloc.tmp
+//!                        the next segment, blank, being prepared by the
+//!                        background thread (never read; see below)
+//!   archive/
+//!     0000000001/        a generation archived by reset(): its header and segments
+//! ```
+//!
+//! The byte formats are documented in `src/store/layout.rs`. The folder name keeps
+//! `[A-Za-z0-9._-]` of the key and percent-encodes every other byte (a leading `.`
+//! too), with a hash suffix for keys with upper-case letters (case-insensitive file
+//! systems) or too long for a file name.
+//!
+//! # Recovery on open
+//!
+//! - Each segment is scanned forward; the first record that is blank, cut short,
+//!   not above the previous sequence number, or fails its checksum ends it. Every
+//!   non-zero byte from there on is zeroed (and synced) with a `log::warn!` naming
+//!   the file, the offset and the byte count, so later appends start clean. The
+//!   index (seq → segment, offset) is rebuilt from the records kept.
+//! - The next sender number is the larger of the header's and one past the last
+//!   stored record (an append writes only its record, so after a crash the log is
+//!   ahead of the header).
+//! - The newest segment cut inside its own 16-byte header is started again, empty.
+//!   Half-created files (`*.tmp`, `current.tmp/`) hold nothing yet and are removed:
+//!   among them segments the background thread prepared that no roll took
+//!   (`*.prealloc.tmp`), which are never read, whatever they hold. A segment
+//!   exists under its `NNNNNNNNNN.log` name only once a roll renamed it there.
+//! - A wrong magic number, an unknown version (such as a store written by an
+//!   older format), a damaged header (both sequence slots failing their checksum)
+//!   or an older segment without a valid header is a named [`StoreError`]: never
+//!   a panic, never a silent reset.
+//!
+//! # Group commit
+//!
+//! Under [`SyncPolicy::Group`] an append returns at once. The owner asks for
+//! what it appended to be made durable ([`MessageStore::sync_in_background`]); a
+//! thread per store ([`crate::store::flusher`]) syncs in groups and publishes how
+//! far it has come ([`MessageStore::sync_marks`]). The owner holds each message
+//! back until its record is durable — the engine does, for `StorageSync = every`
+//! — so nothing sent is lost on a power cut, at one `fdatasync` per group rather
+//! than per message.
+//!
+//! Sequence-number updates are synced with the header on [`FileStore::sync`] and
+//! at each segment roll, not per message: after a power cut the inbound number
+//! may fall back, and the counterparty resends (PossDupFlag=Y) what it covered;
+//! the outbound number never does, as it is recovered from the log.
+//!
+//! # Safety of the maps
+//!
+//! Every file is mapped through [`crate::store::mmap`], whose docs hold the whole
+//! argument. What it relies on from this module: the session folder's lock is
+//! held for the store's life, and a mapped file is written through its map and
+//! only ever grown, never cut shorter than a live map.
+//!
+//! # Disk full
+//!
+//! A segment grows by writing zeros with `write`, never by `set_len`, so it is
+//! never sparse: its blocks are allocated as it grows, and a full disk surfaces as
+//! an error from [`append`] at growth time (the failed append changes nothing)
+//! rather than as SIGBUS on a later store into the map. When a doubling does not
+//! fit, growth retries with just the room the record needs. (MADV_POPULATE_WRITE
+//! on a sparse extension gives the same guarantee, but measured 15% slower per
+//! append here. A copy-on-write file system such as btrfs or ZFS can still fail
+//! at write-back; use a file system that allocates in place for the store.)
+//!
+//! With [`preallocate`](FileStoreOptions::preallocate) on, the next segment is
+//! allocated in full by the background thread, ahead of time: a full disk shows
+//! there first, as a warning, and the roll then creates the segment itself, which
+//! reports the error from [`append`] as above. The prepared segment takes up to
+//! `segment_size` of disk before it is used.
+//!
+//! [`append`]: MessageStore::append
+//!
+//! # Background thread
+//!
+//! The appending thread (the session's worker) owns the store and takes no lock.
+//! What is slow on its path is the kernel's: zero-filling new file pages as a
+//! segment grows, faulting them into the map, and freeing the pages of a segment
+//! deleted by [`max_segments`](FileStoreOptions::max_segments). With
+//! [`preallocate`](FileStoreOptions::preallocate) on (the default), a thread per
+//! store does that work instead:
+//!
+//! - Once the first segment is half full, and right after every roll from then
+//!   on, it prepares the next segment: `NNNNNNNNNN.prealloc.tmp` in the same
+//!   folder, the segment header and zeros written to the full `segment_size`
+//!   (allocated, as above), fsync'd unless the policy is [`SyncPolicy::None`],
+//!   then mapped with every page touched.
+//! - At the roll, if the prepared segment is ready, it is renamed to the new
+//!   segment's name (and the folder synced unless the policy is
+//!   [`SyncPolicy::None`]), the same order as a segment created at the roll: its
+//!   header and zeros are durable before the name is. If it is not ready (the
+//!   thread fell behind, failed, or could not start) the roll creates the segment
+//!   itself, at `initial_segment_len` growing by doubling, as without the thread,
+//!   and the late one serves the following roll. Correctness never depends on the
+//!   thread.
+//! - A segment deleted by `max_segments` is unlinked at the roll; its map, the
+//!   last reference to its pages, is dropped on the thread.
+//!
+//! The thread starts the first time it is needed (a store that never fills half
+//! a segment has none), and is stopped and joined, a preparation in progress cut
+//! short and any unused prepared segment removed, on [`reset`] and when the store
+//! is dropped, before the session folder's lock is released.
+//!
+//! [`reset`]: MessageStore::reset
 
 mod disk;
 mod generation;
@@ -30,48 +154,13 @@ pub(super) use self::segment::PAGE;
 /// A session's sequence numbers and sent messages in memory-mapped files under one
 /// folder, surviving restarts.
 ///
-/// # On disk
-///
-/// ```text
-/// <root>/<folder named from the session key>/
-///   lock                 held with an exclusive file lock while a FileStore is open
-///   key                  the session key, to catch two keys whose folder names collide
-///   current/             the live generation
-///     header             4 KiB, mapped: magic, version, creation time, generation,
-///                        next sender / next target sequence numbers (two slots)
-///     0000000001.log     log segments, mapped, append-only: records of
-///     0000000002.log     [length, seq, checksum] + the frame's wire bytes
-///     0000000003.prealloc.tmp
-///                        the next segment, blank, being prepared by the
-///                        background thread (never read; see below)
-///   archive/
-///     0000000001/        a generation archived by reset(): its header and segments
-/// ```
-///
-/// The byte formats are documented in `src/store/layout.rs`. The folder name keeps
-/// `[A-Za-z0-9._-]` of the key and percent-encodes every other byte (a leading `.`
-/// too), with a hash suffix for keys with upper-case letters (case-insensitive file
-/// systems) or too long for a file name.
-///
-/// # Recovery on open
-///
-/// - Each segment is scanned forward; the first record that is blank, cut short,
-///   not above the previous sequence number, or fails its checksum ends it. Every
-///   non-zero byte from there on is zeroed (and synced) with a `log::warn!` naming
-///   the file, the offset and the byte count, so later appends start clean. The
-///   index (seq → segment, offset) is rebuilt from the records kept.
-/// - The next sender number is the larger of the header's and one past the last
-///   stored record (an append writes only its record, so after a crash the log is
-///   ahead of the header).
-/// - The newest segment cut inside its own 16-byte header is started again, empty.
-///   Half-created files (`*.tmp`, `current.tmp/`) hold nothing yet and are removed:
-///   among them segments the background thread prepared that no roll took
-///   (`*.prealloc.tmp`), which are never read, whatever they hold. A segment
-///   exists under its `NNNNNNNNNN.log` name only once a roll renamed it there.
-/// - A wrong magic number, an unknown version (such as a store written by an
-///   older format), a damaged header (both sequence slots failing their checksum)
-///   or an older segment without a valid header is a named [`StoreError`]: never
-///   a panic, never a silent reset.
+/// The folder is locked while the store is open, so a session has one store at a
+/// time. Opening checks what a crash left: a damaged or half-written tail is cut
+/// off with a warning, and a file that is not a store file this build reads is a
+/// named [`StoreError`], never a panic or a silent reset. Segments are allocated
+/// as they grow, so a full disk is an error from
+/// [`append`](MessageStore::append); keep the store on a file system that
+/// allocates in place (not a copy-on-write one such as btrfs or ZFS).
 ///
 /// # What each [`SyncPolicy`] survives
 ///
@@ -85,64 +174,10 @@ pub(super) use self::segment::PAGE;
 /// Whatever the policy, what reaches the disk is checked on open: a record cut short
 /// or damaged is cut off, with a warning, and so is everything after it.
 ///
-/// # Safety of the maps
-///
-/// A file mapped by a `FileStore` is written through the map and never resized
-/// smaller while mapped. Nothing outside this module writes it: the session folder
-/// is held with an exclusive lock for the store's life, so no second `FileStore`
-/// maps the same files. Another program editing or truncating the files of an open
-/// store is outside the contract (a truncation would raise SIGBUS on access).
-///
-/// # Disk full
-///
-/// A segment grows by writing zeros with `write`, never by `set_len`, so it is
-/// never sparse: its blocks are allocated as it grows, and a full disk surfaces as
-/// an error from [`append`] at growth time (the failed append changes nothing)
-/// rather than as SIGBUS on a later store into the map. When a doubling does not
-/// fit, growth retries with just the room the record needs. (MADV_POPULATE_WRITE
-/// on a sparse extension gives the same guarantee, but measured 15% slower per
-/// append here. A copy-on-write file system such as btrfs or ZFS can still fail
-/// at write-back; use a file system that allocates in place for the store.)
-///
-/// With [`preallocate`](FileStoreOptions::preallocate) on, the next segment is
-/// allocated in full by the background thread, ahead of time: a full disk shows
-/// there first, as a warning, and the roll then creates the segment itself, which
-/// reports the error from [`append`] as above. The prepared segment takes up to
-/// `segment_size` of disk before it is used.
-///
-/// [`append`]: MessageStore::append
-///
-/// # Background thread
-///
-/// The appending thread (the session's worker) owns the store and takes no lock.
-/// What is slow on its path is the kernel's: zero-filling new file pages as a
-/// segment grows, faulting them into the map, and freeing the pages of a segment
-/// deleted by [`max_segments`](FileStoreOptions::max_segments). With
-/// [`preallocate`](FileStoreOptions::preallocate) on (the default), a thread per
-/// store does that work instead:
-///
-/// - Once the first segment is half full, and right after every roll from then
-///   on, it prepares the next segment: `NNNNNNNNNN.prealloc.tmp` in the same
-///   folder, the segment header and zeros written to the full `segment_size`
-///   (allocated, as above), fsync'd unless the policy is [`SyncPolicy::None`],
-///   then mapped with every page touched.
-/// - At the roll, if the prepared segment is ready, it is renamed to the new
-///   segment's name (and the folder synced unless the policy is
-///   [`SyncPolicy::None`]), the same order as a segment created at the roll: its
-///   header and zeros are durable before the name is. If it is not ready (the
-///   thread fell behind, failed, or could not start) the roll creates the segment
-///   itself, at `initial_segment_len` growing by doubling, as without the thread,
-///   and the late one serves the following roll. Correctness never depends on the
-///   thread.
-/// - A segment deleted by `max_segments` is unlinked at the roll; its map, the
-///   last reference to its pages, is dropped on the thread.
-///
-/// The thread starts the first time it is needed (a store that never fills half
-/// a segment has none), and is stopped and joined, a preparation in progress cut
-/// short and any unused prepared segment removed, on [`reset`] and when the store
-/// is dropped, before the session folder's lock is released.
-///
-/// [`reset`]: MessageStore::reset
+/// The design — the files on disk, recovery on open, group commit, why the maps
+/// are sound, a full disk, the background thread — is written up in the docs of
+/// the private module `store::file` (`src/store/file/mod.rs`; rendered by
+/// `cargo doc --document-private-items`).
 ///
 /// # Example
 ///
@@ -177,8 +212,7 @@ impl FileStore {
     /// Opens (or creates) the store of session `session_key` (for example
     /// "FIX.4.4-ISLD-TW") under `root`, recovering from any crash: a damaged or
     /// half-written last record is cut off with a warning, and the next outbound
-    /// sequence number is set past the last stored message (see
-    /// [Recovery on open](FileStore#recovery-on-open)).
+    /// sequence number is set past the last stored message.
     ///
     /// # Errors
     /// [`StoreError::Locked`] when another `FileStore` has the session open;

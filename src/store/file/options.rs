@@ -25,18 +25,10 @@ pub enum SyncPolicy {
     /// lost on a power cut, at the price of an msync per message (of its record, or
     /// of the header when a number is set).
     EveryMessage,
-    /// Group commit: an append returns at once, and a background thread makes
-    /// records durable in groups when asked
-    /// ([`MessageStore::sync_in_background`](crate::store::MessageStore::sync_in_background)),
-    /// publishing how far it has come
-    /// ([`MessageStore::sync_marks`](crate::store::MessageStore::sync_marks)). The
-    /// caller holds each message back until its record is durable — the engine
-    /// does, for `StorageSync = every` — so nothing sent is lost on a power cut, at
-    /// one `fdatasync` per group rather than per message. Sequence-number updates
-    /// are synced with the header on [`FileStore::sync`](super::FileStore::sync)
-    /// and at each segment roll, not per message: after a power cut the inbound
-    /// number may fall back, and the counterparty resends (PossDupFlag=Y) what it
-    /// covered; the outbound number never does, as it is recovered from the log.
+    /// Group commit: an append returns at once and a background thread makes
+    /// records durable in groups; the owner holds each message back until its
+    /// record is durable (the engine does, for `StorageSync = every`), so nothing
+    /// sent is lost on a power cut, at one `fdatasync` per group.
     Group,
 }
 
@@ -62,9 +54,10 @@ pub struct FileStoreOptions {
     pub max_segments: Option<NonZeroUsize>,
     /// Whether a background thread prepares the next segment (created and
     /// zero-filled to the full `segment_size`) ahead of the roll, and frees
-    /// deleted ones, keeping that work off the appending thread; see
-    /// [Background thread](super::FileStore#background-thread). Off, every segment
-    /// is created at the roll and grown on the appending thread. Default `true`.
+    /// deleted ones, keeping that work off the appending thread; the prepared
+    /// segment takes up to `segment_size` of disk before it is used. Off, every
+    /// segment is created at the roll and grown on the appending thread. Default
+    /// `true`.
     pub preallocate: bool,
     /// The clock stamping a generation's creation time. Default [`SystemClock`].
     pub clock: Arc<dyn Clock>,
