@@ -272,8 +272,10 @@ impl FileStore {
     }
 
     /// Writes every change not yet on disk (log and sequence numbers) and waits for
-    /// the disk: the engine calls this on shutdown, and on its timer for a time
-    /// bound under [`SyncPolicy::None`] or [`SyncPolicy::Periodic`].
+    /// the disk. The engine calls it when a session is finalized (so also at
+    /// shutdown) and, under [`SyncPolicy::Group`], when a connection closes with
+    /// messages still held back. It runs no sync timer: between these calls, what
+    /// the policy does not sync waits for the kernel's write-back.
     ///
     /// # Errors
     /// [`StoreError::Io`] when the kernel reports a write-back failure.

@@ -18,8 +18,9 @@ pub enum SyncPolicy {
     #[default]
     None,
     /// After every `n` appends (and on [`FileStore::sync`](super::FileStore::sync)).
-    /// Counted in appends, not time, so the store needs no clock; an engine wanting
-    /// a time bound calls [`FileStore::sync`](super::FileStore::sync) from its timer.
+    /// Counted in appends, not time, so the store needs no clock; a time bound is
+    /// up to the caller, who calls [`FileStore::sync`](super::FileStore::sync) on
+    /// its own timer (the engine has none).
     Periodic(NonZeroU32),
     /// After every append and every sequence-number update: nothing acknowledged is
     /// lost on a power cut, at the price of an msync per message (of its record, or
