@@ -37,8 +37,8 @@ fn frame() -> Vec<u8> {
 
 fn file_options(sync: SyncPolicy) -> FileStoreOptions {
     FileStoreOptions::default()
-        .sync(sync)
-        .max_segments(NonZeroUsize::new(2))
+        .with_sync(sync)
+        .with_max_segments(NonZeroUsize::new(2))
 }
 
 fn policies() -> [(&'static str, SyncPolicy); 3] {
@@ -84,9 +84,9 @@ fn append_memory(iters: u64, store: &mut MemoryStore, seq: &mut u64, frame: &[u8
 fn append_preallocated(iters: u64, frame: &[u8]) -> Duration {
     const PER_STORE: u64 = 250_000;
     let options = FileStoreOptions::default()
-        .segment_size(64 << 20)
-        .initial_segment_len(64 << 20)
-        .preallocate(false);
+        .with_segment_size(64 << 20)
+        .with_initial_segment_len(64 << 20)
+        .with_preallocate(false);
     let mut total = Duration::ZERO;
     let mut left = iters;
     while left > 0 {

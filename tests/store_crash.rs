@@ -26,8 +26,8 @@ fn frame(seq: u64) -> Vec<u8> {
 fn options() -> FileStoreOptions {
     // Small segments, so the child rolls several before it is killed.
     FileStoreOptions::default()
-        .segment_size(256 * 1024)
-        .initial_segment_len(4096)
+        .with_segment_size(256 * 1024)
+        .with_initial_segment_len(4096)
 }
 
 /// The child's part: append, report, and wait to be killed with the store open.

@@ -20,8 +20,8 @@ const RECORD_HEADER: usize = 16;
 
 fn options() -> FileStoreOptions {
     FileStoreOptions::default()
-        .segment_size(SEGMENT_SIZE as u64)
-        .initial_segment_len(SEGMENT_SIZE as u64)
+        .with_segment_size(SEGMENT_SIZE as u64)
+        .with_initial_segment_len(SEGMENT_SIZE as u64)
 }
 
 /// Where a record went: segment index (0-based), offset, end.

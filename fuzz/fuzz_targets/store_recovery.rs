@@ -30,9 +30,9 @@ fn frame(seq: u64) -> Vec<u8> {
 fn options() -> FileStoreOptions {
     // No background thread: the fuzzer runs many iterations per second.
     FileStoreOptions::default()
-        .initial_segment_len(4096)
-        .segment_size(1 << 20)
-        .preallocate(false)
+        .with_initial_segment_len(4096)
+        .with_segment_size(1 << 20)
+        .with_preallocate(false)
 }
 
 fn files(dir: &Path) -> (Option<std::path::PathBuf>, Option<std::path::PathBuf>) {

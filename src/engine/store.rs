@@ -35,13 +35,13 @@ impl SessionStore {
             StorageType::Persistent => {
                 let key = format!("{}-{}-{}", version.begin_string(), id.sender(), id.target());
                 let options = FileStoreOptions::default()
-                    .sync(config.storage_sync())
-                    .segment_size(config.storage_segment_size())
+                    .with_sync(config.storage_sync())
+                    .with_segment_size(config.storage_segment_size())
                     // A session starts small (an idle one costs little disk, and a
                     // thousand Logons do not write a gigabyte of zeros); the log
                     // doubles as it fills, and later segments are prepared ahead.
-                    .initial_segment_len(FIRST_SEGMENT_LEN)
-                    .max_segments(NonZeroUsize::new(config.storage_max_segments()));
+                    .with_initial_segment_len(FIRST_SEGMENT_LEN)
+                    .with_max_segments(NonZeroUsize::new(config.storage_max_segments()));
                 FileStore::open(root, &key, options).map(|s| Self::File(Box::new(s)))
             }
         }

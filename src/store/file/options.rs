@@ -34,7 +34,7 @@ pub enum SyncPolicy {
 }
 
 /// How a [`FileStore`](super::FileStore) is laid out and synced. Build with
-/// [`Default`] and the setters.
+/// [`Default`] and the `with_*` setters.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct FileStoreOptions {
@@ -79,37 +79,43 @@ impl Default for FileStoreOptions {
 
 impl FileStoreOptions {
     /// Sets [`sync`](Self::sync).
-    pub fn sync(mut self, policy: SyncPolicy) -> Self {
+    #[must_use]
+    pub fn with_sync(mut self, policy: SyncPolicy) -> Self {
         self.sync = policy;
         self
     }
 
     /// Sets [`segment_size`](Self::segment_size).
-    pub fn segment_size(mut self, bytes: u64) -> Self {
+    #[must_use]
+    pub fn with_segment_size(mut self, bytes: u64) -> Self {
         self.segment_size = bytes;
         self
     }
 
     /// Sets [`initial_segment_len`](Self::initial_segment_len).
-    pub fn initial_segment_len(mut self, bytes: u64) -> Self {
+    #[must_use]
+    pub fn with_initial_segment_len(mut self, bytes: u64) -> Self {
         self.initial_segment_len = bytes;
         self
     }
 
     /// Sets [`max_segments`](Self::max_segments).
-    pub fn max_segments(mut self, max: Option<NonZeroUsize>) -> Self {
+    #[must_use]
+    pub fn with_max_segments(mut self, max: Option<NonZeroUsize>) -> Self {
         self.max_segments = max;
         self
     }
 
     /// Sets [`preallocate`](Self::preallocate).
-    pub fn preallocate(mut self, on: bool) -> Self {
+    #[must_use]
+    pub fn with_preallocate(mut self, on: bool) -> Self {
         self.preallocate = on;
         self
     }
 
     /// Sets [`clock`](Self::clock).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }

@@ -16,8 +16,8 @@ const KEY_NAME: &str = "FIX.4.4-ISLD-TW";
 /// Small segments and steps, so rolls and growth happen within a test.
 fn small() -> FileStoreOptions {
     FileStoreOptions::default()
-        .initial_segment_len(4096)
-        .segment_size(16 * 1024)
+        .with_initial_segment_len(4096)
+        .with_segment_size(16 * 1024)
 }
 
 fn temp_store(options: FileStoreOptions) -> (FileStore, tempfile::TempDir) {
@@ -37,11 +37,11 @@ fn frame(seq: u64, len: usize) -> Vec<u8> {
 store_contract_tests!(contract, temp_store(small()));
 store_contract_tests!(
     contract_periodic_sync,
-    temp_store(small().sync(SyncPolicy::Periodic(NonZeroU32::new(5).unwrap())))
+    temp_store(small().with_sync(SyncPolicy::Periodic(NonZeroU32::new(5).unwrap())))
 );
 store_contract_tests!(
     contract_group_commit,
-    temp_store(small().sync(SyncPolicy::Group))
+    temp_store(small().with_sync(SyncPolicy::Group))
 );
 
 #[test]
@@ -52,7 +52,7 @@ fn is_send() {
 
 #[test]
 fn every_message_sync_stores_and_reopens() {
-    let (mut s, root) = temp_store(small().sync(SyncPolicy::EveryMessage));
+    let (mut s, root) = temp_store(small().with_sync(SyncPolicy::EveryMessage));
     for seq in 1..=20 {
         s.append(seq, &frame(seq, 50)).unwrap();
     }
@@ -82,7 +82,7 @@ fn wait_durable(s: &FileStore, n: u64) {
 
 #[test]
 fn group_commit_makes_appends_durable_in_the_background_and_says_so() {
-    let (mut s, root) = temp_store(small().sync(SyncPolicy::Group));
+    let (mut s, root) = temp_store(small().with_sync(SyncPolicy::Group));
     let woken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = Arc::clone(&woken);
     s.on_background_sync(Arc::new(move || {
@@ -125,7 +125,7 @@ fn group_commit_makes_appends_durable_in_the_background_and_says_so() {
 
 #[test]
 fn after_a_failed_sync_nothing_more_is_claimed_durable() {
-    let (mut s, _root) = temp_store(small().sync(SyncPolicy::Group));
+    let (mut s, _root) = temp_store(small().with_sync(SyncPolicy::Group));
     s.append(1, b"before").unwrap();
     s.sync_appends().unwrap();
     assert_eq!(s.sync_marks().durable, 1);
@@ -143,7 +143,7 @@ fn after_a_failed_sync_nothing_more_is_claimed_durable() {
 #[test]
 fn without_group_commit_nothing_is_held() {
     let (mut s, _root) =
-        temp_store(small().sync(SyncPolicy::Periodic(NonZeroU32::new(5).unwrap())));
+        temp_store(small().with_sync(SyncPolicy::Periodic(NonZeroU32::new(5).unwrap())));
     s.append(1, b"x").unwrap();
     s.sync_in_background();
     assert_eq!(s.sync_marks(), SyncMarks::default());
@@ -178,7 +178,7 @@ fn reopen_keeps_sequence_numbers_and_messages() {
 fn creation_time_comes_from_the_clock() {
     let t = crate::UtcTimestamp::from_unix(1_764_000_000, 5);
     let clock = crate::ManualClock::new(t);
-    let (s, _root) = temp_store(small().clock(Arc::new(clock)));
+    let (s, _root) = temp_store(small().with_clock(Arc::new(clock)));
     assert_eq!(s.created_unix_nanos(), 1_764_000_000_000_000_005);
 }
 
@@ -223,8 +223,10 @@ fn segments_roll_and_the_index_spans_them() {
 
 #[test]
 fn appends_keep_the_map_write_faulted_ahead_of_them() {
-    let options = small().segment_size(1 << 20).initial_segment_len(1 << 20);
-    let (mut s, _root) = temp_store(options.preallocate(false));
+    let options = small()
+        .with_segment_size(1 << 20)
+        .with_initial_segment_len(1 << 20);
+    let (mut s, _root) = temp_store(options.with_preallocate(false));
     s.append(1, &frame(1, 984)).unwrap();
     let seg = &s.generation.active;
     // Supported here (Linux >= 5.14): a window past the record is ready.
@@ -245,7 +247,7 @@ fn appends_keep_the_map_write_faulted_ahead_of_them() {
 
 #[test]
 fn growth_doubles_the_file_up_to_the_segment_size() {
-    let options = small().segment_size(64 * 1024);
+    let options = small().with_segment_size(64 * 1024);
     let (mut s, _root) = temp_store(options);
     let path = s.dir().join(CURRENT).join(segment_name(1));
     let mut lens = vec![fs::metadata(&path).unwrap().len()];
@@ -262,7 +264,7 @@ fn growth_doubles_the_file_up_to_the_segment_size() {
 
 #[test]
 fn max_segments_deletes_the_oldest_and_reads_skip_them() {
-    let options = small().max_segments(NonZeroUsize::new(2));
+    let options = small().with_max_segments(NonZeroUsize::new(2));
     let (mut s, root) = temp_store(options.clone());
     for seq in 1..=64 {
         s.append(seq, &frame(seq, 984)).unwrap();
@@ -520,7 +522,7 @@ fn a_roll_creates_the_segment_itself_when_the_prepared_one_is_late() {
 
 #[test]
 fn without_preallocation_no_thread_starts() {
-    let (mut s, _root) = temp_store(small().preallocate(false));
+    let (mut s, _root) = temp_store(small().with_preallocate(false));
     for seq in 1..=40 {
         s.append(seq, &frame(seq, 984)).unwrap();
     }
@@ -554,7 +556,7 @@ fn a_leftover_prepared_segment_is_removed_on_open_and_never_read() {
 #[test]
 fn dropping_the_store_stops_a_preparation_in_progress() {
     // A 64 MiB segment to prepare: long enough to be caught in the middle.
-    let options = FileStoreOptions::default().initial_segment_len(4096);
+    let options = FileStoreOptions::default().with_initial_segment_len(4096);
     let (mut s, root) = temp_store(options.clone());
     s.append(1, b"m").unwrap();
     let current = s.dir().join(CURRENT);
