@@ -9,7 +9,12 @@
 //! Work is done in batches of stored messages so that a request for millions of
 //! messages never holds them all at once.
 
-use crate::codec::{Decoder, Encoder, Fields, msg_type, tags};
+use std::time::Instant;
+
+use super::{RESEND_BATCH, SessionEvent, SessionMachine};
+use crate::codec::{
+    Decoder, Encoder, Fields, MAX_TIMESTAMP_LEN, MessageView, RejectReason, msg_type, tags,
+};
 use crate::id::FixVersion;
 use crate::store::{MessageStore, StoreError};
 
@@ -207,6 +212,65 @@ fn sort_key(tag: u32) -> u32 {
         tags::NO_HOPS
     } else {
         tag
+    }
+}
+
+impl<S: MessageStore> SessionMachine<S> {
+    pub(super) fn on_resend_request(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+    ) -> Result<(), StoreError> {
+        let (Ok(begin), Ok(end)) = (
+            view.get_u64(tags::BEGIN_SEQ_NO),
+            view.get_u64(tags::END_SEQ_NO),
+        ) else {
+            return self.reject(now, view, seq, RejectReason::RequiredTagMissing, None);
+        };
+        let last_sent = self.store.next_sender_seq().saturating_sub(1);
+        let infinite = end == 0 || (self.version.uses_999999_as_infinity() && end == 999_999);
+        let end = if infinite {
+            last_sent
+        } else {
+            end.min(last_sent)
+        };
+        let begin = begin.max(1);
+        if begin > end {
+            return Ok(());
+        }
+        // Replace any resend in progress: the counterparty's latest request wins.
+        self.serving = Some(Progress::new(begin, end));
+        self.serve_resend_batch()
+    }
+
+    pub(super) fn serve_resend_batch(&mut self) -> Result<(), StoreError> {
+        let Some(mut progress) = self.serving.take() else {
+            return Ok(());
+        };
+        let mut time_buf = [0u8; MAX_TIMESTAMP_LEN];
+        let now_utc = self.clock.now_utc();
+        let time = now_utc.format(self.precision(), &mut time_buf);
+        let mut resend = Writer {
+            version: self.version,
+            sender: self.id.sender().as_bytes(),
+            target: self.id.target().as_bytes(),
+            sending_time: time,
+            out: &mut self.outbox,
+            decoder: &mut self.decoder,
+        };
+        let done = progress.step(&self.store, &mut resend, RESEND_BATCH)?;
+        if done {
+            self.tell(SessionEvent::ResendServed {
+                begin: progress.begin,
+                end: progress.end,
+                resent: progress.resent,
+                gap_filled: progress.gap_filled,
+            });
+        } else {
+            self.serving = Some(progress);
+        }
+        Ok(())
     }
 }
 

@@ -1,0 +1,183 @@
+//! The session-level messages the session writes: the standard header, Logout,
+//! Reject with reverse routing.
+
+use std::time::Instant;
+
+use super::{SessionEvent, SessionMachine, State};
+use crate::codec::{
+    Encoder, Fields, MessageView, RejectReason, TimePrecision, format_u64, msg_type, tags,
+};
+use crate::id::FixVersion;
+use crate::store::{MessageStore, StoreError};
+
+impl<S: MessageStore> SessionMachine<S> {
+    /// Whether messages go to the transport now (otherwise they are only stored).
+    pub(super) fn is_transmitting(&self) -> bool {
+        matches!(self.state, State::Established | State::WaitForLogout) && !self.wants_close()
+    }
+
+    pub(super) fn precision(&self) -> TimePrecision {
+        self.version.default_time_precision()
+    }
+
+    /// Encodes, stores and queues a session-level message; `body` adds its fields.
+    pub(super) fn send_admin(
+        &mut self,
+        now: Instant,
+        mt: &[u8],
+        body: impl FnOnce(&mut Encoder<'_>),
+    ) -> Result<(), StoreError> {
+        let seq = self.store.next_sender_seq();
+        let time = self.clock.now_utc();
+        self.scratch.clear();
+        let mut e = Encoder::start(&mut self.scratch, self.version.begin_string(), mt);
+        e.uint(tags::MSG_SEQ_NUM, seq)
+            .bytes(tags::SENDER_COMP_ID, self.id.sender().as_bytes())
+            .timestamp(
+                tags::SENDING_TIME,
+                time,
+                self.version.default_time_precision(),
+            )
+            .bytes(tags::TARGET_COMP_ID, self.id.target().as_bytes());
+        body(&mut e);
+        if mt == msg_type::LOGON {
+            // FIXT: the Logon carries the application version (ours is the session's),
+            // after the other body fields as QuickFIX orders them.
+            if let Some(id) = self.version.appl_ver_id() {
+                e.str(tags::DEFAULT_APPL_VER_ID, id);
+            }
+        }
+        e.finish();
+        self.store.append(seq, &self.scratch)?;
+        self.outbox.extend_from_slice(&self.scratch);
+        self.last_sent = now;
+        Ok(())
+    }
+
+    pub(super) fn send_logout(
+        &mut self,
+        now: Instant,
+        text: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.send_admin(now, msg_type::LOGOUT, |e| {
+            if let Some(t) = text {
+                e.str(tags::TEXT, t);
+            }
+        })?;
+        self.tell(SessionEvent::LoggedOut {
+            text: text.map(str::to_owned),
+            by_counterparty: false,
+        });
+        Ok(())
+    }
+
+    /// Sends Reject(3) for the inbound message `view` (MsgSeqNum `seq`).
+    pub(super) fn reject(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+        reason: RejectReason,
+        ref_tag: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let mut buf = [0u8; 20];
+        let tag = ref_tag.map(|t| format_u64(u64::from(t), &mut buf).to_vec());
+        self.reject_raw(now, view, seq, reason, tag.as_deref())
+    }
+
+    /// Sends Reject(3) with RefTagID(371) exactly as the tag appeared on the wire
+    /// (an invalid tag such as `-1` is echoed as sent).
+    pub(super) fn reject_raw(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+        reason: RejectReason,
+        ref_tag: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let ref_msg_type = view.msg_type().to_vec();
+        // FIX.4.0/4.1 have no RefTagID/RefMsgType/SessionRejectReason: the tag goes in the text.
+        let modern = !matches!(self.version, FixVersion::Fix40 | FixVersion::Fix41);
+        // A version defines only some SessionRejectReason codes (FIX.4.2: 0 to 11);
+        // the others are sent as Text alone, as QuickFIX does.
+        let mut code_buf = [0u8; 20];
+        let code = format_u64(u64::from(reason.code()), &mut code_buf);
+        let reason_defined = match &self.dictionary {
+            Some(d) => d.allows_value(tags::SESSION_REJECT_REASON, code),
+            None => self.version != FixVersion::Fix42 || reason.code() <= 11,
+        };
+        let text = match (modern, ref_tag) {
+            (false, Some(tag)) => format!("{} ({})", reason.text(), String::from_utf8_lossy(tag)),
+            _ => reason.text().to_owned(),
+        };
+        // Route the Reject back the way the message came (OnBehalfOf <-> DeliverTo).
+        let mut route: [(u32, &[u8]); REVERSE_ROUTE.len()] = [(0, &[]); REVERSE_ROUTE.len()];
+        let mut hops = 0;
+        for (to, from) in REVERSE_ROUTE {
+            // Only fields the version has: FIX.4.0 has no LocationIDs.
+            let known = match &self.dictionary {
+                Some(d) => d.has_field(to),
+                None => {
+                    self.version != FixVersion::Fix40
+                        || !matches!(
+                            to,
+                            tags::ON_BEHALF_OF_LOCATION_ID | tags::DELIVER_TO_LOCATION_ID
+                        )
+                }
+            };
+            if !known {
+                continue;
+            }
+            if let Some(v) = view.get(from).filter(|v| !v.is_empty()) {
+                route[hops] = (to, v);
+                hops += 1;
+            }
+        }
+        self.send_admin(now, msg_type::REJECT, |e| {
+            for &(tag, value) in &route[..hops] {
+                e.bytes(tag, value);
+            }
+            e.uint(tags::REF_SEQ_NUM, seq).str(tags::TEXT, &text);
+            if modern {
+                if let Some(tag) = ref_tag {
+                    e.bytes(tags::REF_TAG_ID, tag);
+                }
+                e.bytes(tags::REF_MSG_TYPE, &ref_msg_type);
+                if reason_defined {
+                    e.uint(tags::SESSION_REJECT_REASON, u64::from(reason.code()));
+                }
+            }
+        })?;
+        self.tell(SessionEvent::RejectSent {
+            ref_seq_num: seq,
+            reason,
+            ref_tag: ref_tag.and_then(|t| std::str::from_utf8(t).ok()?.parse().ok()),
+        });
+        Ok(())
+    }
+
+    /// A Reject that ends the session (SendingTime, CompID): Reject, Logout, then
+    /// wait for the counterparty's Logout.
+    pub(super) fn reject_and_logout(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+        reason: RejectReason,
+    ) -> Result<(), StoreError> {
+        self.reject(now, view, seq, reason, None)?;
+        self.send_logout(now, None)?;
+        self.await_logout_or_close(now);
+        Ok(())
+    }
+}
+
+/// Reply header field <- inbound header field, in the ascending order of the reply's tags.
+const REVERSE_ROUTE: [(u32, u32); 6] = [
+    (tags::ON_BEHALF_OF_COMP_ID, tags::DELIVER_TO_COMP_ID),
+    (tags::ON_BEHALF_OF_SUB_ID, tags::DELIVER_TO_SUB_ID),
+    (tags::DELIVER_TO_COMP_ID, tags::ON_BEHALF_OF_COMP_ID),
+    (tags::DELIVER_TO_SUB_ID, tags::ON_BEHALF_OF_SUB_ID),
+    (tags::ON_BEHALF_OF_LOCATION_ID, tags::DELIVER_TO_LOCATION_ID),
+    (tags::DELIVER_TO_LOCATION_ID, tags::ON_BEHALF_OF_LOCATION_ID),
+];

@@ -1,0 +1,43 @@
+//! The errors of the session's callers: a send or a reset that could not be done.
+
+use thiserror::Error;
+
+use super::State;
+use crate::codec::FieldError;
+use crate::store::StoreError;
+
+/// Why an application message could not be sent.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// Session-level messages are the session's job.
+    #[error("MsgType {msg_type:?} is a session-level message; the session sends those itself")]
+    AdminMessage {
+        /// The MsgType given.
+        msg_type: String,
+    },
+    /// The message cannot be put on the wire.
+    #[error("invalid message: {0}")]
+    Invalid(#[from] FieldError),
+    /// The message could not be stored, so it was not sent.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why sequence numbers could not be reset locally.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ResetError {
+    /// A counterparty is connected.
+    #[error(
+        "a counterparty is connected (state {state:?}): disconnect first, or have it log on \
+         with ResetSeqNumFlag(141)=Y"
+    )]
+    Connected {
+        /// The session's state at the time.
+        state: State,
+    },
+    /// The store could not be reset.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,229 @@
+//! The counterparty's Logon: the checks that refuse it before anything changes,
+//! acceptance (NextExpectedMsgSeqNum(789) included), and a Logon that resets a
+//! live session.
+
+use std::time::{Duration, Instant};
+
+use super::{Handler, SessionEvent, SessionMachine, State, reasons, resend};
+use crate::codec::{FieldError, Fields, MessageView, msg_type, tags};
+use crate::store::{MessageStore, StoreError};
+
+impl<S: MessageStore> SessionMachine<S> {
+    /// The first message on a new transport: it must be a valid Logon.
+    pub(super) fn on_first_message<H: Handler>(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        handler: &mut H,
+    ) -> Result<(), StoreError> {
+        if view.msg_type() != msg_type::LOGON {
+            self.close("first message not a Logon");
+            return Ok(());
+        }
+        if let Err(reason) = self.check_logon(view) {
+            self.refuse_logon(reason);
+            return Ok(());
+        }
+        self.notify(handler);
+        if let Err(reason) = handler.on_logon(view) {
+            self.refuse_logon(reason);
+            return Ok(());
+        }
+        // From here the Logon is accepted: state may change.
+        let Ok(heart_bt_int) = view.get_u64(tags::HEART_BT_INT) else {
+            self.refuse_logon("HeartBtInt(108) missing".into());
+            return Ok(());
+        };
+        let heart_bt_int = u32::try_from(heart_bt_int).unwrap_or(u32::MAX);
+        let reset_requested = view.get_bool(tags::RESET_SEQ_NUM_FLAG) == Ok(true);
+        let reset = reset_requested || self.config.reset_seq_num_on_logon();
+        if reset {
+            self.reset_sequence()?;
+        }
+        self.heart_bt_int = Duration::from_secs(u64::from(heart_bt_int));
+        self.default_appl_ver_id = view.get(tags::DEFAULT_APPL_VER_ID).map(<[u8]>::to_vec);
+        self.logon_deadline = None;
+        let expected = self.store.next_target_seq();
+        let seq = match view.msg_seq_num() {
+            Ok(s) => s.get(),
+            Err(_) => {
+                self.close("Logon without a valid MsgSeqNum(34)");
+                return Ok(());
+            }
+        };
+        if seq < expected {
+            // Answer with a Logout and no Logon: the counterparty is behind us.
+            self.set_state(State::Established);
+            self.send_logout(now, Some(&reasons::seq_too_low(expected, seq)))?;
+            self.close("Logon MsgSeqNum too low");
+            return Ok(());
+        }
+        // NextExpectedMsgSeqNum(789), when agreed: the counterparty says which of our
+        // messages it expects next, and we say which of its messages we expect.
+        let next_out = self.store.next_sender_seq();
+        let their_next_expected = if self.config.enable_next_expected_msg_seq_num() {
+            view.get_u64(tags::NEXT_EXPECTED_MSG_SEQ_NUM).ok()
+        } else {
+            None
+        };
+        if let Some(n) = their_next_expected.filter(|&n| n > next_out || n == 0) {
+            // It expects messages we never sent: nothing can repair that.
+            self.set_state(State::Established);
+            self.send_logout(now, Some(&reasons::next_expected_too_high(n, next_out)))?;
+            self.close("Logon NextExpectedMsgSeqNum(789) too high");
+            return Ok(());
+        }
+        // check_logon refused MsgSeqNum u64::MAX, so seq + 1 here and below fits.
+        let our_next_expected = if seq == expected { seq + 1 } else { expected };
+        self.send_admin(now, msg_type::LOGON, |e| {
+            e.uint(tags::ENCRYPT_METHOD, 0)
+                .uint(tags::HEART_BT_INT, u64::from(heart_bt_int));
+            if reset_requested {
+                e.bool(tags::RESET_SEQ_NUM_FLAG, true);
+            }
+            if their_next_expected.is_some() {
+                e.uint(tags::NEXT_EXPECTED_MSG_SEQ_NUM, our_next_expected);
+            }
+        })?;
+        self.set_state(State::Established);
+        self.tell(SessionEvent::LoggedOn {
+            reset,
+            heart_bt_int,
+        });
+        if seq > expected {
+            // The Logon's own number is used, but only once the gap before it is
+            // filled: it waits in the queue, already acted on, so that a fill up to
+            // just before it moves the session past it (and past anything queued
+            // behind it) at once.
+            self.queue.insert(seq, None);
+        }
+        match their_next_expected {
+            // With 789 the counterparty resends from our 789 by itself (and fills its
+            // Logon's own number): no ResendRequest. We resend what it missed, the
+            // Logon just sent included (as a GapFill).
+            Some(n) => {
+                if seq > expected {
+                    self.resend_requested_to = Some(seq);
+                } else {
+                    self.store.set_next_target_seq(seq + 1)?;
+                }
+                if n < next_out {
+                    self.serving = Some(resend::Progress::new(n, next_out));
+                    self.serve_resend_batch()?;
+                }
+            }
+            None if seq > expected => self.request_resend(now, expected, seq)?,
+            None => self.store.set_next_target_seq(seq + 1)?,
+        }
+        Ok(())
+    }
+
+    /// The checks that refuse a Logon before anything changes.
+    pub(super) fn check_logon(&self, view: &MessageView<'_>) -> Result<(), String> {
+        if view.begin_string() != self.version.begin_string().as_bytes() {
+            return Err(format!(
+                "BeginString {:?} is not this session's {}",
+                String::from_utf8_lossy(view.begin_string()),
+                self.version.begin_string()
+            ));
+        }
+        if view.sender_comp_id() != Some(self.id.target().as_bytes())
+            || view.target_comp_id() != Some(self.id.sender().as_bytes())
+        {
+            return Err("CompIDs do not match the session".into());
+        }
+        if self.config.check_sending_time() && !self.sending_time_ok(view) {
+            return Err("SendingTime(52) missing or outside the accepted window".into());
+        }
+        if view.msg_seq_num().is_ok_and(|s| s.get() == u64::MAX) {
+            return Err(reasons::SEQ_NUM_EXHAUSTED.into());
+        }
+        let hbi = view
+            .get_u64(tags::HEART_BT_INT)
+            .map_err(|e| format!("Logon HeartBtInt: {e}"))?;
+        let (min, max) = (
+            u64::from(self.config.min_heart_bt_int()),
+            u64::from(self.config.max_heart_bt_int()),
+        );
+        if hbi < min || hbi > max {
+            return Err(format!("HeartBtInt(108) = {hbi} outside {min}..={max}"));
+        }
+        if self.version.is_fixt() && !view.contains(tags::DEFAULT_APPL_VER_ID) {
+            return Err("DefaultApplVerID(1137) missing from a FIXT.1.1 Logon".into());
+        }
+        match view.get_u64(tags::ENCRYPT_METHOD) {
+            Ok(0) | Err(FieldError::Missing { .. }) => {}
+            _ => return Err("EncryptMethod(98) must be 0 (none)".into()),
+        }
+        if let Some(user) = self.config.username()
+            && view.get(tags::USERNAME) != Some(user.as_bytes())
+        {
+            return Err("Username(553) does not match".into());
+        }
+        if let Some(password) = self.config.password()
+            && !view
+                .get(tags::PASSWORD)
+                .is_some_and(|given| same_secret(given, password.as_bytes()))
+        {
+            return Err("Password(554) does not match".into());
+        }
+        Ok(())
+    }
+
+    pub(super) fn refuse_logon(&mut self, reason: String) {
+        self.tell(SessionEvent::LogonRefused {
+            reason: reason.clone(),
+        });
+        // Nothing is sent: a reply would use a sequence number of a session the
+        // peer has not proven to own.
+        self.close(&format!("Logon refused: {reason}"));
+    }
+
+    /// Logon(141=Y) on an established session: both sides start again at 1.
+    pub(super) fn on_reset_logon(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+    ) -> Result<(), StoreError> {
+        // The new session's HeartBtInt is held to the same bounds as any Logon's.
+        let (min, max) = (
+            u64::from(self.config.min_heart_bt_int()),
+            u64::from(self.config.max_heart_bt_int()),
+        );
+        let heart_bt_int = match view.get_u64(tags::HEART_BT_INT) {
+            Ok(h) if (min..=max).contains(&h) => u32::try_from(h).unwrap_or(u32::MAX),
+            _ => {
+                self.send_logout(now, Some("Logon HeartBtInt(108) missing or out of range"))?;
+                self.await_logout_or_close(now);
+                return Ok(());
+            }
+        };
+        self.reset_sequence()?;
+        self.heart_bt_int = Duration::from_secs(u64::from(heart_bt_int));
+        self.test_request_sent = None;
+        self.send_admin(now, msg_type::LOGON, |e| {
+            e.uint(tags::ENCRYPT_METHOD, 0)
+                .uint(tags::HEART_BT_INT, u64::from(heart_bt_int))
+                .bool(tags::RESET_SEQ_NUM_FLAG, true);
+        })?;
+        self.store.set_next_target_seq(seq + 1)?;
+        self.tell(SessionEvent::LoggedOn {
+            reset: true,
+            heart_bt_int,
+        });
+        Ok(())
+    }
+}
+
+/// Compares a secret in time that depends only on the lengths, not on where the
+/// first difference is: a peer timing its refusals learns nothing about the
+/// password's bytes.
+pub(super) fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let mut diff = given.len() ^ expected.len();
+    for (i, &e) in expected.iter().enumerate() {
+        let g = given.get(i).copied().unwrap_or(0);
+        diff |= usize::from(g ^ e);
+    }
+    diff == 0
+}
