@@ -96,6 +96,13 @@ fn group_commit_makes_appends_durable_in_the_background_and_says_so() {
     assert_eq!(s.sync_marks().durable, 0);
     s.sync_in_background();
     wait_durable(&s, 3);
+    // The owner is woken right after the count is published: give it the moment.
+    for _ in 0..WAIT.as_millis() {
+        if woken.load(Ordering::Relaxed) >= 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     assert!(woken.load(Ordering::Relaxed) >= 1, "the owner was woken");
     // Across segment rolls (1000-byte records, segments from 4 KiB): the
     // sealed segment is synced at the roll, the active one by the thread.
