@@ -155,7 +155,7 @@ fn run_orders(
     };
     let mut machine = logged_on(now_utc, now, dictionary, &mut app);
     let mut out = Vec::with_capacity(64 * 1024);
-    machine.poll_transmit(&mut out).expect("transmit");
+    machine.poll_transmit(&mut out, &mut app).expect("transmit");
     // Frames are encoded before the clock starts, in chunks to bound memory.
     let mut total = Duration::ZERO;
     let mut seq = 2;
@@ -169,7 +169,7 @@ fn run_orders(
                 .handle_frame(now, black_box(f), &mut app)
                 .expect("order");
             out.clear();
-            machine.poll_transmit(&mut out).expect("transmit");
+            machine.poll_transmit(&mut out, &mut app).expect("transmit");
             black_box(out.len());
         }
         total += start.elapsed();
@@ -201,7 +201,7 @@ fn resend_10k(c: &mut Criterion) {
         machine.send(now, &report).expect("stored");
     }
     let mut out = Vec::with_capacity(8 << 20);
-    machine.poll_transmit(&mut out).expect("transmit");
+    machine.poll_transmit(&mut out, &mut app).expect("transmit");
     let mut seq = 2;
     let mut group = c.benchmark_group("session");
     group.sample_size(20);
@@ -218,7 +218,7 @@ fn resend_10k(c: &mut Criterion) {
                     .handle_frame(now, &request, &mut app)
                     .expect("resend request");
                 out.clear();
-                while machine.poll_transmit(&mut out).expect("transmit") > 0 {}
+                while machine.poll_transmit(&mut out, &mut app).expect("transmit") > 0 {}
                 total += start.elapsed();
                 assert!(out.len() > 10_000 * 150, "the reports were resent");
             }

@@ -182,7 +182,7 @@ fn a_session_round_trip_allocates_nothing_once_warm() {
     let mut step = |order: &[u8], out: &mut Vec<u8>| {
         machine.handle_frame(now, order, &mut app).unwrap();
         out.clear();
-        machine.poll_transmit(out).unwrap();
+        machine.poll_transmit(out, &mut app).unwrap();
     };
     for order in &orders[..WARM as usize] {
         step(order, &mut out);

@@ -297,10 +297,10 @@ impl Driver {
 
         // The bytes.
         let mut out = Vec::new();
-        let n = self.m.poll_transmit(&mut out).expect("poll_transmit");
+        let n = self.m.poll_transmit(&mut out, &mut self.app).expect("poll_transmit");
         assert_eq!(n, out.len());
         if !self.cfg.lazy {
-            while self.m.poll_transmit(&mut out).expect("poll_transmit") > 0 {}
+            while self.m.poll_transmit(&mut out, &mut self.app).expect("poll_transmit") > 0 {}
         }
         // What the handler was told.
         let told = std::mem::take(&mut self.app.told);
@@ -758,8 +758,8 @@ impl Driver {
             .handle_timeout(self.now, &mut self.app)
             .expect("handle_timeout");
         if early {
-            // What was told was drained by the last settle; handle_timeout itself
-            // must tell nothing.
+            // What was told was drained by the last settle (poll_transmit included);
+            // handle_timeout itself must tell nothing.
             assert!(
                 self.app.told.is_empty(),
                 "an early handle_timeout told {:?}",

@@ -814,7 +814,12 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             // Nothing to transmit to: what the machine holds (nothing, normally,
             // since it stores without transmitting while disconnected) is dropped.
             let mut sink = Vec::new();
-            while self.machine.poll_transmit(&mut sink).unwrap_or(0) > 0 {
+            while self
+                .machine
+                .poll_transmit(&mut sink, &mut deliver!(self))
+                .unwrap_or(0)
+                > 0
+            {
                 sink.clear();
             }
             return;
@@ -831,7 +836,10 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         }
         let before = self.out.len();
         while self.backlog() < HIGH_WATER {
-            match self.machine.poll_transmit(&mut self.out) {
+            match self
+                .machine
+                .poll_transmit(&mut self.out, &mut deliver!(self))
+            {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => {
@@ -976,7 +984,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         };
         // The last words (a Logout) are flushed blocking, within LINGER.
         let before = self.out.len();
-        let _ = self.machine.poll_transmit(&mut self.out);
+        let _ = self
+            .machine
+            .poll_transmit(&mut self.out, &mut deliver!(self));
         self.produced_since(before);
         if !self.held.is_empty() && !self.machine.store().sync_marks().failed {
             // Group commit: what is held goes only once it is on disk; waiting for

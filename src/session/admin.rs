@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use super::{SessionEvent, SessionMachine, State};
+use super::state::Phase;
+use super::{SessionEvent, SessionMachine};
 use crate::codec::{
     Encoder, Fields, MessageView, RejectReason, TimePrecision, format_u64, msg_type, tags,
 };
@@ -13,7 +14,7 @@ use crate::store::{MessageStore, StoreError};
 impl<S: MessageStore> SessionMachine<S> {
     /// Whether messages go to the transport now (otherwise they are only stored).
     pub(super) fn is_transmitting(&self) -> bool {
-        matches!(self.state, State::Established | State::WaitForLogout) && !self.wants_close()
+        matches!(self.phase, Phase::Established | Phase::WaitForLogout { .. })
     }
 
     pub(super) fn precision(&self) -> TimePrecision {
@@ -50,7 +51,7 @@ impl<S: MessageStore> SessionMachine<S> {
         e.finish();
         self.store.append(seq, &self.scratch)?;
         self.outbox.extend_from_slice(&self.scratch);
-        self.last_sent = now;
+        self.liveness.last_sent = now;
         Ok(())
     }
 
@@ -167,7 +168,7 @@ impl<S: MessageStore> SessionMachine<S> {
     ) -> Result<(), StoreError> {
         self.reject(now, view, seq, reason, None)?;
         self.send_logout(now, None)?;
-        self.await_logout_or_close(now);
+        self.await_logout(now);
         Ok(())
     }
 }

@@ -1,17 +1,19 @@
 //! Every message after the Logon: header checks, sequence checks, PossDup, and
-//! dispatch by MsgType.
+//! dispatch by MsgType. A check that fails is answered by
+//! [`SessionMachine::answer`](super::SessionMachine).
 
 use std::time::Instant;
 
-use super::{
-    Handler, MAX_QUEUED, MAX_QUEUED_BYTES, Reply, SessionEvent, SessionMachine, State, reasons,
-};
+use super::state::Phase;
+use super::violation::ProtocolViolation;
+use super::{Handler, Reply, SessionEvent, SessionMachine, reasons};
 use crate::codec::{Decoder, FieldError, Fields, MessageView, RejectReason, msg_type, tags};
 use crate::dictionary::{Validation, Violation};
 use crate::id::SeqNum;
 use crate::store::{MessageStore, StoreError};
 
 impl<S: MessageStore> SessionMachine<S> {
+    /// One frame: the Logon on a new transport, every message after it.
     pub(super) fn process<H: Handler>(
         &mut self,
         now: Instant,
@@ -28,70 +30,40 @@ impl<S: MessageStore> SessionMachine<S> {
                 return Ok(());
             }
         };
-        match self.state {
-            State::WaitForLogon => self.on_first_message(now, &view, handler),
-            State::Established | State::WaitForLogout => self.on_message(now, &view, handler),
-            State::Disconnected => Ok(()),
+        match self.phase {
+            Phase::WaitForLogon { .. } => self.on_first_message(now, &view, handler),
+            Phase::Established | Phase::WaitForLogout { .. } => {
+                self.on_message(now, &view, handler)
+            }
+            Phase::Disconnected | Phase::Closing { .. } => Ok(()),
         }
     }
 
     /// Every message after the Logon.
-    pub(super) fn on_message<H: Handler>(
+    fn on_message<H: Handler>(
         &mut self,
         now: Instant,
         view: &MessageView<'_>,
         handler: &mut H,
     ) -> Result<(), StoreError> {
+        use ProtocolViolation as V;
         let mt = view.msg_type();
         if view.begin_string() != self.version.begin_string().as_bytes() {
-            self.send_logout(now, Some(reasons::INCORRECT_BEGIN_STRING))?;
-            self.await_logout_or_close(now);
-            return Ok(());
+            return self.answer(now, view, 0, V::IncorrectBeginString);
         }
         let Ok(seq) = view.msg_seq_num().map(SeqNum::get) else {
             // A SequenceReset-Reset ignores its own MsgSeqNum (which may be 0).
             if mt == msg_type::SEQUENCE_RESET && !is_gap_fill(view) {
                 return self.on_sequence_reset(now, view, 0);
             }
-            self.reject(
-                now,
-                view,
-                0,
-                RejectReason::RequiredTagMissing,
-                Some(tags::MSG_SEQ_NUM),
-            )?;
-            return Ok(());
+            return self.answer(now, view, 0, V::MsgSeqNumMissing);
         };
         // Every path below may record seq + 1 as the next number expected.
         if seq == u64::MAX {
-            self.send_logout(now, Some(reasons::SEQ_NUM_EXHAUSTED))?;
-            self.await_logout_or_close(now);
-            return Ok(());
+            return self.answer(now, view, seq, V::MsgSeqNumExhausted);
         }
-        // The standard header's required fields, before anything reads them.
-        for tag in [
-            tags::SENDER_COMP_ID,
-            tags::TARGET_COMP_ID,
-            tags::SENDING_TIME,
-        ] {
-            let reason = match view.get(tag) {
-                None => RejectReason::RequiredTagMissing,
-                Some([]) => RejectReason::TagSpecifiedWithoutValue,
-                Some(_) => continue,
-            };
-            self.reject(now, view, seq, reason, Some(tag))?;
-            return self.advance_inbound(seq);
-        }
-        if self.config.check_sending_time() && !self.sending_time_ok(view) {
-            self.reject_and_logout(now, view, seq, RejectReason::SendingTimeAccuracyProblem)?;
-            return Ok(());
-        }
-        if self.config.validate_comp_ids()
-            && (view.sender_comp_id() != Some(self.id.target().as_bytes())
-                || view.target_comp_id() != Some(self.id.sender().as_bytes()))
-        {
-            self.reject_and_logout(now, view, seq, RejectReason::CompIdProblem)?;
-            return Ok(());
+        if let Err(violation) = self.check_header(view) {
+            return self.answer(now, view, seq, violation);
         }
         let expected = self.store.next_target_seq();
 
@@ -112,70 +84,43 @@ impl<S: MessageStore> SessionMachine<S> {
             return self.on_resend_request(now, view, seq);
         }
         if seq > expected {
-            let mut served = false;
-            if mt == msg_type::RESEND_REQUEST {
-                // Serve the counterparty first, then ask for our gap (test case 20).
-                self.on_resend_request(now, view, seq)?;
-                served = true;
-            }
-            if self.queue.len() >= MAX_QUEUED
-                || self.queued_bytes + view.frame().len() > MAX_QUEUED_BYTES
-            {
-                if self.state == State::WaitForLogout {
-                    // Already logging out: one Logout is enough, the rest is dropped.
-                    return Ok(());
-                }
-                self.send_logout(now, Some("too many messages queued behind a sequence gap"))?;
-                self.await_logout_or_close(now);
-                return Ok(());
-            }
-            // A served ResendRequest keeps its place in the sequence, not its frame.
-            if !served {
-                self.queued_bytes += view.frame().len();
-            }
-            if let Some(Some(old)) = self
-                .queue
-                .insert(seq, (!served).then(|| view.frame().to_vec()))
-            {
-                self.queued_bytes -= old.len();
-            }
-            // Our ResendRequests run to the end (EndSeqNo 0), so one outstanding
-            // request covers every later gap: never ask twice.
-            if self.resend_requested_to.is_none() {
-                self.request_resend(now, expected, seq)?;
-            }
-            return Ok(());
+            return self.on_seq_too_high(now, view, seq, expected);
         }
         if seq < expected {
-            return self.on_seq_too_low(now, view, seq, expected);
+            if !view.is_poss_dup() {
+                let violation = V::MsgSeqNumTooLow {
+                    expected,
+                    received: seq,
+                };
+                return self.answer(now, view, seq, violation);
+            }
+            // A possible duplicate of something already processed: checked, then
+            // ignored.
+            return match check_poss_dup(view) {
+                Ok(()) => Ok(()),
+                Err(violation) => self.answer(now, view, seq, violation),
+            };
         }
 
         // In sequence. PossDup messages in sequence must still carry a sane OrigSendingTime.
-        if view.is_poss_dup() && !self.poss_dup_ok(now, view, seq)? {
-            return Ok(());
+        if view.is_poss_dup()
+            && let Err(violation) = check_poss_dup(view)
+        {
+            return self.answer(now, view, seq, violation);
         }
         if let Some(violation) = self.validate(view) {
-            self.reject_raw(now, view, seq, violation.reason, violation.tag.as_deref())?;
-            return self.advance_inbound(seq);
+            return self.answer(now, view, seq, V::Invalid(violation));
         }
         match mt {
             msg_type::HEARTBEAT => {
                 if view.get(tags::TEST_REQ_ID) == Some(reasons::TEST_REQ_ID.as_bytes()) {
-                    self.test_request_sent = None;
+                    self.liveness.test_request_sent = None;
                 }
                 self.advance_inbound(seq)
             }
             msg_type::TEST_REQUEST => {
-                // TestReqID is required: without it there is nothing to echo.
                 let Some(id) = view.get(tags::TEST_REQ_ID).map(<[u8]>::to_vec) else {
-                    self.reject(
-                        now,
-                        view,
-                        seq,
-                        RejectReason::RequiredTagMissing,
-                        Some(tags::TEST_REQ_ID),
-                    )?;
-                    return self.advance_inbound(seq);
+                    return self.answer(now, view, seq, V::TestReqIdMissing);
                 };
                 self.advance_inbound(seq)?;
                 self.send_admin(now, msg_type::HEARTBEAT, |e| {
@@ -198,13 +143,7 @@ impl<S: MessageStore> SessionMachine<S> {
                 self.advance_inbound(seq)?;
                 self.on_logout(now, view)
             }
-            msg_type::LOGON => {
-                // A second Logon on an established session is a protocol error.
-                self.advance_inbound(seq)?;
-                self.send_logout(now, Some("Logon received on an established session"))?;
-                self.await_logout_or_close(now);
-                Ok(())
-            }
+            msg_type::LOGON => self.answer(now, view, seq, V::SecondLogon),
             _ => {
                 // What the session produced before this message reaches the
                 // application before it.
@@ -217,10 +156,63 @@ impl<S: MessageStore> SessionMachine<S> {
         }
     }
 
+    /// The standard header's required fields, before anything reads them; then
+    /// SendingTime(52) and the CompIDs, when the configuration checks them.
+    fn check_header(&self, view: &MessageView<'_>) -> Result<(), ProtocolViolation> {
+        for tag in [
+            tags::SENDER_COMP_ID,
+            tags::TARGET_COMP_ID,
+            tags::SENDING_TIME,
+        ] {
+            let reason = match view.get(tag) {
+                None => RejectReason::RequiredTagMissing,
+                Some([]) => RejectReason::TagSpecifiedWithoutValue,
+                Some(_) => continue,
+            };
+            return Err(ProtocolViolation::HeaderField { tag, reason });
+        }
+        if self.config.check_sending_time() && !self.sending_time_ok(view) {
+            return Err(ProtocolViolation::SendingTime);
+        }
+        if self.config.validate_comp_ids() && !self.comp_ids_ok(view) {
+            return Err(ProtocolViolation::CompId);
+        }
+        Ok(())
+    }
+
+    /// A message ahead of the expected number: held until the gap before it is
+    /// filled, and the gap asked for (once: our ResendRequests run to the end).
+    fn on_seq_too_high(
+        &mut self,
+        now: Instant,
+        view: &MessageView<'_>,
+        seq: u64,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        let served = view.msg_type() == msg_type::RESEND_REQUEST;
+        if served {
+            // Serve the counterparty first, then ask for our gap (test case 20).
+            self.on_resend_request(now, view, seq)?;
+        }
+        if !self.recovery.has_room(view.frame().len()) {
+            if matches!(self.phase, Phase::WaitForLogout { .. }) {
+                // Already logging out: one Logout is enough, the rest is dropped.
+                return Ok(());
+            }
+            return self.answer(now, view, seq, ProtocolViolation::TooManyQueued);
+        }
+        // A served ResendRequest keeps its place in the sequence, not its frame.
+        self.recovery.hold(seq, (!served).then(|| view.frame()));
+        if !self.recovery.is_requested() {
+            self.request_resend(now, expected, seq)?;
+        }
+        Ok(())
+    }
+
     /// What is wrong with an in-sequence message, if anything: against the data
     /// dictionary when there is one, else the decoder's own findings (invalid tag
     /// numbers, empty values).
-    pub(super) fn validate(&self, view: &MessageView<'_>) -> Option<Violation> {
+    fn validate(&self, view: &MessageView<'_>) -> Option<Violation> {
         if let Some(FieldError::EmbeddedSoh { tag }) = view.problem() {
             return Some(Violation {
                 reason: RejectReason::NonDataValueIncludesFieldDelimiter,
@@ -264,71 +256,6 @@ impl<S: MessageStore> SessionMachine<S> {
         }
     }
 
-    pub(super) fn on_seq_too_low(
-        &mut self,
-        now: Instant,
-        view: &MessageView<'_>,
-        seq: u64,
-        expected: u64,
-    ) -> Result<(), StoreError> {
-        if !view.is_poss_dup() {
-            self.send_logout(now, Some(&reasons::seq_too_low(expected, seq)))?;
-            self.close("MsgSeqNum too low without PossDupFlag");
-            return Ok(());
-        }
-        // A possible duplicate of something already processed: check it, then ignore it.
-        self.poss_dup_ok(now, view, seq)?;
-        Ok(())
-    }
-
-    /// PossDupFlag=Y needs OrigSendingTime(122) no later than SendingTime(52).
-    /// Returns false (after rejecting) when it does not.
-    pub(super) fn poss_dup_ok(
-        &mut self,
-        now: Instant,
-        view: &MessageView<'_>,
-        seq: u64,
-    ) -> Result<bool, StoreError> {
-        // SequenceReset-GapFill is often sent without OrigSendingTime; accept it.
-        if view.msg_type() == msg_type::SEQUENCE_RESET {
-            return Ok(true);
-        }
-        match view.get_timestamp(tags::ORIG_SENDING_TIME) {
-            Err(FieldError::Missing { .. }) => {
-                self.reject(
-                    now,
-                    view,
-                    seq,
-                    RejectReason::RequiredTagMissing,
-                    Some(tags::ORIG_SENDING_TIME),
-                )?;
-                Ok(false)
-            }
-            Err(_) => {
-                self.reject(
-                    now,
-                    view,
-                    seq,
-                    RejectReason::IncorrectDataFormat,
-                    Some(tags::ORIG_SENDING_TIME),
-                )?;
-                Ok(false)
-            }
-            Ok(orig) => match view.sending_time() {
-                Ok(sent) if orig > sent => {
-                    self.reject_and_logout(
-                        now,
-                        view,
-                        seq,
-                        RejectReason::SendingTimeAccuracyProblem,
-                    )?;
-                    Ok(false)
-                }
-                _ => Ok(true),
-            },
-        }
-    }
-
     pub(super) fn on_sequence_reset(
         &mut self,
         now: Instant,
@@ -337,38 +264,24 @@ impl<S: MessageStore> SessionMachine<S> {
     ) -> Result<(), StoreError> {
         let expected = self.store.next_target_seq();
         let gap_fill = is_gap_fill(view);
+        let refused = |reason, tag| ProtocolViolation::NewSeqNo { reason, tag };
         let new_seq = match view.get_u64(tags::NEW_SEQ_NO) {
             Ok(n) => n,
-            Err(FieldError::Missing { .. }) => {
-                return self.reject_then_maybe_advance(
-                    now,
-                    view,
-                    seq,
-                    gap_fill,
-                    RejectReason::RequiredTagMissing,
-                    Some(tags::NEW_SEQ_NO),
-                );
-            }
-            Err(_) => {
-                return self.reject_then_maybe_advance(
-                    now,
-                    view,
-                    seq,
-                    gap_fill,
-                    RejectReason::IncorrectDataFormat,
-                    Some(tags::NEW_SEQ_NO),
-                );
+            Err(e) => {
+                let reason = match e {
+                    FieldError::Missing { .. } => RejectReason::RequiredTagMissing,
+                    _ => RejectReason::IncorrectDataFormat,
+                };
+                return self.answer(now, view, seq, refused(reason, Some(tags::NEW_SEQ_NO)));
             }
         };
         if new_seq < expected || (gap_fill && new_seq == expected && seq != expected) {
             // Lowering the expected number is never allowed (SessionRejectReason 5).
-            return self.reject_then_maybe_advance(
+            return self.answer(
                 now,
                 view,
                 seq,
-                gap_fill,
-                RejectReason::ValueIsIncorrect,
-                None,
+                refused(RejectReason::ValueIsIncorrect, None),
             );
         }
         if new_seq == expected && !gap_fill {
@@ -376,30 +289,11 @@ impl<S: MessageStore> SessionMachine<S> {
             return Ok(());
         }
         self.store.set_next_target_seq(new_seq)?;
-        if self.resend_requested_to.is_some_and(|to| new_seq > to) {
-            self.resend_requested_to = None;
-        }
+        self.recovery.moved_to(new_seq);
         self.tell(SessionEvent::SequenceReset {
             new_seq_num: new_seq,
             gap_fill,
         });
-        Ok(())
-    }
-
-    pub(super) fn reject_then_maybe_advance(
-        &mut self,
-        now: Instant,
-        view: &MessageView<'_>,
-        seq: u64,
-        gap_fill: bool,
-        reason: RejectReason,
-        tag: Option<u32>,
-    ) -> Result<(), StoreError> {
-        self.reject(now, view, seq, reason, tag)?;
-        // A GapFill in sequence uses its number even when rejected; a Reset has none.
-        if gap_fill && seq == self.store.next_target_seq() {
-            self.advance_inbound(seq)?;
-        }
         Ok(())
     }
 
@@ -409,17 +303,18 @@ impl<S: MessageStore> SessionMachine<S> {
         view: &MessageView<'_>,
     ) -> Result<(), StoreError> {
         let text = view.get_str(tags::TEXT).ok().map(str::to_owned);
+        let by_counterparty = self.phase == Phase::Established;
         self.tell(SessionEvent::LoggedOut {
             text,
-            by_counterparty: self.state == State::Established,
+            by_counterparty,
         });
-        if self.state == State::Established {
+        if by_counterparty {
             self.send_logout(now, None)?;
         }
         if self.config.reset_seq_num_on_logout() {
             self.reset_sequence()?;
         }
-        self.close("Logout exchanged");
+        self.close(reasons::LOGOUT_EXCHANGED);
         Ok(())
     }
 
@@ -428,9 +323,7 @@ impl<S: MessageStore> SessionMachine<S> {
         if seq >= self.store.next_target_seq() {
             self.store.set_next_target_seq(seq + 1)?;
         }
-        if self.resend_requested_to.is_some_and(|to| seq >= to) {
-            self.resend_requested_to = None;
-        }
+        self.recovery.processed(seq);
         Ok(())
     }
 
@@ -439,6 +332,32 @@ impl<S: MessageStore> SessionMachine<S> {
             Ok(t) => t.abs_diff(self.clock.now_utc()) <= self.config.max_sending_time_delta(),
             Err(_) => false,
         }
+    }
+
+    /// The counterparty's CompIDs are the session's, seen from its side.
+    pub(super) fn comp_ids_ok(&self, view: &MessageView<'_>) -> bool {
+        view.sender_comp_id() == Some(self.id.target().as_bytes())
+            && view.target_comp_id() == Some(self.id.sender().as_bytes())
+    }
+}
+
+/// PossDupFlag(43)=Y needs OrigSendingTime(122) no later than SendingTime(52); a
+/// SequenceReset-GapFill, often sent without it, is accepted as it is.
+fn check_poss_dup(view: &MessageView<'_>) -> Result<(), ProtocolViolation> {
+    if view.msg_type() == msg_type::SEQUENCE_RESET {
+        return Ok(());
+    }
+    let orig = view.get_timestamp(tags::ORIG_SENDING_TIME).map_err(|e| {
+        ProtocolViolation::OrigSendingTime {
+            reason: match e {
+                FieldError::Missing { .. } => RejectReason::RequiredTagMissing,
+                _ => RejectReason::IncorrectDataFormat,
+            },
+        }
+    })?;
+    match view.sending_time() {
+        Ok(sent) if orig > sent => Err(ProtocolViolation::OrigSendingTimeAfterSendingTime),
+        _ => Ok(()),
     }
 }
 

@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Handler, SessionEvent, SessionMachine, State, reasons, resend};
+use super::state::Phase;
+use super::violation::ProtocolViolation;
+use super::{Handler, SessionEvent, SessionMachine, reasons, resend};
 use crate::codec::{FieldError, Fields, MessageView, msg_type, tags};
 use crate::store::{MessageStore, StoreError};
 
@@ -17,45 +19,42 @@ impl<S: MessageStore> SessionMachine<S> {
         handler: &mut H,
     ) -> Result<(), StoreError> {
         if view.msg_type() != msg_type::LOGON {
-            self.close("first message not a Logon");
+            self.close(reasons::FIRST_NOT_LOGON);
             return Ok(());
         }
-        if let Err(reason) = self.check_logon(view) {
-            self.refuse_logon(reason);
-            return Ok(());
-        }
+        let heart_bt_int = match self.check_logon(view) {
+            Ok(heart_bt_int) => heart_bt_int,
+            Err(reason) => {
+                self.refuse_logon(reason);
+                return Ok(());
+            }
+        };
         self.notify(handler);
         if let Err(reason) = handler.on_logon(view) {
             self.refuse_logon(reason);
             return Ok(());
         }
         // From here the Logon is accepted: state may change.
-        let Ok(heart_bt_int) = view.get_u64(tags::HEART_BT_INT) else {
-            self.refuse_logon("HeartBtInt(108) missing".into());
-            return Ok(());
-        };
-        let heart_bt_int = u32::try_from(heart_bt_int).unwrap_or(u32::MAX);
         let reset_requested = view.get_bool(tags::RESET_SEQ_NUM_FLAG) == Ok(true);
         let reset = reset_requested || self.config.reset_seq_num_on_logon();
         if reset {
             self.reset_sequence()?;
         }
-        self.heart_bt_int = Duration::from_secs(u64::from(heart_bt_int));
+        self.liveness.heart_bt_int = Duration::from_secs(u64::from(heart_bt_int));
         self.default_appl_ver_id = view.get(tags::DEFAULT_APPL_VER_ID).map(<[u8]>::to_vec);
-        self.logon_deadline = None;
         let expected = self.store.next_target_seq();
         let seq = match view.msg_seq_num() {
             Ok(s) => s.get(),
             Err(_) => {
-                self.close("Logon without a valid MsgSeqNum(34)");
+                self.close(reasons::LOGON_WITHOUT_SEQ_NUM);
                 return Ok(());
             }
         };
         if seq < expected {
             // Answer with a Logout and no Logon: the counterparty is behind us.
-            self.set_state(State::Established);
+            self.move_to(Phase::Established);
             self.send_logout(now, Some(&reasons::seq_too_low(expected, seq)))?;
-            self.close("Logon MsgSeqNum too low");
+            self.close(reasons::LOGON_SEQ_TOO_LOW);
             return Ok(());
         }
         // NextExpectedMsgSeqNum(789), when agreed: the counterparty says which of our
@@ -68,9 +67,9 @@ impl<S: MessageStore> SessionMachine<S> {
         };
         if let Some(n) = their_next_expected.filter(|&n| n > next_out || n == 0) {
             // It expects messages we never sent: nothing can repair that.
-            self.set_state(State::Established);
+            self.move_to(Phase::Established);
             self.send_logout(now, Some(&reasons::next_expected_too_high(n, next_out)))?;
-            self.close("Logon NextExpectedMsgSeqNum(789) too high");
+            self.close(reasons::LOGON_NEXT_EXPECTED_TOO_HIGH);
             return Ok(());
         }
         // check_logon refused MsgSeqNum u64::MAX, so seq + 1 here and below fits.
@@ -85,7 +84,7 @@ impl<S: MessageStore> SessionMachine<S> {
                 e.uint(tags::NEXT_EXPECTED_MSG_SEQ_NUM, our_next_expected);
             }
         })?;
-        self.set_state(State::Established);
+        self.move_to(Phase::Established);
         self.tell(SessionEvent::LoggedOn {
             reset,
             heart_bt_int,
@@ -95,7 +94,7 @@ impl<S: MessageStore> SessionMachine<S> {
             // filled: it waits in the queue, already acted on, so that a fill up to
             // just before it moves the session past it (and past anything queued
             // behind it) at once.
-            self.queue.insert(seq, None);
+            self.recovery.hold(seq, None);
         }
         match their_next_expected {
             // With 789 the counterparty resends from our 789 by itself (and fills its
@@ -103,7 +102,7 @@ impl<S: MessageStore> SessionMachine<S> {
             // Logon just sent included (as a GapFill).
             Some(n) => {
                 if seq > expected {
-                    self.resend_requested_to = Some(seq);
+                    self.recovery.requested(seq);
                 } else {
                     self.store.set_next_target_seq(seq + 1)?;
                 }
@@ -118,8 +117,9 @@ impl<S: MessageStore> SessionMachine<S> {
         Ok(())
     }
 
-    /// The checks that refuse a Logon before anything changes.
-    pub(super) fn check_logon(&self, view: &MessageView<'_>) -> Result<(), String> {
+    /// The checks that refuse a Logon before anything changes; the HeartBtInt(108)
+    /// it asks for when it passes.
+    fn check_logon(&self, view: &MessageView<'_>) -> Result<u32, String> {
         if view.begin_string() != self.version.begin_string().as_bytes() {
             return Err(format!(
                 "BeginString {:?} is not this session's {}",
@@ -127,9 +127,7 @@ impl<S: MessageStore> SessionMachine<S> {
                 self.version.begin_string()
             ));
         }
-        if view.sender_comp_id() != Some(self.id.target().as_bytes())
-            || view.target_comp_id() != Some(self.id.sender().as_bytes())
-        {
+        if !self.comp_ids_ok(view) {
             return Err("CompIDs do not match the session".into());
         }
         if self.config.check_sending_time() && !self.sending_time_ok(view) {
@@ -138,16 +136,7 @@ impl<S: MessageStore> SessionMachine<S> {
         if view.msg_seq_num().is_ok_and(|s| s.get() == u64::MAX) {
             return Err(reasons::SEQ_NUM_EXHAUSTED.into());
         }
-        let hbi = view
-            .get_u64(tags::HEART_BT_INT)
-            .map_err(|e| format!("Logon HeartBtInt: {e}"))?;
-        let (min, max) = (
-            u64::from(self.config.min_heart_bt_int()),
-            u64::from(self.config.max_heart_bt_int()),
-        );
-        if hbi < min || hbi > max {
-            return Err(format!("HeartBtInt(108) = {hbi} outside {min}..={max}"));
-        }
+        let heart_bt_int = self.heart_bt_int_of(view)?;
         if self.version.is_fixt() && !view.contains(tags::DEFAULT_APPL_VER_ID) {
             return Err("DefaultApplVerID(1137) missing from a FIXT.1.1 Logon".into());
         }
@@ -167,10 +156,25 @@ impl<S: MessageStore> SessionMachine<S> {
         {
             return Err("Password(554) does not match".into());
         }
-        Ok(())
+        Ok(heart_bt_int)
     }
 
-    pub(super) fn refuse_logon(&mut self, reason: String) {
+    /// The HeartBtInt(108) a Logon asks for, within the configured bounds.
+    fn heart_bt_int_of(&self, view: &MessageView<'_>) -> Result<u32, String> {
+        let hbi = view
+            .get_u64(tags::HEART_BT_INT)
+            .map_err(|e| format!("Logon HeartBtInt: {e}"))?;
+        let (min, max) = (
+            self.config.min_heart_bt_int(),
+            self.config.max_heart_bt_int(),
+        );
+        match u32::try_from(hbi) {
+            Ok(h) if (min..=max).contains(&h) => Ok(h),
+            _ => Err(format!("HeartBtInt(108) = {hbi} outside {min}..={max}")),
+        }
+    }
+
+    fn refuse_logon(&mut self, reason: String) {
         self.tell(SessionEvent::LogonRefused {
             reason: reason.clone(),
         });
@@ -187,21 +191,12 @@ impl<S: MessageStore> SessionMachine<S> {
         seq: u64,
     ) -> Result<(), StoreError> {
         // The new session's HeartBtInt is held to the same bounds as any Logon's.
-        let (min, max) = (
-            u64::from(self.config.min_heart_bt_int()),
-            u64::from(self.config.max_heart_bt_int()),
-        );
-        let heart_bt_int = match view.get_u64(tags::HEART_BT_INT) {
-            Ok(h) if (min..=max).contains(&h) => u32::try_from(h).unwrap_or(u32::MAX),
-            _ => {
-                self.send_logout(now, Some("Logon HeartBtInt(108) missing or out of range"))?;
-                self.await_logout_or_close(now);
-                return Ok(());
-            }
+        let Ok(heart_bt_int) = self.heart_bt_int_of(view) else {
+            return self.answer(now, view, seq, ProtocolViolation::ResetLogonHeartBtInt);
         };
         self.reset_sequence()?;
-        self.heart_bt_int = Duration::from_secs(u64::from(heart_bt_int));
-        self.test_request_sent = None;
+        self.liveness.heart_bt_int = Duration::from_secs(u64::from(heart_bt_int));
+        self.liveness.test_request_sent = None;
         self.send_admin(now, msg_type::LOGON, |e| {
             e.uint(tags::ENCRYPT_METHOD, 0)
                 .uint(tags::HEART_BT_INT, u64::from(heart_bt_int))

@@ -40,6 +40,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 mod timers;
+mod violation;
 
 pub use error::{ResetError, SendError};
 pub use event::SessionEvent;
@@ -48,12 +49,14 @@ pub use state::State;
 
 pub use crate::codec::RejectReason;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use state::Notice;
+use recovery::Recovery;
+use state::{Notice, Phase};
+use timers::{Liveness, Timer};
 
 use crate::clock::Clock;
 use crate::codec::{Decoder, MAX_TIMESTAMP_LEN, Message, format_u64, tags};
@@ -69,32 +72,18 @@ pub struct SessionMachine<S: MessageStore> {
     config: SessionConfig,
     clock: Arc<dyn Clock>,
     store: S,
-    state: State,
-    /// Why the session wants its transport closed, once it does.
-    close_reason: Option<String>,
+    phase: Phase,
     decoder: Decoder,
     /// Bytes ready for the transport.
     outbox: Vec<u8>,
     /// Encoding space, reused.
     scratch: Vec<u8>,
     notices: VecDeque<Notice>,
-    heart_bt_int: Duration,
-    /// When we last sent anything / last received anything.
-    last_sent: Instant,
-    last_received: Instant,
-    /// A TestRequest is outstanding since this time.
-    test_request_sent: Option<Instant>,
-    logon_deadline: Option<Instant>,
-    logout_deadline: Option<Instant>,
+    liveness: Liveness,
     /// DefaultApplVerID(1137) the counterparty sent, echoed in our Logon (FIXT).
     default_appl_ver_id: Option<Vec<u8>>,
-    /// Our outstanding ResendRequest: inbound messages up to this number are being resent.
-    resend_requested_to: Option<u64>,
-    /// Messages received ahead of a gap, by MsgSeqNum, processed once the gap fills
-    /// (`None`: already acted on, only its number remains to be consumed).
-    queue: BTreeMap<u64, Option<Vec<u8>>>,
-    /// The bytes of the frames in `queue`.
-    queued_bytes: usize,
+    /// A gap in the inbound sequence being filled.
+    recovery: Recovery,
     /// A ResendRequest being served in batches.
     serving: Option<resend::Progress>,
     /// The data dictionary inbound messages are validated against (for FIXT, the
@@ -120,7 +109,7 @@ impl<S: MessageStore> fmt::Debug for SessionMachine<S> {
         f.debug_struct("SessionMachine")
             .field("id", &self.id)
             .field("version", &self.version)
-            .field("state", &self.state)
+            .field("phase", &self.phase)
             .field("next_sender_seq", &self.store.next_sender_seq())
             .field("next_target_seq", &self.store.next_target_seq())
             .finish_non_exhaustive()
@@ -144,22 +133,14 @@ impl<S: MessageStore> SessionMachine<S> {
             config,
             clock,
             store,
-            state: State::Disconnected,
-            close_reason: None,
+            phase: Phase::Disconnected,
             decoder: Decoder::new(),
             outbox: Vec::with_capacity(4096),
             scratch: Vec::with_capacity(1024),
             notices: VecDeque::new(),
-            heart_bt_int: Duration::from_secs(30),
-            last_sent: now,
-            last_received: now,
-            test_request_sent: None,
-            logon_deadline: None,
-            logout_deadline: None,
+            liveness: Liveness::new(now),
             default_appl_ver_id: None,
-            resend_requested_to: None,
-            queue: BTreeMap::new(),
-            queued_bytes: 0,
+            recovery: Recovery::default(),
             serving: None,
             dictionary: None,
             app_dictionary: None,
@@ -197,7 +178,7 @@ impl<S: MessageStore> SessionMachine<S> {
 
     /// The current state.
     pub fn state(&self) -> State {
-        self.state
+        self.phase.state()
     }
 
     /// The store, for inspection.
@@ -226,19 +207,22 @@ impl<S: MessageStore> SessionMachine<S> {
 
     /// The HeartBtInt(108) in force (the counterparty's, once logged on).
     pub fn heart_bt_int(&self) -> Duration {
-        self.heart_bt_int
+        self.liveness.heart_bt_int
     }
 
     /// True when the session wants its transport closed: flush `poll_transmit`, close,
     /// then call [`SessionMachine::handle_disconnect`].
     pub fn wants_close(&self) -> bool {
-        self.close_reason.is_some()
+        matches!(self.phase, Phase::Closing { .. })
     }
 
     /// Why the session wants its transport closed (for the log), while
     /// [`SessionMachine::wants_close`] is true.
     pub fn close_reason(&self) -> Option<&str> {
-        self.close_reason.as_deref()
+        match &self.phase {
+            Phase::Closing { reason, .. } => Some(reason),
+            _ => None,
+        }
     }
 
     /// A transport was attached: wait for the counterparty's Logon until
@@ -249,13 +233,10 @@ impl<S: MessageStore> SessionMachine<S> {
         logon_timeout: Duration,
         handler: &mut impl Handler,
     ) {
-        self.close_reason = None;
-        self.last_received = now;
-        self.last_sent = now;
-        self.test_request_sent = None;
-        self.logout_deadline = None;
-        self.logon_deadline = Some(now + logon_timeout);
-        self.set_state(State::WaitForLogon);
+        self.liveness.restart(now);
+        self.move_to(Phase::WaitForLogon {
+            deadline: now + logon_timeout,
+        });
         self.notify(handler);
     }
 
@@ -265,22 +246,17 @@ impl<S: MessageStore> SessionMachine<S> {
     /// # Errors
     /// When a reset the policy asks for cannot be stored.
     pub fn handle_disconnect(&mut self, handler: &mut impl Handler) -> Result<(), StoreError> {
-        self.close_reason = None;
-        self.logon_deadline = None;
-        self.logout_deadline = None;
-        self.test_request_sent = None;
-        self.resend_requested_to = None;
-        self.queue.clear();
-        self.queued_bytes = 0;
+        self.liveness.test_request_sent = None;
+        self.recovery.clear();
         self.serving = None;
         self.outbox.clear();
         let reset =
-            if self.state != State::Disconnected && self.config.reset_seq_num_on_disconnect() {
+            if self.phase != Phase::Disconnected && self.config.reset_seq_num_on_disconnect() {
                 self.reset_sequence()
             } else {
                 Ok(())
             };
-        self.set_state(State::Disconnected);
+        self.move_to(Phase::Disconnected);
         self.notify(handler);
         reset
     }
@@ -295,10 +271,10 @@ impl<S: MessageStore> SessionMachine<S> {
         frame: &[u8],
         handler: &mut H,
     ) -> Result<(), StoreError> {
-        if self.wants_close() || self.state == State::Disconnected {
+        if self.wants_close() || self.phase == Phase::Disconnected {
             return Ok(());
         }
-        self.last_received = now;
+        self.liveness.last_received = now;
         let mut decoder = std::mem::take(&mut self.decoder);
         let result = self.process(now, frame, &mut decoder, handler);
         // Messages that arrived ahead of a gap, now next in line.
@@ -326,34 +302,30 @@ impl<S: MessageStore> SessionMachine<S> {
     /// When [`SessionMachine::handle_timeout`] should next be called.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.wants_close() {
-            return None;
-        }
-        match self.state {
-            State::Disconnected => None,
-            State::WaitForLogon => self.logon_deadline,
-            State::WaitForLogout => self.logout_deadline,
-            // HeartBtInt(108) = 0 (allowed only when MinHeartBtInt is 0): no heartbeats.
-            State::Established if self.heart_bt_int.is_zero() => None,
-            State::Established => {
-                let silence = self.heart_bt_int + self.config.reasonable_transmission_time();
-                Some(match self.test_request_sent {
-                    Some(sent) => sent + silence,
-                    None => (self.last_received + silence).min(self.last_sent + self.heart_bt_int),
-                })
-            }
-        }
+        Timer::ALL
+            .into_iter()
+            .filter_map(|t| self.deadline(t))
+            .min()
     }
 
     /// Moves the bytes ready for the transport to the end of `out`; returns how many.
-    /// A ResendRequest being served produces its next batch as the previous one is taken.
+    /// A ResendRequest being served produces its next batch as the previous one is
+    /// taken, and `handler` is told when the last batch is ([`SessionEvent::ResendServed`]).
     ///
     /// # Errors
     /// When the store cannot be read for a resend.
-    pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> Result<usize, StoreError> {
-        if self.outbox.is_empty() && self.serving.is_some() {
-            self.serve_resend_batch()?;
-        }
+    pub fn poll_transmit(
+        &mut self,
+        out: &mut Vec<u8>,
+        handler: &mut impl Handler,
+    ) -> Result<usize, StoreError> {
+        let served = if self.outbox.is_empty() && self.serving.is_some() {
+            self.serve_resend_batch()
+        } else {
+            Ok(())
+        };
+        self.notify(handler);
+        served?;
         let n = self.outbox.len();
         out.extend_from_slice(&self.outbox);
         self.outbox.clear();
@@ -390,7 +362,7 @@ impl<S: MessageStore> SessionMachine<S> {
         self.store.append(seq, &self.scratch)?;
         if self.is_transmitting() {
             self.outbox.extend_from_slice(&self.scratch);
-            self.last_sent = now;
+            self.liveness.last_sent = now;
         }
         Ok(SeqNum::new(seq).unwrap_or(SeqNum::ONE))
     }
@@ -420,8 +392,10 @@ impl<S: MessageStore> SessionMachine<S> {
     /// [`ResetError::Connected`] while a transport is attached; the store's error
     /// when the reset cannot be stored.
     pub fn reset_sequence_numbers(&mut self) -> Result<(), ResetError> {
-        if self.state != State::Disconnected {
-            return Err(ResetError::Connected { state: self.state });
+        if self.phase != Phase::Disconnected {
+            return Err(ResetError::Connected {
+                state: self.state(),
+            });
         }
         self.reset_sequence()?;
         Ok(())

@@ -11,10 +11,9 @@
 
 use std::time::Instant;
 
+use super::violation::ProtocolViolation;
 use super::{RESEND_BATCH, SessionEvent, SessionMachine};
-use crate::codec::{
-    Decoder, Encoder, Fields, MAX_TIMESTAMP_LEN, MessageView, RejectReason, msg_type, tags,
-};
+use crate::codec::{Decoder, Encoder, Fields, MAX_TIMESTAMP_LEN, MessageView, msg_type, tags};
 use crate::id::FixVersion;
 use crate::store::{MessageStore, StoreError};
 
@@ -226,7 +225,7 @@ impl<S: MessageStore> SessionMachine<S> {
             view.get_u64(tags::BEGIN_SEQ_NO),
             view.get_u64(tags::END_SEQ_NO),
         ) else {
-            return self.reject(now, view, seq, RejectReason::RequiredTagMissing, None);
+            return self.answer(now, view, seq, ProtocolViolation::ResendRangeMissing);
         };
         let last_sent = self.store.next_sender_seq().saturating_sub(1);
         let infinite = end == 0 || (self.version.uses_999999_as_infinity() && end == 999_999);

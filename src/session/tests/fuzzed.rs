@@ -49,7 +49,7 @@ fn a_reset_logon_abandons_a_resend_in_progress() {
     h.send("2", 2, "7=1|16=0");
     // Take only the first batch, then the counterparty starts the session over.
     let mut first = Vec::new();
-    h.m.poll_transmit(&mut first).unwrap();
+    h.m.poll_transmit(&mut first, &mut h.app).unwrap();
     h.send("A", 1, "98=0|108=30|141=Y");
     let out = h.out();
     assert_eq!(
@@ -90,7 +90,7 @@ fn reset_on_logout_abandons_a_resend_in_progress() {
     h.out();
     h.send("2", 2, "7=1|16=0");
     let mut first = Vec::new();
-    h.m.poll_transmit(&mut first).unwrap();
+    h.m.poll_transmit(&mut first, &mut h.app).unwrap();
     h.send("5", 3, "");
     assert_eq!(
         h.out(),

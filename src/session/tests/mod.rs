@@ -155,9 +155,16 @@ impl Harness {
 
     /// Everything sent since the last call, one rendered message each.
     fn out(&mut self) -> Vec<String> {
-        self.m.poll_transmit(&mut self.pending).unwrap();
+        self.m
+            .poll_transmit(&mut self.pending, &mut self.app)
+            .unwrap();
         // Resends come in batches: keep draining.
-        while self.m.poll_transmit(&mut self.pending).unwrap() > 0 {}
+        while self
+            .m
+            .poll_transmit(&mut self.pending, &mut self.app)
+            .unwrap()
+            > 0
+        {}
         let mut rendered = Vec::new();
         let mut buf = &self.pending[..];
         while !buf.is_empty() {

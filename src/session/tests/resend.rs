@@ -55,7 +55,7 @@ fn t8_resent_messages_keep_their_body_and_original_sending_time() {
         .unwrap();
     h.clock.advance(Duration::from_secs(3));
     h.send("2", 10, "7=5|16=5");
-    h.m.poll_transmit(&mut h.pending).unwrap();
+    h.m.poll_transmit(&mut h.pending, &mut h.app).unwrap();
     let resent = std::mem::take(&mut h.pending);
     let mut d1 = Decoder::new();
     let mut d2 = Decoder::new();
@@ -111,7 +111,7 @@ fn resend_of_a_long_history_is_served_in_bounded_batches() {
     let mut frames = 0;
     loop {
         let mut buf = Vec::new();
-        if h.m.poll_transmit(&mut buf).unwrap() == 0 {
+        if h.m.poll_transmit(&mut buf, &mut h.app).unwrap() == 0 {
             break;
         }
         polls += 1;
