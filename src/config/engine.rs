@@ -1,0 +1,345 @@
+//! `EngineConfig`: the engine-wide keys, the session defaults and the
+//! per-session entries, and the rules that tie them together.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::error::{ConfigError, ConfigWarning, invalid};
+use super::properties::{Setting, parse_properties};
+use super::session::SessionConfig;
+
+/// Engine-wide settings, with the session defaults and per-session overrides.
+///
+/// Build it from a file with [`EngineConfig::from_properties_file`], from text
+/// with [`EngineConfig::from_properties_str`], or from code starting at
+/// [`EngineConfig::default`] with the builder methods. Getters have the plain
+/// key name (`logon_timeout()`); setters take `self`, return `Self` and are
+/// named `with_*`, except [`EngineConfig::listen_port`], which adds a port.
+///
+/// ```
+/// use std::time::Duration;
+/// use fixengine::config::{EngineConfig, SessionConfig};
+///
+/// let config = EngineConfig::default()
+///     .listen_port(9880)
+///     .with_storage_directory("data")
+///     .with_logon_timeout(Duration::from_secs(2))
+///     .with_session("ISLD", "TW", SessionConfig::default().with_max_heart_bt_int(60));
+/// config.validate()?;
+/// assert_eq!(config.session_config("ISLD", "TW").max_heart_bt_int(), 60);
+/// assert_eq!(config.session_config("ISLD", "OTHER").max_heart_bt_int(), 3600);
+/// # Ok::<(), fixengine::config::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineConfig {
+    pub(super) listen_ports: Vec<u16>,
+    pub(super) listen_address: IpAddr,
+    pub(super) storage_directory: PathBuf,
+    pub(super) create_unregistered_acceptor_session: bool,
+    pub(super) logon_timeout: Duration,
+    pub(super) max_pending_connections: usize,
+    pub(super) max_message_size: usize,
+    pub(super) session_defaults: SessionConfig,
+    // Sorted by (sender, target) so `sessions()` is deterministic.
+    pub(super) sessions: BTreeMap<(String, String), SessionEntry>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            listen_ports: Vec::new(),
+            listen_address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            storage_directory: PathBuf::from("logs"),
+            create_unregistered_acceptor_session: false,
+            logon_timeout: Duration::from_millis(5000),
+            max_pending_connections: 1024,
+            max_message_size: 1024 * 1024,
+            session_defaults: SessionConfig::default(),
+            sessions: BTreeMap::new(),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Parses `engine.properties` text, then [validates](Self::validate) it.
+    ///
+    /// Returns the configuration and the warnings (unknown keys, duplicate
+    /// keys), which are also logged with `log::warn!`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Syntax`] for a line without `=`, [`ConfigError::BadKey`]
+    /// for a malformed `Session.` key, [`ConfigError::BadValue`] for a value
+    /// that does not parse, [`ConfigError::Invalid`] for a broken cross-field
+    /// rule.
+    pub fn from_properties_str(text: &str) -> Result<(Self, Vec<ConfigWarning>), ConfigError> {
+        let (config, warnings) = parse_properties(text)?;
+        for warning in &warnings {
+            log::warn!("engine properties: {warning}");
+        }
+        Ok((config, warnings))
+    }
+
+    /// Reads and parses an `engine.properties` file, as
+    /// [`from_properties_str`](Self::from_properties_str) does.
+    ///
+    /// # Errors
+    /// [`ConfigError::Io`] naming the path when the file cannot be read (or is
+    /// not UTF-8), otherwise as [`from_properties_str`](Self::from_properties_str).
+    pub fn from_properties_file(
+        path: impl AsRef<Path>,
+    ) -> Result<(Self, Vec<ConfigWarning>), ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let (config, warnings) = parse_properties(&text)?;
+        for warning in &warnings {
+            log::warn!("{}: {warning}", path.display());
+        }
+        Ok((config, warnings))
+    }
+
+    /// Checks the rules that tie values together; parsing calls it, and a
+    /// configuration built in code should too before it is used.
+    ///
+    /// The rules: `LogonTimeout` > 0; `MaxMessageSize` ≥ 64 bytes;
+    /// `MaxPendingConnections` ≥ 1; for the session defaults and for every
+    /// per-session entry (after resolution) `MinHeartBtInt` ≤ `MaxHeartBtInt`;
+    /// every per-session SenderCompID and TargetCompID is a usable CompID
+    /// (1 to 64 printable ASCII characters, no `=`).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] describing the first rule broken, with the
+    /// keys and values involved.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.logon_timeout.is_zero() {
+            return Err(invalid("LogonTimeout must be greater than 0 ms".to_owned()));
+        }
+        if self.max_message_size < MIN_MAX_MESSAGE_SIZE {
+            return Err(invalid(format!(
+                "MaxMessageSize is {} bytes; it must be at least {MIN_MAX_MESSAGE_SIZE}",
+                self.max_message_size
+            )));
+        }
+        if self.max_pending_connections == 0 {
+            return Err(invalid(
+                "MaxPendingConnections is 0; it must be at least 1".to_owned(),
+            ));
+        }
+        self.session_defaults
+            .check_heart_bt_int_range("Session.Default")?;
+        for (sender, target) in self.sessions() {
+            for comp_id in [sender, target] {
+                if !is_valid_comp_id(comp_id) {
+                    return Err(invalid(format!(
+                        "session {sender}/{target}: {comp_id:?} is not a valid CompID \
+                         (1 to {} printable ASCII characters, no '=')",
+                        crate::id::MAX_COMP_ID_LEN
+                    )));
+                }
+            }
+            self.session_config(sender, target)
+                .check_heart_bt_int_range(&format!("Session.{sender}/{target}"))?;
+        }
+        Ok(())
+    }
+
+    /// `ListenPort`: the ports the acceptor listens on, in the order given.
+    /// Default: none, so nothing is accepted unless a session has its own
+    /// `ListenPort` (see [`all_listen_ports`](Self::all_listen_ports)). Port 0
+    /// asks the OS for an ephemeral port.
+    pub fn listen_ports(&self) -> &[u16] {
+        &self.listen_ports
+    }
+
+    /// The engine's [`listen_ports`](Self::listen_ports) plus every port named
+    /// by `Session.Default.ListenPort` or a per-session `ListenPort`: sorted,
+    /// without duplicates. These are the sockets the engine must open.
+    pub fn all_listen_ports(&self) -> Vec<u16> {
+        let mut ports = self.listen_ports.clone();
+        ports.extend(self.session_defaults.listen_port);
+        ports.extend(
+            self.sessions()
+                .filter_map(|(sender, target)| self.session_config(sender, target).listen_port),
+        );
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    }
+
+    /// `ListenAddress`: the local interface to bind. Default `0.0.0.0` (every
+    /// IPv4 interface).
+    pub fn listen_address(&self) -> IpAddr {
+        self.listen_address
+    }
+
+    /// `StorageDirectory`: the root under which each session's store folder
+    /// is created. Default `logs` (relative to the working directory).
+    pub fn storage_directory(&self) -> &Path {
+        &self.storage_directory
+    }
+
+    /// `CreateUnregisteredAcceptorSession`: whether a Logon for a session
+    /// nobody registered may create one (subject to the sessions manager).
+    /// Default `false`: such a Logon gets a Logout and the connection is closed.
+    pub fn create_unregistered_acceptor_session(&self) -> bool {
+        self.create_unregistered_acceptor_session
+    }
+
+    /// `LogonTimeout` (milliseconds in the file): the time a new connection has
+    /// to deliver a complete Logon before it is closed. Default 5 s.
+    pub fn logon_timeout(&self) -> Duration {
+        self.logon_timeout
+    }
+
+    /// `MaxPendingConnections`: connections accepted but not yet logged on,
+    /// at most; more are closed on accept. It is also the listening sockets'
+    /// backlog (at least 128, at most the kernel's `net.core.somaxconn`), so a
+    /// burst of reconnects waits in the kernel's queue rather than losing SYNs.
+    /// Default 1024.
+    pub fn max_pending_connections(&self) -> usize {
+        self.max_pending_connections
+    }
+
+    /// `MaxMessageSize` (bytes): the largest inbound message accepted; a
+    /// larger BodyLength(9) is garbled input. Default 1 MiB (1048576).
+    pub fn max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// The `Session.Default.*` values: what a session without its own entry
+    /// gets, and the base a per-session entry overrides.
+    pub fn session_defaults(&self) -> &SessionConfig {
+        &self.session_defaults
+    }
+
+    /// The resolved configuration of the session in which we are `sender` and
+    /// the counterparty is `target`: per-session keys over `Session.Default`
+    /// over built-in defaults. A session without an entry gets the defaults.
+    pub fn session_config(&self, sender: &str, target: &str) -> SessionConfig {
+        // The tuple key needs owned Strings; a linear scan would avoid the
+        // allocation but not scale to thousands of sessions.
+        match self.sessions.get(&(sender.to_owned(), target.to_owned())) {
+            None => self.session_defaults.clone(),
+            Some(SessionEntry::Full(config)) => config.clone(),
+            Some(SessionEntry::Overrides(settings)) => {
+                let mut config = self.session_defaults.clone();
+                for setting in settings {
+                    setting.apply(&mut config);
+                }
+                config
+            }
+        }
+    }
+
+    /// The `(sender, target)` pairs that have a per-session entry (from
+    /// `Session.<Sender>/<Target>.*` keys or [`with_session`](Self::with_session)),
+    /// sorted, so the engine can register them up front.
+    pub fn sessions(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.sessions
+            .keys()
+            .map(|(sender, target)| (sender.as_str(), target.as_str()))
+    }
+
+    /// Adds `port` to the listening ports (ignored if already present).
+    #[must_use]
+    pub fn listen_port(mut self, port: u16) -> Self {
+        if !self.listen_ports.contains(&port) {
+            self.listen_ports.push(port);
+        }
+        self
+    }
+
+    /// Replaces the listening ports; duplicates are dropped.
+    #[must_use]
+    pub fn with_listen_ports(mut self, ports: impl IntoIterator<Item = u16>) -> Self {
+        self.listen_ports.clear();
+        ports.into_iter().fold(self, Self::listen_port)
+    }
+
+    /// Sets `ListenAddress`.
+    #[must_use]
+    pub fn with_listen_address(mut self, address: IpAddr) -> Self {
+        self.listen_address = address;
+        self
+    }
+
+    /// Sets `StorageDirectory`.
+    #[must_use]
+    pub fn with_storage_directory(mut self, directory: impl Into<PathBuf>) -> Self {
+        self.storage_directory = directory.into();
+        self
+    }
+
+    /// Sets `CreateUnregisteredAcceptorSession`.
+    #[must_use]
+    pub fn with_create_unregistered_acceptor_session(mut self, create: bool) -> Self {
+        self.create_unregistered_acceptor_session = create;
+        self
+    }
+
+    /// Sets `LogonTimeout`.
+    #[must_use]
+    pub fn with_logon_timeout(mut self, timeout: Duration) -> Self {
+        self.logon_timeout = timeout;
+        self
+    }
+
+    /// Sets `MaxPendingConnections`.
+    #[must_use]
+    pub fn with_max_pending_connections(mut self, max: usize) -> Self {
+        self.max_pending_connections = max;
+        self
+    }
+
+    /// Sets `MaxMessageSize` in bytes.
+    #[must_use]
+    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Replaces the `Session.Default.*` values. Per-session entries parsed
+    /// from a file keep overriding only the keys they named, on top of these.
+    #[must_use]
+    pub fn with_session_defaults(mut self, defaults: SessionConfig) -> Self {
+        self.session_defaults = defaults;
+        self
+    }
+
+    /// Gives the session (`sender` is our CompID, `target` the
+    /// counterparty's) its complete configuration, replacing any entry it had.
+    /// [`validate`](Self::validate) checks the CompIDs.
+    #[must_use]
+    pub fn with_session(
+        mut self,
+        sender: impl Into<String>,
+        target: impl Into<String>,
+        config: SessionConfig,
+    ) -> Self {
+        self.sessions
+            .insert((sender.into(), target.into()), SessionEntry::Full(config));
+        self
+    }
+}
+
+/// A per-session entry: the keys a file named (applied over the defaults at
+/// lookup, so later changes to the defaults still show through), or a
+/// complete configuration given from code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum SessionEntry {
+    Overrides(Vec<Setting>),
+    Full(SessionConfig),
+}
+
+// Mirrors `crate::id::CompId::new`; config stays free of other crate modules
+// so it can be read (and tested) on its own.
+/// One rule for CompIDs everywhere: the one `CompId` enforces.
+pub(super) fn is_valid_comp_id(value: &str) -> bool {
+    crate::id::CompId::new(value).is_ok()
+}
+/// Smaller than any Logon, so a smaller limit could never admit a session.
+const MIN_MAX_MESSAGE_SIZE: usize = 64;

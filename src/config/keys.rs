@@ -1,0 +1,41 @@
+//! The names of the engine keys and of the session keys.
+
+pub(super) const ENGINE_KEYS: &[&str] = &[
+    "ListenPort",
+    "ListenAddress",
+    "StorageDirectory",
+    "CreateUnregisteredAcceptorSession",
+    "LogonTimeout",
+    "MaxPendingConnections",
+    "MaxMessageSize",
+];
+
+pub(super) const SESSION_KEYS: &[&str] = &[
+    "StorageType",
+    "MinHeartBtInt",
+    "MaxHeartBtInt",
+    "LogoutTimeout",
+    "ReasonableTransmissionTime",
+    "CheckSendingTime",
+    "MaxSendingTimeDelta",
+    "ResetSeqNumOnLogon",
+    "ResetSeqNumOnLogout",
+    "ResetSeqNumOnDisconnect",
+    "ValidateCheckSum",
+    "ValidateCompIds",
+    "ValidateFieldsHaveValues",
+    "ValidateFieldsOutOfOrder",
+    "ValidateFieldValues",
+    "ValidateUnknownFields",
+    "ValidateRequiredFields",
+    "EnableNextExpectedMsgSeqNum",
+    "Username",
+    "Password",
+    "AllowedRemoteAddresses",
+    "ListenPort",
+    "IdleStrategy",
+    "SpinTime",
+    "StorageSync",
+    "StorageSegmentSize",
+    "StorageMaxSegments",
+];

@@ -1,0 +1,121 @@
+//! Engine and session configuration: the `engine.properties` reader and the
+//! same values set from code.
+//!
+//! This module owns every tunable the engine reads, its documented default, and
+//! the rules that tie values together ([`EngineConfig::validate`]). It parses
+//! text and touches no sockets; reading the file is its only I/O.
+//!
+//! # File format
+//!
+//! FIX Antenna style `Key = Value` lines. Whitespace around keys and values is
+//! trimmed and a value may be empty. Lines starting with `#` or `!` are
+//! comments; blank lines are ignored. There are no inline comments and no line
+//! continuations: everything after the first `=` is the value.
+//!
+//! ```text
+//! # engine-wide keys are bare
+//! ListenPort = 9880, 9881
+//! StorageDirectory = data
+//!
+//! # defaults for every session
+//! Session.Default.MaxHeartBtInt = 120
+//!
+//! # one session: we are ISLD (SenderCompID), the counterparty is TW (TargetCompID)
+//! Session.ISLD/TW.MaxHeartBtInt = 60
+//! Session.ISLD/TW.AllowedRemoteAddresses = 10.0.0.0/8, 127.0.0.1
+//! ```
+//!
+//! A session's value comes from `Session.<Sender>/<Target>.<Key>` if present,
+//! else from `Session.Default.<Key>`, else from the built-in default. Keys are
+//! case-sensitive. Session keys are accepted only under `Session.`, engine keys
+//! only bare.
+//!
+//! Unknown keys and duplicate keys (the last one wins) are warnings, returned
+//! as [`ConfigWarning`]s and logged with `log::warn!`. A line without `=`, a
+//! value that does not parse, a malformed `Session.` key or a cross-field rule
+//! broken is a [`ConfigError`] that names the line, the key and the value.
+//!
+//! # Engine keys
+//!
+//! | key | unit / form | default |
+//! |---|---|---|
+//! | `ListenPort` | port, or comma list of ports | none: accept nothing |
+//! | `ListenAddress` | IPv4 or IPv6 address | `0.0.0.0` |
+//! | `StorageDirectory` | directory path | `logs` |
+//! | `CreateUnregisteredAcceptorSession` | boolean | `false` |
+//! | `LogonTimeout` | milliseconds | `5000` |
+//! | `MaxPendingConnections` | count | `1024` |
+//! | `MaxMessageSize` | bytes, or with a `Kb` / `Mb` / `Gb` suffix (1024-based) | `1Mb` (1048576) |
+//!
+//! # Session keys (`Session.Default.<Key>` or `Session.<Sender>/<Target>.<Key>`)
+//!
+//! | key | unit / form | default |
+//! |---|---|---|
+//! | `StorageType` | `persistent` \| `transient` | `persistent` |
+//! | `MinHeartBtInt` | seconds | `1` |
+//! | `MaxHeartBtInt` | seconds | `3600` |
+//! | `LogoutTimeout` | milliseconds | `2000` |
+//! | `ReasonableTransmissionTime` | milliseconds | `1000` |
+//! | `CheckSendingTime` | boolean | `true` |
+//! | `MaxSendingTimeDelta` | seconds | `120` |
+//! | `ResetSeqNumOnLogon` | boolean | `false` |
+//! | `ResetSeqNumOnLogout` | boolean | `false` |
+//! | `ResetSeqNumOnDisconnect` | boolean | `false` |
+//! | `ValidateCheckSum` | boolean | `true` |
+//! | `ValidateCompIds` | boolean | `true` |
+//! | `ValidateFieldsHaveValues` | boolean | `true` |
+//! | `ValidateFieldsOutOfOrder` | boolean (with a data dictionary) | `true` |
+//! | `ValidateFieldValues` | boolean (with a data dictionary) | `true` |
+//! | `ValidateUnknownFields` | boolean (with a data dictionary) | `true` |
+//! | `ValidateRequiredFields` | boolean (with a data dictionary) | `true` |
+//! | `EnableNextExpectedMsgSeqNum` | boolean | `false` |
+//! | `Username` | text; empty = none | none |
+//! | `Password` | text; empty = none; never printed | none |
+//! | `AllowedRemoteAddresses` | comma list of IPs / CIDR blocks; empty or `*` = any | any |
+//! | `ListenPort` | port; empty = none | none |
+//! | `StorageSegmentSize` | bytes, or with a `Kb` / `Mb` / `Gb` suffix: a log segment's size before the next one starts | `64Mb` |
+//! | `StorageMaxSegments` | count; 0 = keep every segment | `0` |
+//! | `StorageSync` | `none` \| `every` (each message on disk before it is sent, synced in groups by a background thread) \| a count N (msync every N messages) | `none` |
+//! | `IdleStrategy` | `park` (efficiency) \| `spin` (latency) | `park` |
+//! | `SpinTime` | microseconds a spinning worker polls after its last work before parking | `10000` |
+//!
+//! Booleans are `true`/`false`, `yes`/`no`, `y`/`n` or `1`/`0`, in any case.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use fixengine::config::{EngineConfig, DEFAULT_PROPERTIES};
+//!
+//! let (config, warnings) = EngineConfig::from_properties_str(DEFAULT_PROPERTIES)?;
+//! assert!(warnings.is_empty());
+//! assert_eq!(config.listen_ports(), &[9880]);
+//! assert_eq!(config.logon_timeout(), Duration::from_millis(5000));
+//! let example = config.session_config("TEST1", "TEST2");
+//! assert_eq!(example.max_heart_bt_int(), 300);
+//! # Ok::<(), fixengine::config::ConfigError>(())
+//! ```
+
+mod engine;
+mod error;
+mod keys;
+mod net;
+mod properties;
+mod session;
+#[cfg(test)]
+mod tests;
+
+pub use self::engine::EngineConfig;
+pub use self::error::{ConfigError, ConfigWarning};
+pub use self::net::IpNet;
+pub use self::session::{IdleStrategy, SessionConfig, StorageType};
+pub use crate::store::SyncPolicy;
+
+/// The embedded default `engine.properties`: what the example acceptor runs
+/// on, and a commented template for a real deployment.
+///
+/// It listens on port 9880 on every interface, keeps session stores under
+/// `logs/`, spells out every `Session.Default.*` key with its built-in value,
+/// and registers the example session in which we are `TEST1` and the
+/// counterparty is `TEST2`. It parses with no warnings.
+pub const DEFAULT_PROPERTIES: &str = include_str!("default.properties");

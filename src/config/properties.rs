@@ -1,0 +1,451 @@
+//! The `Key = Value` reader: `engine.properties` text into an `EngineConfig`,
+//! with a warning for each unknown or duplicate key and an error naming the
+//! line for anything that does not parse.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::engine::{EngineConfig, SessionEntry, is_valid_comp_id};
+use super::error::{ConfigError, ConfigWarning};
+use super::keys::{ENGINE_KEYS, SESSION_KEYS};
+use super::net::IpNet;
+use super::session::{IdleStrategy, Secret, SessionConfig, StorageType};
+use crate::store::SyncPolicy;
+
+pub(super) fn parse_properties(
+    text: &str,
+) -> Result<(EngineConfig, Vec<ConfigWarning>), ConfigError> {
+    let mut config = EngineConfig::default();
+    let mut warnings = Vec::new();
+    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        // Editors on Windows may save a byte-order mark; it is not part of the first key.
+        let raw = if index == 0 {
+            raw.strip_prefix('\u{feff}').unwrap_or(raw)
+        } else {
+            raw
+        };
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with('!') {
+            continue;
+        }
+        let syntax = || ConfigError::Syntax {
+            line,
+            text: raw.to_owned(),
+        };
+        let (key, value) = trimmed.split_once('=').ok_or_else(syntax)?;
+        let (key, value) = (key.trim(), value.trim());
+        if key.is_empty() {
+            return Err(syntax());
+        }
+        if let Some(previous) = first_seen.insert(key, line) {
+            warnings.push(ConfigWarning {
+                line,
+                key: key.to_owned(),
+                message: format!("duplicate key (also set at line {previous}); this value wins"),
+            });
+        }
+        config.apply_property(key, value, line, &mut warnings)?;
+    }
+    config.validate()?;
+    Ok((config, warnings))
+}
+
+impl EngineConfig {
+    fn apply_property(
+        &mut self,
+        key: &str,
+        value: &str,
+        line: usize,
+        warnings: &mut Vec<ConfigWarning>,
+    ) -> Result<(), ConfigError> {
+        let Some(rest) = key.strip_prefix("Session.") else {
+            return self.apply_engine_property(key, value, line, warnings);
+        };
+        // Key names have no dots, CompIDs may: the key name is after the last dot.
+        let bad_key = || ConfigError::BadKey {
+            line,
+            key: key.to_owned(),
+            expected: EXPECTED_SESSION_KEY,
+        };
+        let (scope, name) = rest.rsplit_once('.').ok_or_else(bad_key)?;
+        let sender_target = if scope == "Default" {
+            None
+        } else {
+            let (sender, target) = scope.split_once('/').ok_or_else(bad_key)?;
+            if !is_valid_comp_id(sender) || !is_valid_comp_id(target) {
+                return Err(bad_key());
+            }
+            Some((sender, target))
+        };
+        let Some(setting) = Setting::parse(name, value, key, line)? else {
+            let message = if ENGINE_KEYS.contains(&name) {
+                format!("{name} is an engine key: write it without the Session. prefix; ignored")
+            } else {
+                unknown_key_message(name, SESSION_KEYS)
+            };
+            warnings.push(ConfigWarning {
+                line,
+                key: key.to_owned(),
+                message,
+            });
+            return Ok(());
+        };
+        match sender_target {
+            None => setting.apply(&mut self.session_defaults),
+            Some((sender, target)) => {
+                let entry = self
+                    .sessions
+                    .entry((sender.to_owned(), target.to_owned()))
+                    .or_insert_with(|| SessionEntry::Overrides(Vec::new()));
+                match entry {
+                    SessionEntry::Overrides(settings) => settings.push(setting),
+                    SessionEntry::Full(config) => setting.apply(config),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_engine_property(
+        &mut self,
+        key: &str,
+        value: &str,
+        line: usize,
+        warnings: &mut Vec<ConfigWarning>,
+    ) -> Result<(), ConfigError> {
+        let at = Source { key, value, line };
+        match key {
+            "ListenPort" => self.listen_ports = at.ports()?,
+            "ListenAddress" => {
+                self.listen_address = value
+                    .parse()
+                    .map_err(|_| at.bad(value, EXPECTED_IP_ADDRESS))?;
+            }
+            "StorageDirectory" => {
+                if value.is_empty() {
+                    return Err(at.bad(value, EXPECTED_DIRECTORY));
+                }
+                self.storage_directory = PathBuf::from(value);
+            }
+            "CreateUnregisteredAcceptorSession" => {
+                self.create_unregistered_acceptor_session = at.boolean()?;
+            }
+            "LogonTimeout" => self.logon_timeout = at.millis()?,
+            "MaxPendingConnections" => self.max_pending_connections = at.number(EXPECTED_COUNT)?,
+            "MaxMessageSize" => self.max_message_size = at.byte_size()?,
+            _ => {
+                let message = if SESSION_KEYS.contains(&key) {
+                    format!(
+                        "{key} is a session key: write Session.Default.{key} or \
+                         Session.<SenderCompID>/<TargetCompID>.{key}; ignored"
+                    )
+                } else {
+                    unknown_key_message(key, ENGINE_KEYS)
+                };
+                warnings.push(ConfigWarning {
+                    line,
+                    key: key.to_owned(),
+                    message,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One parsed session key. Optional keys carry `None` for an empty value, so
+/// a session can clear a credential or allow-list its defaults set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Setting {
+    StorageType(StorageType),
+    MinHeartBtInt(u32),
+    MaxHeartBtInt(u32),
+    LogoutTimeout(Duration),
+    ReasonableTransmissionTime(Duration),
+    CheckSendingTime(bool),
+    MaxSendingTimeDelta(Duration),
+    ResetSeqNumOnLogon(bool),
+    ResetSeqNumOnLogout(bool),
+    ResetSeqNumOnDisconnect(bool),
+    ValidateCheckSum(bool),
+    ValidateCompIds(bool),
+    ValidateFieldsHaveValues(bool),
+    ValidateFieldsOutOfOrder(bool),
+    ValidateFieldValues(bool),
+    ValidateUnknownFields(bool),
+    ValidateRequiredFields(bool),
+    EnableNextExpectedMsgSeqNum(bool),
+    Username(Option<String>),
+    Password(Option<Secret>),
+    AllowedRemoteAddresses(Option<Vec<IpNet>>),
+    ListenPort(Option<u16>),
+    IdleStrategy(IdleStrategy),
+    SpinTime(Duration),
+    StorageSync(SyncPolicy),
+    StorageSegmentSize(u64),
+    StorageMaxSegments(usize),
+}
+
+impl Setting {
+    /// Parses the value of session key `name`; `Ok(None)` when `name` is not
+    /// a session key. `key` is the key as written, for error messages.
+    fn parse(name: &str, value: &str, key: &str, line: usize) -> Result<Option<Self>, ConfigError> {
+        let at = Source { key, value, line };
+        let setting = match name {
+            "StorageType" => Self::StorageType(at.storage_type()?),
+            "MinHeartBtInt" => Self::MinHeartBtInt(at.number(EXPECTED_SECONDS)?),
+            "MaxHeartBtInt" => Self::MaxHeartBtInt(at.number(EXPECTED_SECONDS)?),
+            "LogoutTimeout" => Self::LogoutTimeout(at.millis()?),
+            "ReasonableTransmissionTime" => Self::ReasonableTransmissionTime(at.millis()?),
+            "CheckSendingTime" => Self::CheckSendingTime(at.boolean()?),
+            "MaxSendingTimeDelta" => {
+                Self::MaxSendingTimeDelta(Duration::from_secs(at.number(EXPECTED_SECONDS)?))
+            }
+            "ResetSeqNumOnLogon" => Self::ResetSeqNumOnLogon(at.boolean()?),
+            "ResetSeqNumOnLogout" => Self::ResetSeqNumOnLogout(at.boolean()?),
+            "ResetSeqNumOnDisconnect" => Self::ResetSeqNumOnDisconnect(at.boolean()?),
+            "ValidateCheckSum" => Self::ValidateCheckSum(at.boolean()?),
+            "ValidateCompIds" => Self::ValidateCompIds(at.boolean()?),
+            "ValidateFieldsHaveValues" => Self::ValidateFieldsHaveValues(at.boolean()?),
+            "ValidateFieldsOutOfOrder" => Self::ValidateFieldsOutOfOrder(at.boolean()?),
+            "ValidateFieldValues" => Self::ValidateFieldValues(at.boolean()?),
+            "ValidateUnknownFields" => Self::ValidateUnknownFields(at.boolean()?),
+            "ValidateRequiredFields" => Self::ValidateRequiredFields(at.boolean()?),
+            "EnableNextExpectedMsgSeqNum" => Self::EnableNextExpectedMsgSeqNum(at.boolean()?),
+            "Username" => Self::Username(at.optional_text()),
+            "Password" => Self::Password(at.optional_text().map(Secret)),
+            "AllowedRemoteAddresses" => Self::AllowedRemoteAddresses(at.ip_nets()?),
+            "ListenPort" => Self::ListenPort(if value.is_empty() {
+                None
+            } else {
+                Some(at.port(value)?)
+            }),
+            "IdleStrategy" => Self::IdleStrategy(at.idle_strategy()?),
+            "StorageSync" => Self::StorageSync(at.storage_sync()?),
+            "StorageSegmentSize" => Self::StorageSegmentSize(at.byte_size()? as u64),
+            "StorageMaxSegments" => Self::StorageMaxSegments(at.number(EXPECTED_COUNT)?),
+            "SpinTime" => Self::SpinTime(Duration::from_micros(at.number(EXPECTED_MICROS)?)),
+            _ => return Ok(None),
+        };
+        Ok(Some(setting))
+    }
+
+    pub(super) fn apply(&self, config: &mut SessionConfig) {
+        match self {
+            Self::StorageType(v) => config.storage_type = *v,
+            Self::MinHeartBtInt(v) => config.min_heart_bt_int = *v,
+            Self::MaxHeartBtInt(v) => config.max_heart_bt_int = *v,
+            Self::LogoutTimeout(v) => config.logout_timeout = *v,
+            Self::ReasonableTransmissionTime(v) => config.reasonable_transmission_time = *v,
+            Self::CheckSendingTime(v) => config.check_sending_time = *v,
+            Self::MaxSendingTimeDelta(v) => config.max_sending_time_delta = *v,
+            Self::ResetSeqNumOnLogon(v) => config.reset_seq_num_on_logon = *v,
+            Self::ResetSeqNumOnLogout(v) => config.reset_seq_num_on_logout = *v,
+            Self::ResetSeqNumOnDisconnect(v) => config.reset_seq_num_on_disconnect = *v,
+            Self::ValidateCheckSum(v) => config.validate_check_sum = *v,
+            Self::ValidateCompIds(v) => config.validate_comp_ids = *v,
+            Self::ValidateFieldsHaveValues(v) => config.validate_fields_have_values = *v,
+            Self::ValidateFieldsOutOfOrder(v) => config.validate_fields_out_of_order = *v,
+            Self::ValidateFieldValues(v) => config.validate_field_values = *v,
+            Self::ValidateUnknownFields(v) => config.validate_unknown_fields = *v,
+            Self::ValidateRequiredFields(v) => config.validate_required_fields = *v,
+            Self::EnableNextExpectedMsgSeqNum(v) => config.enable_next_expected_msg_seq_num = *v,
+            Self::Username(v) => config.username.clone_from(v),
+            Self::Password(v) => config.password.clone_from(v),
+            Self::AllowedRemoteAddresses(v) => config.allowed_remote_addresses.clone_from(v),
+            Self::ListenPort(v) => config.listen_port = *v,
+            Self::IdleStrategy(v) => config.idle_strategy = *v,
+            Self::SpinTime(v) => config.spin_time = *v,
+            Self::StorageSync(v) => config.storage_sync = *v,
+            Self::StorageSegmentSize(v) => config.storage_segment_size = *v,
+            Self::StorageMaxSegments(v) => config.storage_max_segments = *v,
+        }
+    }
+}
+
+/// Where a value came from, so every parse error can name key, line and value.
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    key: &'a str,
+    value: &'a str,
+    line: usize,
+}
+
+impl Source<'_> {
+    fn bad(&self, value: &str, expected: &'static str) -> ConfigError {
+        ConfigError::BadValue {
+            line: Some(self.line),
+            key: self.key.to_owned(),
+            value: value.to_owned(),
+            expected,
+        }
+    }
+
+    fn boolean(&self) -> Result<bool, ConfigError> {
+        match self.value.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" => Ok(true),
+            "false" | "no" | "n" | "0" => Ok(false),
+            _ => Err(self.bad(self.value, EXPECTED_BOOL)),
+        }
+    }
+
+    fn number<T: FromStr>(&self, expected: &'static str) -> Result<T, ConfigError> {
+        // `u64::from_str` accepts a leading '+'; a properties file has no use for it.
+        if !self.value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(self.bad(self.value, expected));
+        }
+        self.value
+            .parse()
+            .map_err(|_| self.bad(self.value, expected))
+    }
+
+    fn millis(&self) -> Result<Duration, ConfigError> {
+        self.number(EXPECTED_MILLIS).map(Duration::from_millis)
+    }
+
+    fn port(&self, item: &str) -> Result<u16, ConfigError> {
+        if item.is_empty() || !item.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(self.bad(item, EXPECTED_PORT));
+        }
+        item.parse().map_err(|_| self.bad(item, EXPECTED_PORT))
+    }
+
+    fn ports(&self) -> Result<Vec<u16>, ConfigError> {
+        let mut ports = Vec::new();
+        if self.value.is_empty() {
+            return Ok(ports);
+        }
+        for item in self.value.split(',') {
+            let port = self.port(item.trim())?;
+            if !ports.contains(&port) {
+                ports.push(port);
+            }
+        }
+        Ok(ports)
+    }
+
+    fn byte_size(&self) -> Result<usize, ConfigError> {
+        let split = self
+            .value
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(self.value.len());
+        let (digits, suffix) = self.value.split_at(split);
+        let multiplier: usize = match suffix.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" | "kib" => 1 << 10,
+            "m" | "mb" | "mib" => 1 << 20,
+            "g" | "gb" | "gib" => 1 << 30,
+            _ => return Err(self.bad(self.value, EXPECTED_SIZE)),
+        };
+        digits
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_mul(multiplier))
+            .ok_or_else(|| self.bad(self.value, EXPECTED_SIZE))
+    }
+
+    fn storage_type(&self) -> Result<StorageType, ConfigError> {
+        match self.value.to_ascii_lowercase().as_str() {
+            // FIX Antenna C++ names its memory-mapped store `persistentMM`; ours is one.
+            "persistent" | "persistentmm" => Ok(StorageType::Persistent),
+            "transient" => Ok(StorageType::Transient),
+            _ => Err(self.bad(self.value, EXPECTED_STORAGE_TYPE)),
+        }
+    }
+
+    fn storage_sync(&self) -> Result<SyncPolicy, ConfigError> {
+        self.value
+            .parse()
+            .map_err(|_| self.bad(self.value, EXPECTED_STORAGE_SYNC))
+    }
+
+    fn idle_strategy(&self) -> Result<IdleStrategy, ConfigError> {
+        match self.value.to_ascii_lowercase().as_str() {
+            "park" => Ok(IdleStrategy::Park),
+            "spin" => Ok(IdleStrategy::Spin),
+            _ => Err(self.bad(self.value, EXPECTED_IDLE_STRATEGY)),
+        }
+    }
+
+    fn optional_text(&self) -> Option<String> {
+        (!self.value.is_empty()).then(|| self.value.to_owned())
+    }
+
+    fn ip_nets(&self) -> Result<Option<Vec<IpNet>>, ConfigError> {
+        if self.value.is_empty() || self.value == "*" {
+            return Ok(None);
+        }
+        self.value
+            .split(',')
+            .map(|item| {
+                let item = item.trim();
+                item.parse::<IpNet>()
+                    .map_err(|_| self.bad(item, EXPECTED_CIDR))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+}
+
+fn unknown_key_message(name: &str, known: &[&str]) -> String {
+    match known.iter().find(|k| k.eq_ignore_ascii_case(name)) {
+        Some(close) => {
+            format!("unknown key (keys are case-sensitive: did you mean {close}?); ignored")
+        }
+        None => "unknown key; ignored".to_owned(),
+    }
+}
+
+impl FromStr for SyncPolicy {
+    type Err = ConfigError;
+
+    /// Parses a `StorageSync` value: `none`, `every` (each message on disk before
+    /// it is sent, synced in groups: [`SyncPolicy::Group`]) or a message count
+    /// from 1 ([`SyncPolicy::Periodic`]); case does not matter.
+    ///
+    /// # Errors
+    /// [`ConfigError::BadValue`] for key `StorageSync`, with no line, naming the
+    /// text.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parsed = match s.to_ascii_lowercase().as_str() {
+            "none" => Some(Self::None),
+            // The worker holds a message's bytes until its record is on disk.
+            "every" => Some(Self::Group),
+            // `u32::from_str` accepts a leading '+'; a properties file has no use
+            // for it.
+            n if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                n.parse().ok().and_then(NonZeroU32::new).map(Self::Periodic)
+            }
+            _ => None,
+        };
+        parsed.ok_or_else(|| ConfigError::BadValue {
+            line: None,
+            key: "StorageSync".to_owned(),
+            value: s.to_owned(),
+            expected: EXPECTED_STORAGE_SYNC,
+        })
+    }
+}
+
+const EXPECTED_BOOL: &str = "a boolean: true/false, yes/no, y/n or 1/0";
+const EXPECTED_PORT: &str = "a TCP port number from 0 to 65535 (or a comma list of them)";
+const EXPECTED_SECONDS: &str = "a whole number of seconds";
+const EXPECTED_MILLIS: &str = "a whole number of milliseconds";
+const EXPECTED_COUNT: &str = "a whole number";
+const EXPECTED_SIZE: &str =
+    "a size in bytes, optionally with a suffix B, Kb, Mb or Gb (1024-based), e.g. 1Mb";
+const EXPECTED_STORAGE_TYPE: &str = "persistent or transient";
+const EXPECTED_IDLE_STRATEGY: &str = "park or spin";
+const EXPECTED_STORAGE_SYNC: &str = "none, every, or a message count from 1";
+const EXPECTED_MICROS: &str = "a whole number of microseconds";
+const EXPECTED_IP_ADDRESS: &str = "an IPv4 or IPv6 address such as 0.0.0.0 or ::";
+const EXPECTED_DIRECTORY: &str = "a directory path";
+pub(super) const EXPECTED_CIDR: &str =
+    "an IP address or CIDR block with no host bits set, e.g. 10.0.0.0/8 or 127.0.0.1";
+const EXPECTED_SESSION_KEY: &str = "Session.Default.<Key> or Session.<SenderCompID>/<TargetCompID>.<Key>, \
+     where each CompID is 1 to 64 printable ASCII characters without '='";
