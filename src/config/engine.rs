@@ -335,11 +335,10 @@ pub(super) enum SessionEntry {
     Full(SessionConfig),
 }
 
-// Mirrors `crate::id::CompId::new`; config stays free of other crate modules
-// so it can be read (and tested) on its own.
 /// One rule for CompIDs everywhere: the one `CompId` enforces.
 pub(super) fn is_valid_comp_id(value: &str) -> bool {
     crate::id::CompId::new(value).is_ok()
 }
+
 /// Smaller than any Logon, so a smaller limit could never admit a session.
 const MIN_MAX_MESSAGE_SIZE: usize = 64;
