@@ -7,60 +7,39 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::{ConfigError, ConfigWarning, invalid};
+use super::keys::{config_struct, engine_keys};
 use super::properties::{Setting, parse_properties};
 use super::session::SessionConfig;
-
-/// Engine-wide settings, with the session defaults and per-session overrides.
-///
-/// Build it from a file with [`EngineConfig::from_properties_file`], from text
-/// with [`EngineConfig::from_properties_str`], or from code starting at
-/// [`EngineConfig::default`] with the builder methods. Getters have the plain
-/// key name (`logon_timeout()`); setters take `self`, return `Self` and are
-/// named `with_*`, except [`EngineConfig::listen_port`], which adds a port.
-///
-/// ```
-/// use std::time::Duration;
-/// use fixengine::config::{EngineConfig, SessionConfig};
-///
-/// let config = EngineConfig::default()
-///     .listen_port(9880)
-///     .with_storage_directory("data")
-///     .with_logon_timeout(Duration::from_secs(2))
-///     .with_session("ISLD", "TW", SessionConfig::default().with_max_heart_bt_int(60));
-/// config.validate()?;
-/// assert_eq!(config.session_config("ISLD", "TW").max_heart_bt_int(), 60);
-/// assert_eq!(config.session_config("ISLD", "OTHER").max_heart_bt_int(), 3600);
-/// # Ok::<(), fixengine::config::ConfigError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EngineConfig {
-    pub(super) listen_ports: Vec<u16>,
-    pub(super) listen_address: IpAddr,
-    pub(super) storage_directory: PathBuf,
-    pub(super) create_unregistered_acceptor_session: bool,
-    pub(super) logon_timeout: Duration,
-    pub(super) max_pending_connections: usize,
-    pub(super) max_message_size: usize,
-    pub(super) session_defaults: SessionConfig,
-    // Sorted by (sender, target) so `sessions()` is deterministic.
-    pub(super) sessions: BTreeMap<(String, String), SessionEntry>,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        Self {
-            listen_ports: Vec::new(),
-            listen_address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            storage_directory: PathBuf::from("logs"),
-            create_unregistered_acceptor_session: false,
-            logon_timeout: Duration::from_millis(5000),
-            max_pending_connections: 1024,
-            max_message_size: 1024 * 1024,
-            session_defaults: SessionConfig::default(),
-            sessions: BTreeMap::new(),
-        }
+engine_keys!(config_struct
+    /// Engine-wide settings, with the session defaults and per-session overrides.
+    ///
+    /// Build it from a file with [`EngineConfig::from_properties_file`], from text
+    /// with [`EngineConfig::from_properties_str`], or from code starting at
+    /// [`EngineConfig::default`] with the builder methods. Getters have the plain
+    /// key name (`logon_timeout()`); setters take `self`, return `Self` and are
+    /// named `with_*`, except [`EngineConfig::listen_port`], which adds a port.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use fixengine::config::{EngineConfig, SessionConfig};
+    ///
+    /// let config = EngineConfig::default()
+    ///     .listen_port(9880)
+    ///     .with_storage_directory("data")
+    ///     .with_logon_timeout(Duration::from_secs(2))
+    ///     .with_session("ISLD", "TW", SessionConfig::default().with_max_heart_bt_int(60));
+    /// config.validate()?;
+    /// assert_eq!(config.session_config("ISLD", "TW").max_heart_bt_int(), 60);
+    /// assert_eq!(config.session_config("ISLD", "OTHER").max_heart_bt_int(), 3600);
+    /// # Ok::<(), fixengine::config::ConfigError>(())
+    /// ```
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct EngineConfig {
+        session_defaults: SessionConfig = SessionConfig::default(),
+        /// Sorted by (sender, target) so `sessions()` is deterministic.
+        sessions: BTreeMap<(String, String), SessionEntry> = BTreeMap::new(),
     }
-}
+);
 
 impl EngineConfig {
     /// Parses `engine.properties` text, then [validates](Self::validate) it.
@@ -147,14 +126,6 @@ impl EngineConfig {
         Ok(())
     }
 
-    /// `ListenPort`: the ports the acceptor listens on, in the order given.
-    /// Default: none, so nothing is accepted unless a session has its own
-    /// `ListenPort` (see [`all_listen_ports`](Self::all_listen_ports)). Port 0
-    /// asks the OS for an ephemeral port.
-    pub fn listen_ports(&self) -> &[u16] {
-        &self.listen_ports
-    }
-
     /// The engine's [`listen_ports`](Self::listen_ports) plus every port named
     /// by `Session.Default.ListenPort` or a per-session `ListenPort`: sorted,
     /// without duplicates. These are the sockets the engine must open.
@@ -168,46 +139,6 @@ impl EngineConfig {
         ports.sort_unstable();
         ports.dedup();
         ports
-    }
-
-    /// `ListenAddress`: the local interface to bind. Default `0.0.0.0` (every
-    /// IPv4 interface).
-    pub fn listen_address(&self) -> IpAddr {
-        self.listen_address
-    }
-
-    /// `StorageDirectory`: the root under which each session's store folder
-    /// is created. Default `logs` (relative to the working directory).
-    pub fn storage_directory(&self) -> &Path {
-        &self.storage_directory
-    }
-
-    /// `CreateUnregisteredAcceptorSession`: whether a Logon for a session
-    /// nobody registered may create one (subject to the sessions manager).
-    /// Default `false`: such a Logon gets a Logout and the connection is closed.
-    pub fn create_unregistered_acceptor_session(&self) -> bool {
-        self.create_unregistered_acceptor_session
-    }
-
-    /// `LogonTimeout` (milliseconds in the file): the time a new connection has
-    /// to deliver a complete Logon before it is closed. Default 5 s.
-    pub fn logon_timeout(&self) -> Duration {
-        self.logon_timeout
-    }
-
-    /// `MaxPendingConnections`: connections accepted but not yet logged on,
-    /// at most; more are closed on accept. It is also the listening sockets'
-    /// backlog (at least 128, at most the kernel's `net.core.somaxconn`), so a
-    /// burst of reconnects waits in the kernel's queue rather than losing SYNs.
-    /// Default 1024.
-    pub fn max_pending_connections(&self) -> usize {
-        self.max_pending_connections
-    }
-
-    /// `MaxMessageSize` (bytes): the largest inbound message accepted; a
-    /// larger BodyLength(9) is garbled input. Default 1 MiB (1048576).
-    pub fn max_message_size(&self) -> usize {
-        self.max_message_size
     }
 
     /// The `Session.Default.*` values: what a session without its own entry
@@ -258,48 +189,6 @@ impl EngineConfig {
     pub fn with_listen_ports(mut self, ports: impl IntoIterator<Item = u16>) -> Self {
         self.listen_ports.clear();
         ports.into_iter().fold(self, Self::listen_port)
-    }
-
-    /// Sets `ListenAddress`.
-    #[must_use]
-    pub fn with_listen_address(mut self, address: IpAddr) -> Self {
-        self.listen_address = address;
-        self
-    }
-
-    /// Sets `StorageDirectory`.
-    #[must_use]
-    pub fn with_storage_directory(mut self, directory: impl Into<PathBuf>) -> Self {
-        self.storage_directory = directory.into();
-        self
-    }
-
-    /// Sets `CreateUnregisteredAcceptorSession`.
-    #[must_use]
-    pub fn with_create_unregistered_acceptor_session(mut self, create: bool) -> Self {
-        self.create_unregistered_acceptor_session = create;
-        self
-    }
-
-    /// Sets `LogonTimeout`.
-    #[must_use]
-    pub fn with_logon_timeout(mut self, timeout: Duration) -> Self {
-        self.logon_timeout = timeout;
-        self
-    }
-
-    /// Sets `MaxPendingConnections`.
-    #[must_use]
-    pub fn with_max_pending_connections(mut self, max: usize) -> Self {
-        self.max_pending_connections = max;
-        self
-    }
-
-    /// Sets `MaxMessageSize` in bytes.
-    #[must_use]
-    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
-        self.max_message_size = bytes;
-        self
     }
 
     /// Replaces the `Session.Default.*` values. Per-session entries parsed

@@ -3,6 +3,7 @@
 //! line for anything that does not parse.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use super::engine::{EngineConfig, SessionEntry, is_valid_comp_id};
 use super::error::{ConfigError, ConfigWarning};
-use super::keys::{ENGINE_KEYS, SESSION_KEYS};
+use super::keys::{ENGINE_KEYS, SESSION_KEYS, engine_keys, field_type, session_keys};
 use super::net::IpNet;
 use super::session::{IdleStrategy, Secret, SessionConfig, StorageType};
 use crate::store::SyncPolicy;
@@ -118,155 +119,93 @@ impl EngineConfig {
         line: usize,
         warnings: &mut Vec<ConfigWarning>,
     ) -> Result<(), ConfigError> {
-        let at = Source { key, value, line };
-        match key {
-            "ListenPort" => self.listen_ports = at.ports()?,
-            "ListenAddress" => {
-                self.listen_address = value
-                    .parse()
-                    .map_err(|_| at.bad(value, EXPECTED_IP_ADDRESS))?;
-            }
-            "StorageDirectory" => {
-                if value.is_empty() {
-                    return Err(at.bad(value, EXPECTED_DIRECTORY));
-                }
-                self.storage_directory = PathBuf::from(value);
-            }
-            "CreateUnregisteredAcceptorSession" => {
-                self.create_unregistered_acceptor_session = at.boolean()?;
-            }
-            "LogonTimeout" => self.logon_timeout = at.millis()?,
-            "MaxPendingConnections" => self.max_pending_connections = at.number(EXPECTED_COUNT)?,
-            "MaxMessageSize" => self.max_message_size = at.byte_size()?,
-            _ => {
-                let message = if SESSION_KEYS.contains(&key) {
-                    format!(
-                        "{key} is a session key: write Session.Default.{key} or \
-                         Session.<SenderCompID>/<TargetCompID>.{key}; ignored"
-                    )
-                } else {
-                    unknown_key_message(key, ENGINE_KEYS)
-                };
-                warnings.push(ConfigWarning {
-                    line,
-                    key: key.to_owned(),
-                    message,
-                });
-            }
+        if self.apply_engine_key(Source { key, value, line })? {
+            return Ok(());
         }
+        let message = if SESSION_KEYS.contains(&key) {
+            format!(
+                "{key} is a session key: write Session.Default.{key} or \
+                 Session.<SenderCompID>/<TargetCompID>.{key}; ignored"
+            )
+        } else {
+            unknown_key_message(key, ENGINE_KEYS)
+        };
+        warnings.push(ConfigWarning {
+            line,
+            key: key.to_owned(),
+            message,
+        });
         Ok(())
     }
 }
 
-/// One parsed session key. Optional keys carry `None` for an empty value, so
-/// a session can clear a credential or allow-list its defaults set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Setting {
-    StorageType(StorageType),
-    MinHeartBtInt(u32),
-    MaxHeartBtInt(u32),
-    LogoutTimeout(Duration),
-    ReasonableTransmissionTime(Duration),
-    CheckSendingTime(bool),
-    MaxSendingTimeDelta(Duration),
-    ResetSeqNumOnLogon(bool),
-    ResetSeqNumOnLogout(bool),
-    ResetSeqNumOnDisconnect(bool),
-    ValidateCheckSum(bool),
-    ValidateCompIds(bool),
-    ValidateFieldsHaveValues(bool),
-    ValidateFieldsOutOfOrder(bool),
-    ValidateFieldValues(bool),
-    ValidateUnknownFields(bool),
-    ValidateRequiredFields(bool),
-    EnableNextExpectedMsgSeqNum(bool),
-    Username(Option<String>),
-    Password(Option<Secret>),
-    AllowedRemoteAddresses(Option<Vec<IpNet>>),
-    ListenPort(Option<u16>),
-    IdleStrategy(IdleStrategy),
-    SpinTime(Duration),
-    StorageSync(SyncPolicy),
-    StorageSegmentSize(u64),
-    StorageMaxSegments(usize),
-}
-
-impl Setting {
-    /// Parses the value of session key `name`; `Ok(None)` when `name` is not
-    /// a session key. `key` is the key as written, for error messages.
-    fn parse(name: &str, value: &str, key: &str, line: usize) -> Result<Option<Self>, ConfigError> {
-        let at = Source { key, value, line };
-        let setting = match name {
-            "StorageType" => Self::StorageType(at.storage_type()?),
-            "MinHeartBtInt" => Self::MinHeartBtInt(at.number(EXPECTED_SECONDS)?),
-            "MaxHeartBtInt" => Self::MaxHeartBtInt(at.number(EXPECTED_SECONDS)?),
-            "LogoutTimeout" => Self::LogoutTimeout(at.millis()?),
-            "ReasonableTransmissionTime" => Self::ReasonableTransmissionTime(at.millis()?),
-            "CheckSendingTime" => Self::CheckSendingTime(at.boolean()?),
-            "MaxSendingTimeDelta" => {
-                Self::MaxSendingTimeDelta(Duration::from_secs(at.number(EXPECTED_SECONDS)?))
+/// Builds the reader's arms for the [`engine_keys!`] table.
+macro_rules! engine_properties {
+    ($(
+        $(#[$doc:meta])*
+        $key:ident: $kind:ident $ty:ty = $default:expr,
+            $getter:ident $(/ $setter:ident($param:ident))?, parse $parser:ident($($arg:expr),*);
+    )*) => {
+        impl EngineConfig {
+            /// Sets engine key `at.key` from `at.value`; `Ok(false)` when it is not
+            /// an engine key.
+            fn apply_engine_key(&mut self, at: Source<'_>) -> Result<bool, ConfigError> {
+                match at.key {
+                    $(stringify!($key) => self.$getter = at.$parser($($arg),*)?,)*
+                    _ => return Ok(false),
+                }
+                Ok(true)
             }
-            "ResetSeqNumOnLogon" => Self::ResetSeqNumOnLogon(at.boolean()?),
-            "ResetSeqNumOnLogout" => Self::ResetSeqNumOnLogout(at.boolean()?),
-            "ResetSeqNumOnDisconnect" => Self::ResetSeqNumOnDisconnect(at.boolean()?),
-            "ValidateCheckSum" => Self::ValidateCheckSum(at.boolean()?),
-            "ValidateCompIds" => Self::ValidateCompIds(at.boolean()?),
-            "ValidateFieldsHaveValues" => Self::ValidateFieldsHaveValues(at.boolean()?),
-            "ValidateFieldsOutOfOrder" => Self::ValidateFieldsOutOfOrder(at.boolean()?),
-            "ValidateFieldValues" => Self::ValidateFieldValues(at.boolean()?),
-            "ValidateUnknownFields" => Self::ValidateUnknownFields(at.boolean()?),
-            "ValidateRequiredFields" => Self::ValidateRequiredFields(at.boolean()?),
-            "EnableNextExpectedMsgSeqNum" => Self::EnableNextExpectedMsgSeqNum(at.boolean()?),
-            "Username" => Self::Username(at.optional_text()),
-            "Password" => Self::Password(at.optional_text().map(Secret)),
-            "AllowedRemoteAddresses" => Self::AllowedRemoteAddresses(at.ip_nets()?),
-            "ListenPort" => Self::ListenPort(if value.is_empty() {
-                None
-            } else {
-                Some(at.port(value)?)
-            }),
-            "IdleStrategy" => Self::IdleStrategy(at.idle_strategy()?),
-            "StorageSync" => Self::StorageSync(at.storage_sync()?),
-            "StorageSegmentSize" => Self::StorageSegmentSize(at.byte_size()? as u64),
-            "StorageMaxSegments" => Self::StorageMaxSegments(at.number(EXPECTED_COUNT)?),
-            "SpinTime" => Self::SpinTime(Duration::from_micros(at.number(EXPECTED_MICROS)?)),
-            _ => return Ok(None),
-        };
-        Ok(Some(setting))
-    }
-
-    pub(super) fn apply(&self, config: &mut SessionConfig) {
-        match self {
-            Self::StorageType(v) => config.storage_type = *v,
-            Self::MinHeartBtInt(v) => config.min_heart_bt_int = *v,
-            Self::MaxHeartBtInt(v) => config.max_heart_bt_int = *v,
-            Self::LogoutTimeout(v) => config.logout_timeout = *v,
-            Self::ReasonableTransmissionTime(v) => config.reasonable_transmission_time = *v,
-            Self::CheckSendingTime(v) => config.check_sending_time = *v,
-            Self::MaxSendingTimeDelta(v) => config.max_sending_time_delta = *v,
-            Self::ResetSeqNumOnLogon(v) => config.reset_seq_num_on_logon = *v,
-            Self::ResetSeqNumOnLogout(v) => config.reset_seq_num_on_logout = *v,
-            Self::ResetSeqNumOnDisconnect(v) => config.reset_seq_num_on_disconnect = *v,
-            Self::ValidateCheckSum(v) => config.validate_check_sum = *v,
-            Self::ValidateCompIds(v) => config.validate_comp_ids = *v,
-            Self::ValidateFieldsHaveValues(v) => config.validate_fields_have_values = *v,
-            Self::ValidateFieldsOutOfOrder(v) => config.validate_fields_out_of_order = *v,
-            Self::ValidateFieldValues(v) => config.validate_field_values = *v,
-            Self::ValidateUnknownFields(v) => config.validate_unknown_fields = *v,
-            Self::ValidateRequiredFields(v) => config.validate_required_fields = *v,
-            Self::EnableNextExpectedMsgSeqNum(v) => config.enable_next_expected_msg_seq_num = *v,
-            Self::Username(v) => config.username.clone_from(v),
-            Self::Password(v) => config.password.clone_from(v),
-            Self::AllowedRemoteAddresses(v) => config.allowed_remote_addresses.clone_from(v),
-            Self::ListenPort(v) => config.listen_port = *v,
-            Self::IdleStrategy(v) => config.idle_strategy = *v,
-            Self::SpinTime(v) => config.spin_time = *v,
-            Self::StorageSync(v) => config.storage_sync = *v,
-            Self::StorageSegmentSize(v) => config.storage_segment_size = *v,
-            Self::StorageMaxSegments(v) => config.storage_max_segments = *v,
         }
-    }
+    };
 }
+
+engine_keys!(engine_properties);
+
+/// Builds `Setting`, one parsed session key, from the [`session_keys!`]
+/// table.
+macro_rules! settings {
+    ($(
+        $(#[$doc:meta])*
+        $key:ident: $kind:ident $ty:ty = $default:expr,
+            $getter:ident $(/ $setter:ident($param:ident))?, parse $parser:ident($($arg:expr),*);
+    )*) => {
+        /// One parsed session key, kept apart from a `SessionConfig` so that a
+        /// session's entry overrides only the keys the file named. Optional keys
+        /// carry `None` for an empty value, so a session can clear a credential or
+        /// allow-list its defaults set.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub(super) enum Setting {
+            $($key(field_type!($kind $ty)),)*
+        }
+
+        impl Setting {
+            /// Parses the value of session key `name`; `Ok(None)` when `name` is
+            /// not a session key. `key` is the key as written, for error messages.
+            fn parse(
+                name: &str,
+                value: &str,
+                key: &str,
+                line: usize,
+            ) -> Result<Option<Self>, ConfigError> {
+                let at = Source { key, value, line };
+                let setting = match name {
+                    $(stringify!($key) => Self::$key(at.$parser($($arg),*)?),)*
+                    _ => return Ok(None),
+                };
+                Ok(Some(setting))
+            }
+
+            pub(super) fn apply(&self, config: &mut SessionConfig) {
+                match self {
+                    $(Self::$key(value) => config.$getter.clone_from(value),)*
+                }
+            }
+        }
+    };
+}
+
+session_keys!(settings);
 
 /// Where a value came from, so every parse error can name key, line and value.
 #[derive(Clone, Copy)]
@@ -308,11 +247,27 @@ impl Source<'_> {
         self.number(EXPECTED_MILLIS).map(Duration::from_millis)
     }
 
+    fn seconds(&self) -> Result<Duration, ConfigError> {
+        self.number(EXPECTED_SECONDS).map(Duration::from_secs)
+    }
+
+    fn micros(&self) -> Result<Duration, ConfigError> {
+        self.number(EXPECTED_MICROS).map(Duration::from_micros)
+    }
+
     fn port(&self, item: &str) -> Result<u16, ConfigError> {
         if item.is_empty() || !item.bytes().all(|b| b.is_ascii_digit()) {
             return Err(self.bad(item, EXPECTED_PORT));
         }
         item.parse().map_err(|_| self.bad(item, EXPECTED_PORT))
+    }
+
+    /// A single port, or `None` for an empty value.
+    fn optional_port(&self) -> Result<Option<u16>, ConfigError> {
+        if self.value.is_empty() {
+            return Ok(None);
+        }
+        self.port(self.value).map(Some)
     }
 
     fn ports(&self) -> Result<Vec<u16>, ConfigError> {
@@ -329,13 +284,14 @@ impl Source<'_> {
         Ok(ports)
     }
 
-    fn byte_size(&self) -> Result<usize, ConfigError> {
+    /// A size in bytes, as `usize` for a buffer or `u64` for a file.
+    fn byte_size<T: TryFrom<u64>>(&self) -> Result<T, ConfigError> {
         let split = self
             .value
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(self.value.len());
         let (digits, suffix) = self.value.split_at(split);
-        let multiplier: usize = match suffix.trim().to_ascii_lowercase().as_str() {
+        let multiplier: u64 = match suffix.trim().to_ascii_lowercase().as_str() {
             "" | "b" => 1,
             "k" | "kb" | "kib" => 1 << 10,
             "m" | "mb" | "mib" => 1 << 20,
@@ -343,9 +299,10 @@ impl Source<'_> {
             _ => return Err(self.bad(self.value, EXPECTED_SIZE)),
         };
         digits
-            .parse::<usize>()
+            .parse::<u64>()
             .ok()
             .and_then(|n| n.checked_mul(multiplier))
+            .and_then(|n| T::try_from(n).ok())
             .ok_or_else(|| self.bad(self.value, EXPECTED_SIZE))
     }
 
@@ -372,8 +329,23 @@ impl Source<'_> {
         }
     }
 
-    fn optional_text(&self) -> Option<String> {
-        (!self.value.is_empty()).then(|| self.value.to_owned())
+    /// The text (a username, a password), or `None` for an empty value; never
+    /// an error, but a `Result` like every parser the key tables name.
+    fn optional_text<T: From<String>>(&self) -> Result<Option<T>, ConfigError> {
+        Ok((!self.value.is_empty()).then(|| T::from(self.value.to_owned())))
+    }
+
+    fn ip_address(&self) -> Result<IpAddr, ConfigError> {
+        self.value
+            .parse()
+            .map_err(|_| self.bad(self.value, EXPECTED_IP_ADDRESS))
+    }
+
+    fn directory(&self) -> Result<PathBuf, ConfigError> {
+        if self.value.is_empty() {
+            return Err(self.bad(self.value, EXPECTED_DIRECTORY));
+        }
+        Ok(PathBuf::from(self.value))
     }
 
     fn ip_nets(&self) -> Result<Option<Vec<IpNet>>, ConfigError> {
