@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 
+use super::keys::{ENGINE_KEYS, SESSION_KEYS};
 use super::properties::EXPECTED_CIDR;
 use super::*;
 
@@ -769,4 +770,70 @@ fn validation_switches_parse_per_session() {
     assert!(s.validate_fields_out_of_order());
     let d = SessionConfig::default().with_validate_required_fields(false);
     assert!(!d.validate_required_fields());
+}
+
+/// Fails naming the keys `found` lacks and the names it has that are no key.
+fn assert_same_keys(what: &str, found: &[&str], keys: &[&str]) {
+    let missing: Vec<_> = keys.iter().filter(|k| !found.contains(k)).collect();
+    let unknown: Vec<_> = found.iter().filter(|k| !keys.contains(k)).collect();
+    let mut problems = Vec::new();
+    if !missing.is_empty() {
+        problems.push(format!("lacks {missing:?}, declared in keys.rs"));
+    }
+    if !unknown.is_empty() {
+        problems.push(format!("names {unknown:?}, which keys.rs does not declare"));
+    }
+    assert!(problems.is_empty(), "{what}: {}", problems.join("; "));
+}
+
+/// The keys in the first column of the module docs' table under `heading`.
+fn documented_keys(heading: &str) -> Vec<&'static str> {
+    include_str!("mod.rs")
+        .lines()
+        .filter_map(|line| line.strip_prefix("//!"))
+        .map(str::trim)
+        .skip_while(|line| !line.starts_with(heading))
+        .skip(1)
+        .take_while(|line| !line.starts_with('#'))
+        .filter_map(|line| line.strip_prefix("| `")?.split_once('`'))
+        .map(|(key, _)| key)
+        .collect()
+}
+
+#[test]
+fn module_docs_list_every_key_in_table_order() {
+    let engine = documented_keys("# Engine keys");
+    assert_same_keys("the module docs' engine keys", &engine, ENGINE_KEYS);
+    assert_eq!(
+        engine, ENGINE_KEYS,
+        "the module docs list engine keys in table order"
+    );
+    let session = documented_keys("# Session keys");
+    assert_same_keys("the module docs' session keys", &session, SESSION_KEYS);
+    assert_eq!(
+        session, SESSION_KEYS,
+        "the module docs list session keys in table order"
+    );
+}
+
+#[test]
+fn default_properties_spell_out_every_key() {
+    let (mut engine, mut session) = (Vec::new(), Vec::new());
+    for line in DEFAULT_PROPERTIES.lines().filter(|l| !l.starts_with('#')) {
+        let Some((key, _)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        match key.strip_prefix("Session.Default.") {
+            Some(name) => session.push(name),
+            None if !key.starts_with("Session.") => engine.push(key),
+            None => {}
+        }
+    }
+    assert_same_keys("default.properties' engine keys", &engine, ENGINE_KEYS);
+    assert_same_keys(
+        "default.properties' Session.Default keys",
+        &session,
+        SESSION_KEYS,
+    );
 }
