@@ -35,6 +35,12 @@
 //! value that does not parse, a malformed `Session.` key or a cross-field rule
 //! broken is a [`ConfigError`] that names the line, the key and the value.
 //!
+//! Coming from another engine? The warning for an unknown key says what to
+//! write instead where it can: one of our keys in the wrong place or case, or
+//! our name for a QuickFIX or FIX Antenna key (`SocketAcceptPort` is
+//! `ListenPort`). Our `LogonTimeout` and `LogoutTimeout` are milliseconds,
+//! QuickFIX's seconds: a value under 100 is kept, with a warning.
+//!
 //! # Engine keys
 //!
 //! | key | unit / form | default |
@@ -98,6 +104,7 @@
 
 mod engine;
 mod error;
+mod hints;
 mod keys;
 mod net;
 mod properties;

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use super::engine::{EngineConfig, SessionEntry, is_valid_comp_id};
 use super::error::{ConfigError, ConfigWarning};
-use super::keys::{ENGINE_KEYS, SESSION_KEYS, engine_keys, field_type, session_keys};
+use super::hints::{self, Scope};
+use super::keys::{engine_keys, field_type, session_keys};
 use super::net::IpNet;
 use super::session::{IdleStrategy, Secret, SessionConfig, StorageType};
 use crate::store::SyncPolicy;
@@ -84,18 +85,20 @@ impl EngineConfig {
             Some((sender, target))
         };
         let Some(setting) = Setting::parse(name, value, key, line)? else {
-            let message = if ENGINE_KEYS.contains(&name) {
-                format!("{name} is an engine key: write it without the Session. prefix; ignored")
-            } else {
-                unknown_key_message(name, SESSION_KEYS)
-            };
+            warnings.push(ConfigWarning {
+                line,
+                key: key.to_owned(),
+                message: hints::not_a_key(name, Scope::Session),
+            });
+            return Ok(());
+        };
+        if let Some(message) = hints::short_timeout(name, value) {
             warnings.push(ConfigWarning {
                 line,
                 key: key.to_owned(),
                 message,
             });
-            return Ok(());
-        };
+        }
         match sender_target {
             None => setting.apply(&mut self.session_defaults),
             Some((sender, target)) => {
@@ -119,22 +122,18 @@ impl EngineConfig {
         line: usize,
         warnings: &mut Vec<ConfigWarning>,
     ) -> Result<(), ConfigError> {
-        if self.apply_engine_key(Source { key, value, line })? {
-            return Ok(());
-        }
-        let message = if SESSION_KEYS.contains(&key) {
-            format!(
-                "{key} is a session key: write Session.Default.{key} or \
-                 Session.<SenderCompID>/<TargetCompID>.{key}; ignored"
-            )
+        let message = if self.apply_engine_key(Source { key, value, line })? {
+            hints::short_timeout(key, value)
         } else {
-            unknown_key_message(key, ENGINE_KEYS)
+            Some(hints::not_a_key(key, Scope::Engine))
         };
-        warnings.push(ConfigWarning {
-            line,
-            key: key.to_owned(),
-            message,
-        });
+        if let Some(message) = message {
+            warnings.push(ConfigWarning {
+                line,
+                key: key.to_owned(),
+                message,
+            });
+        }
         Ok(())
     }
 }
@@ -361,15 +360,6 @@ impl Source<'_> {
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
-    }
-}
-
-fn unknown_key_message(name: &str, known: &[&str]) -> String {
-    match known.iter().find(|k| k.eq_ignore_ascii_case(name)) {
-        Some(close) => {
-            format!("unknown key (keys are case-sensitive: did you mean {close}?); ignored")
-        }
-        None => "unknown key; ignored".to_owned(),
     }
 }
 

@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::path::Path;
 use std::time::Duration;
 
+use super::hints;
 use super::keys::{ENGINE_KEYS, SESSION_KEYS};
 use super::properties::EXPECTED_CIDR;
 use super::*;
@@ -835,5 +836,119 @@ fn default_properties_spell_out_every_key() {
         "default.properties' Session.Default keys",
         &session,
         SESSION_KEYS,
+    );
+}
+
+/// Asserts that `text` contains `part`, showing `text` when it does not.
+fn assert_mentions(text: impl std::fmt::Display, part: &str) {
+    let text = text.to_string();
+    assert!(text.contains(part), "{text:?} does not say {part:?}");
+}
+
+#[test]
+fn another_engines_key_says_what_fixengine_calls_it() {
+    let (config, warnings) = parse(
+        "SocketAcceptPort = 9880\n\
+         FileStorePath = store\n\
+         ResetOnLogon = Y\n\
+         Session.Default.ResetOnLogon = Y\n\
+         Session.Default.SocketAcceptHost = 127.0.0.1\n\
+         HeartBtInt = 30\n\
+         loginWaitTimeout = 5000\n\
+         Session.ISLD/TW.ValidateUserDefinedFields = N\n",
+    );
+    // Nothing is taken under another engine's name.
+    assert_eq!(config, EngineConfig::default());
+    assert_eq!(
+        warnings[0].to_string(),
+        "line 1: SocketAcceptPort: unknown key (QuickFIX's name); fixengine calls it \
+         ListenPort; ignored"
+    );
+    assert_mentions(&warnings[1], "fixengine calls it StorageDirectory;");
+    // Ours is a session key, or an engine key: where to write it.
+    assert_mentions(
+        &warnings[2],
+        "fixengine calls it ResetSeqNumOnLogon, a session key: write \
+         Session.Default.ResetSeqNumOnLogon or",
+    );
+    assert_mentions(
+        &warnings[3],
+        "fixengine calls it ResetSeqNumOnLogon; ignored",
+    );
+    assert_mentions(
+        &warnings[4],
+        "(QuickFIX/n's name); fixengine calls it ListenAddress, an engine key: write \
+         ListenAddress without the Session. prefix",
+    );
+    assert_mentions(&warnings[5], "MinHeartBtInt and MaxHeartBtInt bound it");
+    assert_mentions(
+        &warnings[6],
+        "(FIX Antenna Java's name); fixengine calls it LogonTimeout;",
+    );
+    assert_mentions(
+        &warnings[7],
+        "the closest fixengine key is ValidateUnknownFields;",
+    );
+}
+
+#[test]
+fn another_engines_names_lead_to_keys_of_ours() {
+    let ours = || ENGINE_KEYS.iter().chain(SESSION_KEYS);
+    for (theirs, key) in hints::foreign_names() {
+        assert!(
+            !ours().any(|k| k.eq_ignore_ascii_case(theirs)),
+            "{theirs} is a key of ours"
+        );
+        if let Some(key) = key {
+            assert!(
+                ours().any(|k| *k == key),
+                "{theirs} leads to {key}, no key of ours"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_session_key_written_bare_says_where_it_goes() {
+    let (config, warnings) = parse("MaxHeartBtInt = 60\n");
+    assert_eq!(config.session_defaults().max_heart_bt_int(), 3600);
+    assert_eq!(
+        warnings[0].to_string(),
+        "line 1: MaxHeartBtInt: a session key, not an engine key: write \
+         Session.Default.MaxHeartBtInt or Session.<SenderCompID>/<TargetCompID>.MaxHeartBtInt; \
+         ignored"
+    );
+}
+
+#[test]
+fn timeouts_quickfix_reads_in_seconds_are_flagged_when_short() {
+    let (config, warnings) = parse(
+        "LogonTimeout = 10\n\
+         Session.Default.LogoutTimeout = 2\n\
+         Session.A/B.LogoutTimeout = 100\n",
+    );
+    // Kept as written: a short timeout may be meant.
+    assert_eq!(config.logon_timeout(), Duration::from_millis(10));
+    assert_eq!(
+        config.session_defaults().logout_timeout(),
+        Duration::from_millis(2)
+    );
+    let got: Vec<_> = warnings.iter().map(|w| (w.line, w.key.as_str())).collect();
+    assert_eq!(
+        got,
+        [(1, "LogonTimeout"), (2, "Session.Default.LogoutTimeout")]
+    );
+    assert_eq!(
+        warnings[0].message,
+        "10 ms: LogonTimeout is in milliseconds, QuickFIX's in seconds \
+         (10 s is LogonTimeout = 10000); kept"
+    );
+    // Written in the wrong place, the unit is named with the place.
+    let (_, warnings) = parse("Session.Default.LogonTimeout = 10\nLogoutTimeout = 2000\n");
+    assert_mentions(&warnings[0], "QuickFIX's LogonTimeout is in seconds");
+    assert_mentions(
+        &warnings[1],
+        "write Session.Default.LogoutTimeout or Session.<SenderCompID>/<TargetCompID>.LogoutTimeout, \
+         in milliseconds",
     );
 }
