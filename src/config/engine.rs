@@ -45,7 +45,8 @@ impl EngineConfig {
     /// Parses `engine.properties` text, then [validates](Self::validate) it.
     ///
     /// Returns the configuration and the warnings (unknown keys, duplicate
-    /// keys), which are also logged with `log::warn!`.
+    /// keys, values that are likely mistakes). The warnings are not logged
+    /// here: show or log each once (`FixEngine::from_properties` logs them).
     ///
     /// # Errors
     /// [`ConfigError::Syntax`] for a line without `=`, [`ConfigError::BadKey`]
@@ -53,15 +54,12 @@ impl EngineConfig {
     /// that does not parse, [`ConfigError::Invalid`] for a broken cross-field
     /// rule.
     pub fn from_properties_str(text: &str) -> Result<(Self, Vec<ConfigWarning>), ConfigError> {
-        let (config, warnings) = parse_properties(text)?;
-        for warning in &warnings {
-            log::warn!("engine properties: {warning}");
-        }
-        Ok((config, warnings))
+        parse_properties(text)
     }
 
     /// Reads and parses an `engine.properties` file, as
-    /// [`from_properties_str`](Self::from_properties_str) does.
+    /// [`from_properties_str`](Self::from_properties_str) does; every warning
+    /// and error names the file (`engine.properties:12: ...`).
     ///
     /// # Errors
     /// [`ConfigError::Io`] naming the path when the file cannot be read (or is
@@ -74,9 +72,9 @@ impl EngineConfig {
             path: path.to_path_buf(),
             source,
         })?;
-        let (config, warnings) = parse_properties(&text)?;
-        for warning in &warnings {
-            log::warn!("{}: {warning}", path.display());
+        let (config, mut warnings) = parse_properties(&text).map_err(|e| e.in_file(path))?;
+        for warning in &mut warnings {
+            warning.file = Some(path.to_path_buf());
         }
         Ok((config, warnings))
     }

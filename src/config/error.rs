@@ -1,14 +1,20 @@
 //! `ConfigError` and `ConfigWarning`: what is wrong with a configuration,
-//! naming the line, the key and the value.
+//! naming the file, the line, the key and the value.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-/// A non-fatal problem in `engine.properties`: an unknown or duplicate key.
+/// A non-fatal problem in `engine.properties`: an unknown or duplicate key,
+/// or a value that is likely a mistake.
+///
+/// Displayed as `engine.properties:12: Key: message` when read from a file,
+/// `line 12: Key: message` when parsed from text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigWarning {
+    /// The file, when the text was read from one.
+    pub file: Option<PathBuf>,
     /// 1-based line number.
     pub line: usize,
     /// The key as written.
@@ -17,9 +23,21 @@ pub struct ConfigWarning {
     pub message: String,
 }
 
+impl ConfigWarning {
+    pub(super) fn new(line: usize, key: &str, message: String) -> Self {
+        Self {
+            file: None,
+            line,
+            key: key.to_owned(),
+            message,
+        }
+    }
+}
+
 impl fmt::Display for ConfigWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}: {}", self.line, self.key, self.message)
+        let at = Location(self.file.as_deref(), Some(self.line));
+        write!(f, "{at}{}: {}", self.key, self.message)
     }
 }
 
@@ -38,8 +56,13 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// A line is neither blank, a comment, nor `Key = Value`.
-    #[error("line {line}: expected `Key = Value` or a comment, found {text:?}")]
+    #[error(
+        "{}expected `Key = Value` or a comment, found {text:?}",
+        Location(.file.as_deref(), Some(*.line))
+    )]
     Syntax {
+        /// The file, when the text was read from one.
+        file: Option<PathBuf>,
         /// 1-based line number.
         line: usize,
         /// The line as written.
@@ -47,8 +70,13 @@ pub enum ConfigError {
     },
     /// A `Session.` key does not have the form `Session.Default.<Key>` or
     /// `Session.<SenderCompID>/<TargetCompID>.<Key>`.
-    #[error("line {line}: bad key {key:?}: expected {expected}")]
+    #[error(
+        "{}bad key {key:?}: expected {expected}",
+        Location(.file.as_deref(), Some(*.line))
+    )]
     BadKey {
+        /// The file, when the text was read from one.
+        file: Option<PathBuf>,
         /// 1-based line number.
         line: usize,
         /// The key as written.
@@ -57,8 +85,13 @@ pub enum ConfigError {
         expected: &'static str,
     },
     /// A value does not parse as its key requires.
-    #[error("{}{key} = {value:?}: expected {expected}", LinePrefix(*.line))]
+    #[error(
+        "{}{key} = {value:?}: expected {expected}",
+        Location(.file.as_deref(), *.line)
+    )]
     BadValue {
+        /// The file, when the text was read from one.
+        file: Option<PathBuf>,
         /// 1-based line number; `None` for a value set from code.
         line: Option<usize>,
         /// The key as written.
@@ -69,25 +102,46 @@ pub enum ConfigError {
         expected: &'static str,
     },
     /// Values that each parse but together break a rule.
-    #[error("invalid configuration: {what}")]
+    #[error("{}invalid configuration: {what}", Location(.file.as_deref(), None))]
     Invalid {
+        /// The file, when the configuration was read from one.
+        file: Option<PathBuf>,
         /// The rule broken, with the keys and values involved.
         what: String,
     },
 }
 
-/// Prints `line N: ` for values from a file and nothing for values from code.
-struct LinePrefix(Option<usize>);
+impl ConfigError {
+    /// The same error, naming `path` as the file it comes from.
+    pub(super) fn in_file(mut self, path: &Path) -> Self {
+        match &mut self {
+            Self::Syntax { file, .. }
+            | Self::BadKey { file, .. }
+            | Self::BadValue { file, .. }
+            | Self::Invalid { file, .. } => *file = Some(path.to_owned()),
+            Self::Io { .. } => {}
+        }
+        self
+    }
+}
 
-impl fmt::Display for LinePrefix {
+/// Where a problem is, as a prefix: `engine.properties:12: ` (the form
+/// editors and terminals turn into a link), `line 12: ` for text that came
+/// from no file, `engine.properties: ` for the file as a whole, nothing for a
+/// value set from code.
+struct Location<'a>(Option<&'a Path>, Option<usize>);
+
+impl fmt::Display for Location<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(line) => write!(f, "line {line}: "),
-            None => Ok(()),
+        match (self.0, self.1) {
+            (Some(file), Some(line)) => write!(f, "{}:{line}: ", file.display()),
+            (Some(file), None) => write!(f, "{}: ", file.display()),
+            (None, Some(line)) => write!(f, "line {line}: "),
+            (None, None) => Ok(()),
         }
     }
 }
 
 pub(super) fn invalid(what: String) -> ConfigError {
-    ConfigError::Invalid { what }
+    ConfigError::Invalid { file: None, what }
 }

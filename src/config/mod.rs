@@ -31,9 +31,11 @@
 //! only bare.
 //!
 //! Unknown keys and duplicate keys (the last one wins) are warnings, returned
-//! as [`ConfigWarning`]s and logged with `log::warn!`. A line without `=`, a
-//! value that does not parse, a malformed `Session.` key or a cross-field rule
-//! broken is a [`ConfigError`] that names the line, the key and the value.
+//! as [`ConfigWarning`]s for the caller to show or log (this module logs
+//! nothing). A line without `=`, a value that does not parse, a malformed
+//! `Session.` key or a cross-field rule broken is a [`ConfigError`] that names
+//! the line, the key and the value. Both name the file when there is one:
+//! `engine.properties:12: ...`.
 //!
 //! Coming from another engine? The warning for an unknown key says what to
 //! write instead where it can: one of our keys in the wrong place or case, or

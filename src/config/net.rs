@@ -107,6 +107,7 @@ impl FromStr for IpNet {
             },
         };
         parsed.ok_or_else(|| ConfigError::BadValue {
+            file: None,
             line: None,
             key: "AllowedRemoteAddresses".to_owned(),
             value: text.to_owned(),

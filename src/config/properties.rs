@@ -36,6 +36,7 @@ pub(super) fn parse_properties(
             continue;
         }
         let syntax = || ConfigError::Syntax {
+            file: None,
             line,
             text: raw.to_owned(),
         };
@@ -45,11 +46,11 @@ pub(super) fn parse_properties(
             return Err(syntax());
         }
         if let Some(previous) = first_seen.insert(key, line) {
-            warnings.push(ConfigWarning {
+            warnings.push(ConfigWarning::new(
                 line,
-                key: key.to_owned(),
-                message: format!("duplicate key (also set at line {previous}); this value wins"),
-            });
+                key,
+                format!("duplicate key (also set at line {previous}); this value wins"),
+            ));
         }
         config.apply_property(key, value, line, &mut warnings)?;
     }
@@ -70,6 +71,7 @@ impl EngineConfig {
         };
         // Key names have no dots, CompIDs may: the key name is after the last dot.
         let bad_key = || ConfigError::BadKey {
+            file: None,
             line,
             key: key.to_owned(),
             expected: EXPECTED_SESSION_KEY,
@@ -85,19 +87,15 @@ impl EngineConfig {
             Some((sender, target))
         };
         let Some(setting) = Setting::parse(name, value, key, line)? else {
-            warnings.push(ConfigWarning {
+            warnings.push(ConfigWarning::new(
                 line,
-                key: key.to_owned(),
-                message: hints::not_a_key(name, Scope::Session),
-            });
+                key,
+                hints::not_a_key(name, Scope::Session),
+            ));
             return Ok(());
         };
         if let Some(message) = hints::short_timeout(name, value) {
-            warnings.push(ConfigWarning {
-                line,
-                key: key.to_owned(),
-                message,
-            });
+            warnings.push(ConfigWarning::new(line, key, message));
         }
         match sender_target {
             None => setting.apply(&mut self.session_defaults),
@@ -128,11 +126,7 @@ impl EngineConfig {
             Some(hints::not_a_key(key, Scope::Engine))
         };
         if let Some(message) = message {
-            warnings.push(ConfigWarning {
-                line,
-                key: key.to_owned(),
-                message,
-            });
+            warnings.push(ConfigWarning::new(line, key, message));
         }
         Ok(())
     }
@@ -217,6 +211,7 @@ struct Source<'a> {
 impl Source<'_> {
     fn bad(&self, value: &str, expected: &'static str) -> ConfigError {
         ConfigError::BadValue {
+            file: None,
             line: Some(self.line),
             key: self.key.to_owned(),
             value: value.to_owned(),
@@ -386,6 +381,7 @@ impl FromStr for SyncPolicy {
             _ => None,
         };
         parsed.ok_or_else(|| ConfigError::BadValue {
+            file: None,
             line: None,
             key: "StorageSync".to_owned(),
             value: s.to_owned(),

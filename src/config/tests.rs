@@ -469,8 +469,9 @@ fn bad_storage_type() {
 fn syntax_error_names_line_and_text() {
     let err = parse_err("ListenPort = 9880\n\n# ok\nLogonTimeout 5000\n");
     match &err {
-        ConfigError::Syntax { line, text } => {
+        ConfigError::Syntax { file, line, text } => {
             assert_eq!((*line, text.as_str()), (4, "LogonTimeout 5000"));
+            assert_eq!(*file, None, "text parsed from a string names no file");
         }
         other => panic!("expected Syntax, got {other:?}"),
     }
@@ -951,4 +952,82 @@ fn timeouts_quickfix_reads_in_seconds_are_flagged_when_short() {
         "write Session.Default.LogoutTimeout or Session.<SenderCompID>/<TargetCompID>.LogoutTimeout, \
          in milliseconds",
     );
+}
+
+#[test]
+fn a_file_is_named_in_its_warnings_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("engine.properties");
+    let read = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        EngineConfig::from_properties_file(&path)
+    };
+    let (_, warnings) = read("ListenPort = 7000\nSocketAcceptPort = 7000\n").unwrap();
+    assert_eq!(warnings[0].file.as_deref(), Some(path.as_path()));
+    assert_eq!(
+        warnings[0].to_string(),
+        format!(
+            "{}:2: SocketAcceptPort: unknown key (QuickFIX's name); fixengine calls it \
+             ListenPort; ignored",
+            path.display()
+        )
+    );
+    let at = |line: &str| format!("{}{line}: ", path.display());
+    let errors = [
+        ("ListenPort = 9880, 70000\n", at(":1")),
+        ("\nListenPort 9880\n", at(":2")),
+        ("Session.ISLD.MaxHeartBtInt = 1\n", at(":1")),
+        // A broken rule is the file's as a whole.
+        ("MaxMessageSize = 10\n", at("")),
+    ];
+    for (text, prefix) in errors {
+        let err = read(text).unwrap_err();
+        assert!(err.to_string().starts_with(&prefix), "{text:?}: {err}");
+    }
+    let err = read("ListenPort = http\n").unwrap_err();
+    match &err {
+        ConfigError::BadValue { file, line, .. } => {
+            assert_eq!((file.as_deref(), *line), (Some(path.as_path()), Some(1)));
+        }
+        other => panic!("expected BadValue, got {other:?}"),
+    }
+}
+
+/// Keeps the log records that mention `LOG_PROBE`, from any test's thread.
+struct Capture(std::sync::Mutex<Vec<String>>);
+
+const LOG_PROBE: &str = "LogProbeKey";
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let text = record.args().to_string();
+        if text.contains(LOG_PROBE) {
+            self.0.lock().unwrap().push(text);
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+static CAPTURE: Capture = Capture(std::sync::Mutex::new(Vec::new()));
+
+#[test]
+fn warnings_are_returned_not_logged() {
+    // The caller logs them (FixEngine::from_properties does): logged here too,
+    // each would show twice.
+    let _ = log::set_logger(&CAPTURE);
+    log::set_max_level(log::LevelFilter::Trace);
+    log::warn!("{LOG_PROBE}: the capture is in place");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("engine.properties");
+    std::fs::write(&path, format!("{LOG_PROBE} = 1\n")).unwrap();
+    let (_, from_file) = EngineConfig::from_properties_file(&path).unwrap();
+    let (_, from_text) = parse(&format!("{LOG_PROBE} = 1\n"));
+    assert_eq!((from_file.len(), from_text.len()), (1, 1));
+    let logged = CAPTURE.0.lock().unwrap().clone();
+    assert_eq!(logged, [format!("{LOG_PROBE}: the capture is in place")]);
 }
