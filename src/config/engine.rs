@@ -49,10 +49,11 @@ impl EngineConfig {
     /// here: show or log each once (`FixEngine::from_properties` logs them).
     ///
     /// # Errors
-    /// [`ConfigError::Syntax`] for a line without `=`, [`ConfigError::BadKey`]
-    /// for a malformed `Session.` key, [`ConfigError::BadValue`] for a value
-    /// that does not parse, [`ConfigError::Invalid`] for a broken cross-field
-    /// rule.
+    /// [`ConfigError::Syntax`] for a line without `=`,
+    /// [`ConfigError::QuickFixFormat`] for a QuickFIX `[DEFAULT]` or `[SESSION]`
+    /// header, [`ConfigError::BadKey`] for a malformed `Session.` key,
+    /// [`ConfigError::BadValue`] for a value that does not parse,
+    /// [`ConfigError::Invalid`] for a broken cross-field rule.
     pub fn from_properties_str(text: &str) -> Result<(Self, Vec<ConfigWarning>), ConfigError> {
         parse_properties(text)
     }

@@ -84,6 +84,24 @@ pub enum ConfigError {
         /// What the key should look like.
         expected: &'static str,
     },
+    /// The text is a QuickFIX `.cfg` file: it has `[DEFAULT]` or `[SESSION]`
+    /// sections, which `engine.properties` has not.
+    #[error(
+        "{}{header} opens a section of a QuickFIX .cfg file; fixengine reads FIX \
+         Antenna-style properties instead: `Key = Value` lines, engine keys bare \
+         (ListenPort = 9880), session keys as Session.Default.<Key> (every session) \
+         or Session.<SenderCompID>/<TargetCompID>.<Key> (one session, SenderCompID \
+         ours); once converted, each QuickFIX key left gets a warning naming ours",
+        Location(.file.as_deref(), Some(*.line))
+    )]
+    QuickFixFormat {
+        /// The file, when the text was read from one.
+        file: Option<PathBuf>,
+        /// 1-based line number of the first section header.
+        line: usize,
+        /// The header as written, e.g. `[DEFAULT]`.
+        header: String,
+    },
     /// A value does not parse as its key requires.
     #[error(
         "{}{key} = {value:?}: expected {expected}",
@@ -116,6 +134,7 @@ impl ConfigError {
     pub(super) fn in_file(mut self, path: &Path) -> Self {
         match &mut self {
             Self::Syntax { file, .. }
+            | Self::QuickFixFormat { file, .. }
             | Self::BadKey { file, .. }
             | Self::BadValue { file, .. }
             | Self::Invalid { file, .. } => *file = Some(path.to_owned()),

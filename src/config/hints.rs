@@ -1,7 +1,7 @@
-//! What the reader tells someone new to fixengine about a key it does not
+//! What the reader tells someone new to fixengine about what it does not
 //! take: a key written in the wrong place, a slip of case, another FIX
-//! engine's name for one of ours, or a timeout whose unit that engine spells
-//! differently.
+//! engine's name for one of ours, a timeout whose unit that engine spells
+//! differently, or a QuickFIX `.cfg` file.
 
 use super::keys::{ENGINE_KEYS, SESSION_KEYS};
 
@@ -72,6 +72,11 @@ pub(super) fn short_timeout(name: &str, value: &str) -> Option<String> {
             millis * 1000
         )
     })
+}
+
+/// Whether `line` (trimmed) opens a section of a QuickFIX `.cfg` file.
+pub(super) fn is_quickfix_section(line: &str) -> bool {
+    line.eq_ignore_ascii_case("[DEFAULT]") || line.eq_ignore_ascii_case("[SESSION]")
 }
 
 /// Where `ours` goes, when it is not a key of `scope`.

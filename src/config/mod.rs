@@ -37,10 +37,11 @@
 //! the line, the key and the value. Both name the file when there is one:
 //! `engine.properties:12: ...`.
 //!
-//! Coming from another engine? The warning for an unknown key says what to
-//! write instead where it can: one of our keys in the wrong place or case, or
-//! our name for a QuickFIX or FIX Antenna key (`SocketAcceptPort` is
-//! `ListenPort`). Our `LogonTimeout` and `LogoutTimeout` are milliseconds,
+//! Coming from another engine? A QuickFIX `.cfg` file (`[DEFAULT]`,
+//! `[SESSION]`) is an error that says how this format differs. The warning
+//! for an unknown key says what to write instead where it can: one of our keys
+//! in the wrong place or case, or our name for a QuickFIX or FIX Antenna key
+//! (`SocketAcceptPort` is `ListenPort`). Our `LogonTimeout` and `LogoutTimeout` are milliseconds,
 //! QuickFIX's seconds: a value under 100 is kept, with a warning.
 //!
 //! # Engine keys

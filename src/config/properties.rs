@@ -35,6 +35,13 @@ pub(super) fn parse_properties(
         if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with('!') {
             continue;
         }
+        if hints::is_quickfix_section(trimmed) {
+            return Err(ConfigError::QuickFixFormat {
+                file: None,
+                line,
+                header: trimmed.to_owned(),
+            });
+        }
         let syntax = || ConfigError::Syntax {
             file: None,
             line,

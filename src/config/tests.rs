@@ -1031,3 +1031,41 @@ fn warnings_are_returned_not_logged() {
     let logged = CAPTURE.0.lock().unwrap().clone();
     assert_eq!(logged, [format!("{LOG_PROBE}: the capture is in place")]);
 }
+
+#[test]
+fn a_quickfix_cfg_file_is_recognised() {
+    let cfg = "# an acceptor\n[DEFAULT]\nConnectionType=acceptor\nSocketAcceptPort=9880\n\n\
+               [SESSION]\nBeginString=FIX.4.4\nSenderCompID=ISLD\nTargetCompID=TW\n";
+    let err = parse_err(cfg);
+    match &err {
+        ConfigError::QuickFixFormat { file, line, header } => {
+            assert_eq!((file, *line, header.as_str()), (&None, 2, "[DEFAULT]"));
+        }
+        other => panic!("expected QuickFixFormat, got {other:?}"),
+    }
+    let message = err.to_string();
+    for part in [
+        "line 2: [DEFAULT] opens a section of a QuickFIX .cfg file",
+        "`Key = Value`",
+        "Session.Default.<Key>",
+        "Session.<SenderCompID>/<TargetCompID>.<Key>",
+    ] {
+        assert_mentions(&message, part);
+    }
+    // Any case, either section, after keys that already drew warnings.
+    assert!(matches!(
+        parse_err("SocketAcceptPort=9880\n [session] \n"),
+        ConfigError::QuickFixFormat { line: 2, .. }
+    ));
+    // Other bracketed lines are not QuickFIX's.
+    assert!(matches!(
+        parse_err("[engine]\n"),
+        ConfigError::Syntax { line: 1, .. }
+    ));
+    // From a file, the file is named.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("acceptor.cfg");
+    std::fs::write(&path, cfg).unwrap();
+    let err = EngineConfig::from_properties_file(&path).unwrap_err();
+    assert_mentions(&err, &format!("{}:2: [DEFAULT] opens", path.display()));
+}
