@@ -125,6 +125,26 @@ impl EngineConfig {
         Ok(())
     }
 
+    /// [`validate`](Self::validate), plus what only a running engine needs: a
+    /// port to listen on. The engine should call it when it starts.
+    ///
+    /// A file or a builder may leave the ports out, as the example acceptor's
+    /// `--port` supplies them after reading the file, so neither parsing nor
+    /// `validate` requires one. But an acceptor that listens on nothing
+    /// accepts no connection and would run silently useless: starting it is an
+    /// error, not a warning. Port 0 (an ephemeral port, as in tests) counts.
+    ///
+    /// # Errors
+    /// As [`validate`](Self::validate), and [`ConfigError::NoListenPort`] when
+    /// [`all_listen_ports`](Self::all_listen_ports) is empty.
+    pub fn validate_for_start(&self) -> Result<(), ConfigError> {
+        self.validate()?;
+        if self.all_listen_ports().is_empty() {
+            return Err(ConfigError::NoListenPort);
+        }
+        Ok(())
+    }
+
     /// The engine's [`listen_ports`](Self::listen_ports) plus every port named
     /// by `Session.Default.ListenPort` or a per-session `ListenPort`: sorted,
     /// without duplicates. These are the sockets the engine must open.

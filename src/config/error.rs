@@ -119,6 +119,14 @@ pub enum ConfigError {
         /// What the key accepts.
         expected: &'static str,
     },
+    /// The engine would listen on no port, so accept no connection (see
+    /// [`EngineConfig::validate_for_start`](super::EngineConfig::validate_for_start)).
+    #[error(
+        "no port to listen on: an acceptor that listens on nothing accepts no \
+         connection; set ListenPort (ListenPort = 9880, or 0 for a port the OS \
+         chooses), Session.Default.ListenPort or a session's ListenPort"
+    )]
+    NoListenPort,
     /// Values that each parse but together break a rule.
     #[error("{}invalid configuration: {what}", Location(.file.as_deref(), None))]
     Invalid {
@@ -138,7 +146,7 @@ impl ConfigError {
             | Self::BadKey { file, .. }
             | Self::BadValue { file, .. }
             | Self::Invalid { file, .. } => *file = Some(path.to_owned()),
-            Self::Io { .. } => {}
+            Self::Io { .. } | Self::NoListenPort => {}
         }
         self
     }

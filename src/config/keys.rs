@@ -48,8 +48,10 @@ macro_rules! engine_keys {
 
             /// `ListenPort`: the ports the acceptor listens on, in the order given.
             /// Default: none, so nothing is accepted unless a session has its own
-            /// `ListenPort` (see [`all_listen_ports`](Self::all_listen_ports)). Port 0
-            /// asks the OS for an ephemeral port.
+            /// `ListenPort` (see [`all_listen_ports`](Self::all_listen_ports)), and
+            /// [`validate_for_start`](Self::validate_for_start) refuses a
+            /// configuration with no port at all. Port 0 asks the OS for an
+            /// ephemeral port.
             ListenPort: vec u16 = Vec::new(), listen_ports, parse ports();
 
             /// `ListenAddress`: the local interface to bind. Default `0.0.0.0` (every

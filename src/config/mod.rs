@@ -48,7 +48,7 @@
 //!
 //! | key | unit / form | default |
 //! |---|---|---|
-//! | `ListenPort` | port, or comma list of ports | none: accept nothing |
+//! | `ListenPort` | port, or comma list of ports | none: accept nothing (an engine cannot start with no port at all: [`EngineConfig::validate_for_start`]) |
 //! | `ListenAddress` | IPv4 or IPv6 address | `0.0.0.0` |
 //! | `StorageDirectory` | directory path | `logs` |
 //! | `CreateUnregisteredAcceptorSession` | boolean | `false` |

@@ -1069,3 +1069,34 @@ fn a_quickfix_cfg_file_is_recognised() {
     let err = EngineConfig::from_properties_file(&path).unwrap_err();
     assert_mentions(&err, &format!("{}:2: [DEFAULT] opens", path.display()));
 }
+
+#[test]
+fn an_engine_that_listens_on_no_port_cannot_start() {
+    // Parsing and validate() accept it: ports may come later, from code.
+    let (config, warnings) = parse("ListenPort =\n");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    config.validate().unwrap();
+    let err = config.validate_for_start().unwrap_err();
+    assert!(matches!(err, ConfigError::NoListenPort), "{err:?}");
+    assert_mentions(&err, "no port to listen on");
+    assert_mentions(&err, "ListenPort = 9880");
+    // Any port will do: the engine's, the sessions' default, one session's,
+    // or 0 for one the OS chooses.
+    let session_port = SessionConfig::default().with_listen_port(9881);
+    for config in [
+        EngineConfig::default().listen_port(0),
+        EngineConfig::default().with_session_defaults(session_port.clone()),
+        EngineConfig::default().with_session("ISLD", "TW", session_port),
+        parse("Session.ISLD/TW.ListenPort = 9881\n").0,
+        parse(DEFAULT_PROPERTIES).0,
+    ] {
+        config.validate_for_start().unwrap();
+    }
+    // It checks what validate() checks, too.
+    let err = EngineConfig::default()
+        .listen_port(9880)
+        .with_logon_timeout(Duration::ZERO)
+        .validate_for_start()
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::Invalid { .. }), "{err:?}");
+}
