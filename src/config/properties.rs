@@ -74,7 +74,13 @@ impl EngineConfig {
         warnings: &mut Vec<ConfigWarning>,
     ) -> Result<(), ConfigError> {
         let Some(rest) = key.strip_prefix("Session.") else {
-            return self.apply_engine_property(key, value, line, warnings);
+            let message = if self.apply_engine_key(Source { key, value, line })? {
+                hints::short_timeout(key, value)
+            } else {
+                Some(hints::not_a_key(key, Scope::Engine))
+            };
+            warnings.extend(message.map(|message| ConfigWarning::new(line, key, message)));
+            return Ok(());
         };
         // Key names have no dots, CompIDs may: the key name is after the last dot.
         let bad_key = || ConfigError::BadKey {
@@ -101,9 +107,8 @@ impl EngineConfig {
             ));
             return Ok(());
         };
-        if let Some(message) = hints::short_timeout(name, value) {
-            warnings.push(ConfigWarning::new(line, key, message));
-        }
+        let message = hints::short_timeout(name, value);
+        warnings.extend(message.map(|message| ConfigWarning::new(line, key, message)));
         match sender_target {
             None => setting.apply(&mut self.session_defaults),
             Some((sender, target)) => {
@@ -116,24 +121,6 @@ impl EngineConfig {
                     SessionEntry::Full(config) => setting.apply(config),
                 }
             }
-        }
-        Ok(())
-    }
-
-    fn apply_engine_property(
-        &mut self,
-        key: &str,
-        value: &str,
-        line: usize,
-        warnings: &mut Vec<ConfigWarning>,
-    ) -> Result<(), ConfigError> {
-        let message = if self.apply_engine_key(Source { key, value, line })? {
-            hints::short_timeout(key, value)
-        } else {
-            Some(hints::not_a_key(key, Scope::Engine))
-        };
-        if let Some(message) = message {
-            warnings.push(ConfigWarning::new(line, key, message));
         }
         Ok(())
     }
