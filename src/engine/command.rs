@@ -1,0 +1,34 @@
+//! What steers a session's worker besides the puts: the commands of its handles
+//! and of the reactor.
+
+use std::net::SocketAddr;
+
+use crossbeam_channel::Sender;
+
+use super::EngineError;
+
+/// Commands that steer a session's worker. They travel on their own unbounded
+/// channel, beside the bounded queue of puts, so that a full queue or an outbound
+/// backlog never holds up a disconnect, a handoff or finalization.
+pub(crate) enum Control {
+    /// A connection whose Logon the reactor has read: the socket and every byte
+    /// read so far.
+    Handoff {
+        stream: mio::net::TcpStream,
+        bytes: Vec<u8>,
+        remote: SocketAddr,
+    },
+    /// Registration changed: recompute the state.
+    Refresh,
+    /// End the connection: with a Logout exchange (`graceful`) or at once.
+    Disconnect {
+        reason: String,
+        graceful: bool,
+        done: Sender<()>,
+    },
+    /// Reset both sequence numbers locally.
+    Reset(Sender<Result<(), EngineError>>),
+    /// Release everything and end the thread: the `finalizing` flag says so; this
+    /// command only wakes the worker sooner.
+    Finalize,
+}

@@ -1,0 +1,313 @@
+//! The public handle to one session: [`Session`].
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{SendError, Sender};
+
+use super::{Control, Core, EngineError, Entry, Key, PutError, PutErrorKind, SessionState, lock};
+use crate::codec::Message;
+use crate::id::{FixVersion, SessionId};
+
+/// Messages a session's queue holds before [`Session::put`] reports it full.
+pub const COMMAND_QUEUE_CAPACITY: usize = 8192;
+
+/// A handle to one session. Clones share the session; it lives until
+/// [`Session::finalize`] or until the last handle is dropped.
+///
+/// All methods may be called from any thread.
+#[derive(Clone)]
+pub struct Session {
+    pub(super) inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    pub(super) entry: Entry,
+    pub(super) key: Key,
+    pub(super) puts: Sender<Message>,
+    pub(super) core: Arc<Core>,
+    pub(super) thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.inner.entry.shared.id)
+            .field("version", &self.inner.entry.shared.version)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Extra time a blocking call waits for the worker beyond the protocol's own timeout.
+const COMMAND_SLACK: Duration = Duration::from_secs(2);
+
+impl Session {
+    /// The session's identity, from our side.
+    pub fn id(&self) -> &SessionId {
+        &self.inner.entry.shared.id
+    }
+
+    /// The FIX version the session speaks.
+    pub fn version(&self) -> FixVersion {
+        self.inner.entry.shared.version
+    }
+
+    /// The session's state now.
+    pub fn state(&self) -> SessionState {
+        self.inner.entry.shared.state()
+    }
+
+    /// The MsgSeqNum(34) of the next message we send.
+    pub fn next_sender_seq(&self) -> u64 {
+        self.inner.entry.shared.next_sender.load(Ordering::Acquire)
+    }
+
+    /// The MsgSeqNum(34) expected on the next message we receive.
+    pub fn next_target_seq(&self) -> u64 {
+        self.inner.entry.shared.next_target.load(Ordering::Acquire)
+    }
+
+    /// Registers the session as an acceptor: from now on a Logon for its SessionId is
+    /// accepted (credentials checked when configured). Calling it again does nothing.
+    ///
+    /// # Errors
+    /// [`EngineError::Finalized`] after the session was finalized.
+    pub fn connect(&self) -> Result<(), EngineError> {
+        let shared = &self.inner.entry.shared;
+        self.check_alive()?;
+        if !shared.accepting.swap(true, Ordering::AcqRel) {
+            let _ = shared.state.compare_exchange(
+                SessionState::Disconnected.to_u8(),
+                SessionState::WaitForLogon.to_u8(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+            self.control(Control::Refresh)?;
+        }
+        Ok(())
+    }
+
+    /// Sends an application message: numbered, stored, and transmitted when a
+    /// counterparty is logged on. Put while nobody is connected, it is stored and
+    /// reaches the counterparty after its next Logon (its ResendRequest recovers it):
+    /// nothing is lost. Returns once the message is queued for the session's thread;
+    /// never blocks.
+    ///
+    /// # Errors
+    /// A session-level MsgType, an invalid message, a full queue (the counterparty
+    /// reads more slowly than the application sends) or a session that has ended;
+    /// the message is handed back in the error.
+    pub fn put(&self, message: Message) -> Result<(), PutError> {
+        let refuse = |reason, message| Err(PutError { reason, message });
+        if message.is_admin() {
+            let msg_type = String::from_utf8_lossy(message.msg_type()).into_owned();
+            return refuse(PutErrorKind::AdminMessage { msg_type }, message);
+        }
+        if let Err(e) = message.validate() {
+            return refuse(PutErrorKind::Invalid(e), message);
+        }
+        let shared = &self.inner.entry.shared;
+        // Announced before the check: finalization waits for announced puts before
+        // its last drain of the queue, so an accepted put is never lost.
+        shared.putters.fetch_add(1, Ordering::SeqCst);
+        let result = if shared.finalizing.load(Ordering::SeqCst) {
+            Err(message)
+        } else {
+            if shared.queued.fetch_add(1, Ordering::AcqRel) >= COMMAND_QUEUE_CAPACITY {
+                shared.queued.fetch_sub(1, Ordering::AcqRel);
+                shared.putters.fetch_sub(1, Ordering::SeqCst);
+                let reason = PutErrorKind::QueueFull {
+                    id: shared.id.clone(),
+                    capacity: COMMAND_QUEUE_CAPACITY,
+                };
+                return refuse(reason, message);
+            }
+            match self.inner.puts.send(message) {
+                Ok(()) => Ok(()),
+                Err(SendError(message)) => {
+                    shared.queued.fetch_sub(1, Ordering::AcqRel);
+                    Err(message)
+                }
+            }
+        };
+        shared.putters.fetch_sub(1, Ordering::SeqCst);
+        match result {
+            Ok(()) => {
+                // Pairs with the worker's park announcement (see `Shared::parked`).
+                std::sync::atomic::fence(Ordering::SeqCst);
+                if shared.parked.load(Ordering::SeqCst) {
+                    self.wake();
+                }
+                Ok(())
+            }
+            Err(message) => refuse(self.ended_put(), message),
+        }
+    }
+
+    /// Ends the connection gracefully: sends Logout with `reason`, waits (up to the
+    /// session's LogoutTimeout) for the counterparty's, then closes. The session
+    /// stays registered and keeps its sequence numbers and stored messages for the
+    /// next Logon. Does nothing when nobody is connected. Called from one of the
+    /// session's own callbacks, it returns at once and the Logout follows when the
+    /// callback returns.
+    ///
+    /// # Errors
+    /// [`EngineError::Finalized`] or [`EngineError::Stopped`]; [`EngineError::Timeout`]
+    /// if the session thread does not confirm in time.
+    pub fn disconnect(&self, reason: &str) -> Result<(), EngineError> {
+        self.end_connection(reason, true)
+    }
+
+    /// Closes the connection at once, without a Logout exchange. Sequence numbers
+    /// and stored messages are kept, as after a dropped line.
+    ///
+    /// # Errors
+    /// As [`Session::disconnect`].
+    pub fn disconnect_now(&self, reason: &str) -> Result<(), EngineError> {
+        self.end_connection(reason, false)
+    }
+
+    fn end_connection(&self, reason: &str, graceful: bool) -> Result<(), EngineError> {
+        let (done, wait) = crossbeam_channel::bounded(1);
+        self.control(Control::Disconnect {
+            reason: reason.to_owned(),
+            graceful,
+            done,
+        })?;
+        if self.on_worker_thread() {
+            return Ok(());
+        }
+        let limit = self.inner.entry.shared.config.logout_timeout() + COMMAND_SLACK;
+        wait.recv_timeout(limit)
+            .map_err(|_| self.timeout("disconnect", limit))
+    }
+
+    /// Sets both sequence numbers back to 1 and empties the store: a new FIX
+    /// session with the same counterparty.
+    ///
+    /// # Errors
+    /// [`EngineError::Reset`] while a counterparty is connected (there, the FIX way
+    /// is a Logon with ResetSeqNumFlag(141)=Y) or when the store fails;
+    /// [`EngineError::InCallback`] from the session's own callbacks;
+    /// [`EngineError::Finalized`], [`EngineError::Stopped`], [`EngineError::Timeout`].
+    pub fn reset_seq_num_local(&self) -> Result<(), EngineError> {
+        if self.on_worker_thread() {
+            return Err(EngineError::InCallback {
+                id: self.inner.entry.shared.id.clone(),
+                what: "reset_seq_num_local",
+            });
+        }
+        let (done, wait) = crossbeam_channel::bounded(1);
+        self.control(Control::Reset(done))?;
+        match wait.recv_timeout(COMMAND_SLACK) {
+            Ok(result) => result,
+            Err(_) => Err(self.timeout("reset_seq_num_local", COMMAND_SLACK)),
+        }
+    }
+
+    /// Releases the session; blocks up to its LogoutTimeout. It unregisters the
+    /// session; a logged-on counterparty gets a Logout, and its reply is awaited
+    /// (up to LogoutTimeout) so that its number is consumed and the next run starts
+    /// without a gap; then the connection closes, what was put and not yet sent is
+    /// stored, the store is flushed and released, and the thread ends. Other clones
+    /// of this handle become inert: their `put` hands messages back. To stop many
+    /// sessions, [`FixEngine::shutdown`] waits for all of them at once.
+    ///
+    /// An [`Application`] that keeps a handle to its own session keeps the session
+    /// alive: it must finalize it explicitly (dropping the other handles is not
+    /// enough).
+    ///
+    /// Consuming the handle, it can only happen once:
+    ///
+    /// ```compile_fail
+    /// # fn f(session: fixengine::Session) {
+    /// session.finalize();
+    /// session.finalize(); // error: use of moved value
+    /// # }
+    /// ```
+    pub fn finalize(self) {
+        self.inner.finalize();
+    }
+
+    fn on_worker_thread(&self) -> bool {
+        self.inner.entry.shared.worker.get() == Some(&std::thread::current().id())
+    }
+
+    /// Why a handle can no longer reach its session.
+    fn ended(&self) -> EngineError {
+        let id = self.inner.entry.shared.id.clone();
+        if self.inner.entry.shared.died.load(Ordering::Acquire) {
+            EngineError::Stopped { id }
+        } else {
+            EngineError::Finalized { id }
+        }
+    }
+
+    fn ended_put(&self) -> PutErrorKind {
+        let id = self.inner.entry.shared.id.clone();
+        if self.inner.entry.shared.died.load(Ordering::Acquire) {
+            PutErrorKind::Stopped { id }
+        } else {
+            PutErrorKind::Finalized { id }
+        }
+    }
+
+    fn check_alive(&self) -> Result<(), EngineError> {
+        if self.inner.entry.shared.finalizing.load(Ordering::Acquire) {
+            return Err(self.ended());
+        }
+        Ok(())
+    }
+
+    /// Sends a control command; never blocks (the control channel is unbounded and
+    /// carries few, small commands).
+    fn control(&self, command: Control) -> Result<(), EngineError> {
+        self.check_alive()?;
+        self.inner
+            .entry
+            .control
+            .send(command)
+            .map_err(|_| self.ended())?;
+        self.wake();
+        Ok(())
+    }
+
+    fn wake(&self) {
+        if let Err(e) = self.inner.entry.waker.wake() {
+            log::error!("session {}: cannot wake its thread: {e}", self.id());
+        }
+    }
+
+    fn timeout(&self, what: &'static str, limit: Duration) -> EngineError {
+        EngineError::Timeout {
+            id: self.inner.entry.shared.id.clone(),
+            what,
+            limit,
+        }
+    }
+}
+
+impl Inner {
+    fn finalize(&self) {
+        if !self.entry.begin_finalize(&self.core, &self.key) {
+            return;
+        }
+        let thread = lock(&self.thread).take();
+        if let Some(thread) = thread {
+            // A callback on the worker itself may drop the last handle: never join
+            // the current thread (the worker ends once the callback returns).
+            if thread.thread().id() != std::thread::current().id() && thread.join().is_err() {
+                log::error!("session {}: its thread panicked", self.entry.shared.id);
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.finalize();
+    }
+}
