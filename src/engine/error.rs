@@ -137,9 +137,9 @@ pub enum PutErrorKind {
         /// The session.
         id: SessionId,
     },
-    /// The session's command queue is full: its counterparty reads more slowly than
+    /// The session's put queue is full: its counterparty reads more slowly than
     /// the application sends. Nothing was queued; retry later.
-    #[error("session {id}: the outbound queue is full ({capacity} messages waiting)")]
+    #[error("session {id}: the put queue is full ({capacity} messages waiting)")]
     QueueFull {
         /// The session.
         id: SessionId,

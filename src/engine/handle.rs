@@ -5,14 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crossbeam_channel::{SendError, Sender};
-
+use super::put_queue::{PUT_QUEUE_CAPACITY, Refused};
 use super::{Control, Core, EngineError, Entry, Key, PutError, PutErrorKind, SessionState, lock};
 use crate::codec::Message;
 use crate::id::{FixVersion, SessionId};
-
-/// Messages a session's queue holds before [`Session::put`] reports it full.
-pub const COMMAND_QUEUE_CAPACITY: usize = 8192;
 
 /// A handle to one session. Clones share the session; it lives until
 /// [`Session::finalize`] or until the last handle is dropped.
@@ -26,7 +22,6 @@ pub struct Session {
 pub(super) struct Inner {
     pub(super) entry: Entry,
     pub(super) key: Key,
-    pub(super) puts: Sender<Message>,
     pub(super) core: Arc<Core>,
     pub(super) thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -110,40 +105,21 @@ impl Session {
             return refuse(PutErrorKind::Invalid(e), message);
         }
         let shared = &self.inner.entry.shared;
-        // Announced before the check: finalization waits for announced puts before
-        // its last drain of the queue, so an accepted put is never lost.
-        shared.putters.fetch_add(1, Ordering::SeqCst);
-        let result = if shared.finalizing.load(Ordering::SeqCst) {
-            Err(message)
-        } else {
-            if shared.queued.fetch_add(1, Ordering::AcqRel) >= COMMAND_QUEUE_CAPACITY {
-                shared.queued.fetch_sub(1, Ordering::AcqRel);
-                shared.putters.fetch_sub(1, Ordering::SeqCst);
-                let reason = PutErrorKind::QueueFull {
-                    id: shared.id.clone(),
-                    capacity: COMMAND_QUEUE_CAPACITY,
-                };
-                return refuse(reason, message);
-            }
-            match self.inner.puts.send(message) {
-                Ok(()) => Ok(()),
-                Err(SendError(message)) => {
-                    shared.queued.fetch_sub(1, Ordering::AcqRel);
-                    Err(message)
-                }
-            }
-        };
-        shared.putters.fetch_sub(1, Ordering::SeqCst);
-        match result {
-            Ok(()) => {
-                // Pairs with the worker's park announcement (see `Shared::parked`).
-                std::sync::atomic::fence(Ordering::SeqCst);
-                if shared.parked.load(Ordering::SeqCst) {
+        match shared.puts.put(message, &shared.finalizing) {
+            Ok(wake) => {
+                if wake {
                     self.wake();
                 }
                 Ok(())
             }
-            Err(message) => refuse(self.ended_put(), message),
+            Err(Refused::Full(message)) => {
+                let reason = PutErrorKind::QueueFull {
+                    id: shared.id.clone(),
+                    capacity: PUT_QUEUE_CAPACITY,
+                };
+                refuse(reason, message)
+            }
+            Err(Refused::Ended(message)) => refuse(self.ended_put(), message),
         }
     }
 

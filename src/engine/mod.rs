@@ -22,6 +22,7 @@ mod command;
 mod error;
 mod handle;
 mod probe;
+mod put_queue;
 mod reactor;
 mod registry;
 mod store;
@@ -41,7 +42,8 @@ pub use app::{
     Application, Decision, Incoming, RejectingApplication, SessionState, SessionsManager,
 };
 pub use error::{EngineError, PutError, PutErrorKind};
-pub use handle::{COMMAND_QUEUE_CAPACITY, Session};
+pub use handle::Session;
+pub use put_queue::PUT_QUEUE_CAPACITY;
 pub use reactor::MAX_LOGON_BYTES;
 
 pub(crate) use command::Control;

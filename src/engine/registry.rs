@@ -3,7 +3,7 @@
 //! never one that is ending.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::ThreadId;
 
@@ -11,6 +11,7 @@ use crossbeam_channel::{Receiver, Sender};
 use mio::Waker;
 
 use super::handle::Inner;
+use super::put_queue::PutQueue;
 use super::{
     Application, Control, EngineError, Session, SessionParams, SessionState, SessionsManager,
     store, worker,
@@ -35,19 +36,13 @@ pub(crate) struct Shared {
     pub(super) finalizing: AtomicBool,
     /// The worker's thread ended in a panic of the application.
     pub(super) died: AtomicBool,
-    /// Puts queued and not yet taken by the worker: the queue's bound.
-    pub(super) queued: AtomicUsize,
-    /// `put` calls between their `finalizing` check and their send: the worker
-    /// waits for them before its last drain, so no put is lost to finalization.
-    pub(super) putters: AtomicUsize,
     /// Created by the engine for one unregistered connection: ends with it.
     pub(super) ephemeral: bool,
     /// The worker's thread, so a handle called from a callback does not wait on
     /// the thread it is running on.
     pub(super) worker: OnceLock<ThreadId>,
-    /// The worker is (about to be) asleep in its poller: a put must wake it. While
-    /// it is awake it will see the put anyway, and the wake-up syscall is saved.
-    pub(super) parked: AtomicBool,
+    /// The application's puts on their way to the worker.
+    pub(crate) puts: PutQueue,
     pub(super) next_sender: AtomicU64,
     pub(super) next_target: AtomicU64,
     /// Disconnected when the worker's thread has ended, however it ended: nothing
@@ -263,19 +258,13 @@ impl Core {
             accepting: AtomicBool::new(false),
             finalizing: AtomicBool::new(false),
             died: AtomicBool::new(false),
-            putters: AtomicUsize::new(0),
-            queued: AtomicUsize::new(0),
             ephemeral,
             worker: OnceLock::new(),
-            parked: AtomicBool::new(true),
+            puts: PutQueue::new(),
             next_sender: AtomicU64::new(numbers.0),
             next_target: AtomicU64::new(numbers.1),
             ended,
         });
-        // Unbounded underneath, bounded by `Shared::queued`: a bounded crossbeam
-        // channel allocates all its slots up front, which for a thousand mostly idle
-        // sessions is hundreds of megabytes nobody uses.
-        let (puts, puts_rx) = crossbeam_channel::unbounded();
         let (control, control_rx) = crossbeam_channel::unbounded();
         let mut registry = lock(&core.registry);
         if registry.contains_key(&key) {
@@ -289,7 +278,6 @@ impl Core {
         };
         let setup = worker::Setup {
             shared: Arc::clone(&shared),
-            puts: puts_rx,
             control: control_rx,
             application,
             config,
@@ -312,7 +300,6 @@ impl Core {
             inner: Arc::new(Inner {
                 entry,
                 key,
-                puts,
                 core: Arc::clone(core),
                 thread: Mutex::new(Some(spawned.thread)),
             }),

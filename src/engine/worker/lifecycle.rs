@@ -1,6 +1,7 @@
 //! How a session's worker ends: the Logout exchange of a finalizing session, the
 //! release of everything at the end, and the end after a panic.
 use std::net::Shutdown;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -84,14 +85,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             self.logout(now, "session finalized");
         }
         self.close("session finalized");
-        // A put that saw the session alive completes its send before `putters`
-        // drops: after this wait, nothing more can arrive in the queue.
-        while self.shared.putters.load(Ordering::SeqCst) > 0 {
-            std::thread::yield_now();
-        }
-        // Messages put before finalize are kept in the store for a later run.
-        while let Ok(message) = self.puts.try_recv() {
-            self.shared.queued.fetch_sub(1, Ordering::AcqRel);
+        // Messages put before the end are kept in the store for a later run.
+        let shared = Arc::clone(&self.shared);
+        for message in shared.puts.drain() {
             if let Err(e) = self.machine.send(now, &message) {
                 self.app.on_send_failed(message, e);
             }

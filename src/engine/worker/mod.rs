@@ -29,7 +29,7 @@ mod outbox;
 
 use std::io::ErrorKind;
 use std::sync::Arc;
-use std::sync::atomic::{Ordering, fence};
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -63,7 +63,6 @@ const PUTS_PER_TURN: usize = 1024;
 /// Everything a worker starts with, but its store.
 pub(crate) struct Setup<A> {
     pub shared: Arc<Shared>,
-    pub puts: Receiver<Message>,
     pub control: Receiver<Control>,
     pub application: A,
     pub config: SessionConfig,
@@ -137,7 +136,6 @@ struct Worker<A, S: MessageStore> {
     machine: SessionMachine<S>,
     app: A,
     shared: Arc<Shared>,
-    puts: Receiver<Message>,
     control: Receiver<Control>,
     poll: Poll,
     conn: Option<Conn>,
@@ -172,7 +170,6 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     fn new(setup: Setup<A>, store: S, poll: Poll) -> Self {
         let Setup {
             shared,
-            puts,
             control,
             application,
             config,
@@ -200,7 +197,6 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             machine,
             app: application,
             shared,
-            puts,
             control,
             poll,
             conn: None,
@@ -257,9 +253,10 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             } else {
                 // Announce the park before the last look at the queues: a put that
                 // lands after the look sees the flag and wakes us (both sides SeqCst).
-                self.shared.parked.store(true, Ordering::SeqCst);
-                fence(Ordering::SeqCst);
-                if (self.logging_out_to_end || self.puts.is_empty()) && self.control.is_empty() {
+                self.shared.puts.park();
+                if (self.logging_out_to_end || self.shared.puts.is_empty())
+                    && self.control.is_empty()
+                {
                     self.machine
                         .poll_timeout()
                         .map(|t| t.saturating_duration_since(now()))
@@ -268,7 +265,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 }
             };
             let polled = self.poll.poll(&mut events, timeout);
-            self.shared.parked.store(false, Ordering::SeqCst);
+            self.shared.puts.unpark();
             if let Err(e) = polled
                 && e.kind() != ErrorKind::Interrupted
             {
@@ -276,7 +273,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 return;
             }
             let now = now();
-            let puts_to_take = !self.logging_out_to_end && !self.puts.is_empty();
+            let puts_to_take = !self.logging_out_to_end && !self.shared.puts.is_empty();
             if !events.is_empty() || puts_to_take || !self.control.is_empty() {
                 last_work = now;
             }
@@ -365,10 +362,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             if self.outbox.backlog() >= HIGH_WATER {
                 return;
             }
-            let Ok(message) = self.puts.try_recv() else {
+            let Some(message) = self.shared.puts.take() else {
                 return;
             };
-            self.shared.queued.fetch_sub(1, Ordering::AcqRel);
             self.put(now, message);
             // Moved out now so the high-water mark sees it; written once per turn,
             // all the puts of one wake-up in one write.
@@ -475,7 +471,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     /// Work left that no event will announce: unread bytes or queued puts, with
     /// room to take them.
     fn has_work(&self) -> bool {
-        let puts_to_take = !self.logging_out_to_end && !self.puts.is_empty();
+        let puts_to_take = !self.logging_out_to_end && !self.shared.puts.is_empty();
         self.outbox.backlog() < HIGH_WATER
             && (self.conn.as_ref().is_some_and(|c| c.read_pending) || puts_to_take)
     }
