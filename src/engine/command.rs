@@ -10,7 +10,7 @@ use super::EngineError;
 /// Commands that steer a session's worker. They travel on their own unbounded
 /// channel, beside the bounded queue of puts, so that a full queue or an outbound
 /// backlog never holds up a disconnect, a handoff or finalization.
-pub(crate) enum Control {
+pub(crate) enum Command {
     /// A connection whose Logon the reactor has read: the socket and every byte
     /// read so far.
     Handoff {

@@ -6,7 +6,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::put_queue::{PUT_QUEUE_CAPACITY, Refused};
-use super::{Control, Core, EngineError, Entry, Key, PutError, PutErrorKind, SessionState, lock};
+use super::{Command, Core, EngineError, Entry, Key, PutError, PutErrorKind, SessionState, lock};
 use crate::codec::Message;
 use crate::id::{FixVersion, SessionId};
 
@@ -80,7 +80,7 @@ impl Session {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             );
-            self.control(Control::Refresh)?;
+            self.command(Command::Refresh)?;
         }
         Ok(())
     }
@@ -148,7 +148,7 @@ impl Session {
 
     fn end_connection(&self, reason: &str, graceful: bool) -> Result<(), EngineError> {
         let (done, wait) = crossbeam_channel::bounded(1);
-        self.control(Control::Disconnect {
+        self.command(Command::Disconnect {
             reason: reason.to_owned(),
             graceful,
             done,
@@ -177,7 +177,7 @@ impl Session {
             });
         }
         let (done, wait) = crossbeam_channel::bounded(1);
-        self.control(Control::Reset(done))?;
+        self.command(Command::Reset(done))?;
         match wait.recv_timeout(COMMAND_SLACK) {
             Ok(result) => result,
             Err(_) => Err(self.timeout("reset_seq_num_local", COMMAND_SLACK)),
@@ -238,13 +238,13 @@ impl Session {
         Ok(())
     }
 
-    /// Sends a control command; never blocks (the control channel is unbounded and
+    /// Sends a command; never blocks (the command channel is unbounded and
     /// carries few, small commands).
-    fn control(&self, command: Control) -> Result<(), EngineError> {
+    fn command(&self, command: Command) -> Result<(), EngineError> {
         self.check_alive()?;
         self.inner
             .entry
-            .control
+            .commands
             .send(command)
             .map_err(|_| self.ended())?;
         self.wake();

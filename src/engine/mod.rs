@@ -21,11 +21,13 @@ mod app;
 mod command;
 mod error;
 mod handle;
+mod listen;
+mod logon;
 mod probe;
 mod put_queue;
 mod reactor;
 mod registry;
-mod store;
+mod session_store;
 mod worker;
 
 use std::collections::HashMap;
@@ -46,9 +48,9 @@ pub use handle::Session;
 pub use put_queue::PUT_QUEUE_CAPACITY;
 pub use reactor::MAX_LOGON_BYTES;
 
-pub(crate) use command::Control;
+pub(crate) use command::Command;
 use registry::lock;
-pub(crate) use registry::{Core, Entry, Key, Registration, Shared};
+pub(crate) use registry::{Core, Entry, Key, Origin, Registration, Shared};
 
 use crate::clock::SystemClock;
 use crate::config::{EngineConfig, SessionConfig};
@@ -240,7 +242,14 @@ impl FixEngine {
         application: A,
         params: SessionParams,
     ) -> Result<Session, EngineError> {
-        Core::create_session(&self.core, id, version, application, params, false)
+        Core::create_session(
+            &self.core,
+            id,
+            version,
+            application,
+            params,
+            Origin::Application,
+        )
     }
 
     /// Installs the policy for incoming connections and unregistered sessions,

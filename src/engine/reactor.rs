@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use super::{Control, Core, Decision, EngineError, Entry, Incoming, Key, lock, now};
-use crate::codec::{Decoder, Fields, Framer, Status, msg_type, tags};
-use crate::id::{FixVersion, SessionId};
+use super::listen::listen;
+use super::logon::{Refusal, decide, identify};
+use super::{Command, Core, EngineError, Entry, Incoming, now};
+use crate::codec::{Decoder, Framer, Status};
 
 const WAKER: Token = Token(0);
 /// Listeners take tokens 1..=N; pending connections take tokens from here up.
@@ -299,56 +300,23 @@ impl Reactor {
             return;
         };
         let (remote, local_port) = (p.remote, p.local_port);
-        let decided = {
-            let logon = match self.decoder.decode(&p.buf[..len]) {
-                Ok(v) => v,
-                Err(e) => {
-                    let why = format!("first message cannot be decoded: {e}");
-                    return self.refuse(token, &why);
+        let decided = match self.decoder.decode(&p.buf[..len]) {
+            Ok(logon) => match identify(&logon) {
+                Ok((id, version)) => {
+                    let incoming = Incoming {
+                        logon: &logon,
+                        session_id: &id,
+                        version,
+                        remote,
+                        local_port,
+                    };
+                    decide(&self.core, &incoming)
                 }
-            };
-            if logon.msg_type() != msg_type::LOGON {
-                let why = format!(
-                    "first message is not a Logon: MsgType {:?}",
-                    String::from_utf8_lossy(logon.msg_type())
-                );
-                return self.refuse(token, &why);
-            }
-            let version = match logon.begin_string() {
-                b"FIXT.1.1" => Some(
-                    logon
-                        .get(tags::DEFAULT_APPL_VER_ID)
-                        .and_then(FixVersion::from_appl_ver_id)
-                        .unwrap_or(FixVersion::Fix50Sp2),
-                ),
-                other => FixVersion::from_begin_string(other),
-            };
-            let Some(version) = version else {
-                let why = format!(
-                    "Logon with unsupported BeginString {:?}",
-                    String::from_utf8_lossy(logon.begin_string())
-                );
-                return self.refuse(token, &why);
-            };
-            // From our side: the Logon's TargetCompID is ours.
-            let id = match (logon.target_comp_id(), logon.sender_comp_id()) {
-                (Some(ours), Some(theirs)) => SessionId::try_new(ours, theirs),
-                _ => {
-                    return self.refuse(token, "Logon without SenderCompID or TargetCompID");
-                }
-            };
-            let id = match id {
-                Ok(id) => id,
-                Err(e) => return self.refuse(token, &format!("Logon with a bad CompID: {e}")),
-            };
-            let incoming = Incoming {
-                logon: &logon,
-                session_id: &id,
-                version,
-                remote,
-                local_port,
-            };
-            decide(&self.core, &incoming)
+                Err(why) => Err(Refusal::Closed(why)),
+            },
+            Err(e) => Err(Refusal::Closed(format!(
+                "first message cannot be decoded: {e}"
+            ))),
         };
         match decided {
             Ok(entry) => self.hand_off(token, &entry),
@@ -365,7 +333,7 @@ impl Reactor {
             return;
         };
         let _ = self.poll.registry().deregister(&mut p.stream);
-        let command = Control::Handoff {
+        let command = Command::Handoff {
             stream: p.stream,
             bytes: p.buf,
             remote: p.remote,
@@ -373,7 +341,7 @@ impl Reactor {
         let Err(command) = self.core.hand_off(entry, command) else {
             return;
         };
-        let Control::Handoff {
+        let Command::Handoff {
             mut stream,
             bytes,
             remote,
@@ -407,180 +375,5 @@ impl Reactor {
     }
 }
 
-/// Opens a listening socket whose kernel accept queue holds `backlog`
-/// connections (capped by the kernel's `net.core.somaxconn`).
-///
-/// mio and std both listen with a backlog of 128: a burst of more connections
-/// than that, arriving faster than the reactor accepts them (a thousand
-/// counterparties reconnecting at once after a restart), overflows the queue, and
-/// each SYN dropped costs its client a one-second retransmission timeout. The
-/// engine already bounds connections waiting to log on by MaxPendingConnections;
-/// the queue before accept gets the same bound.
-fn listen(addr: SocketAddr, backlog: usize) -> std::io::Result<TcpListener> {
-    use socket2::{Domain, Protocol, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    // As mio's own bind: a restarted engine rebinds at once despite TIME_WAIT.
-    socket.set_reuse_address(true)?;
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(i32::try_from(backlog.max(128)).unwrap_or(i32::MAX))?;
-    Ok(TcpListener::from_std(socket.into()))
-}
-
 /// How often a Logon waiting for an ending session is routed again.
 const RETRY: Duration = Duration::from_millis(2);
-
-/// Why a Logon is not handed to a session now.
-enum Refusal {
-    /// Closed without a reply, for this reason.
-    Closed(String),
-    /// The engine-created session it belongs to is ending: try again shortly.
-    Later,
-}
-
-/// Decides on a Logon: the session to hand it to, or why it is refused.
-fn decide(core: &Arc<Core>, incoming: &Incoming<'_>) -> Result<Entry, Refusal> {
-    let key = Key::new(incoming.session_id, incoming.version);
-    let ending =
-        |entry: &Entry| entry.shared.ephemeral && entry.shared.finalizing.load(Ordering::Acquire);
-    if lock(&core.registry).get(&key).is_some_and(ending) {
-        // It ended with its last connection and is releasing its store: the new
-        // connection waits for it (a counterparty reconnecting at once is normal).
-        // Asked before the sessions manager, which sees the Logon once.
-        return Err(Refusal::Later);
-    }
-    let mut manager = lock(&core.manager);
-    if let Some(m) = manager.as_mut() {
-        m.on_incoming_connection(incoming)
-            .map_err(|why| Refusal::Closed(format!("refused by the sessions manager: {why}")))?;
-    }
-    let entry = lock(&core.registry).get(&key).cloned();
-    match entry {
-        // It started ending since the first look.
-        Some(entry) if ending(&entry) => Err(Refusal::Later),
-        Some(entry) => check(incoming, &key, entry).map_err(Refusal::Closed),
-        None => create(core, incoming, &key, &mut manager).map_err(Refusal::Closed),
-    }
-}
-
-/// Whether the registered session `entry` takes this Logon.
-fn check(incoming: &Incoming<'_>, key: &Key, entry: Entry) -> Result<Entry, String> {
-    let id = incoming.session_id;
-    let shared = &entry.shared;
-    if shared.died.load(Ordering::Acquire) {
-        return Err(format!(
-            "session {id} ({}) has stopped: its application panicked",
-            key.begin_string
-        ));
-    }
-    if shared.finalizing.load(Ordering::Acquire) {
-        return Err(format!("session {id} ({}) is ending", key.begin_string));
-    }
-    if !shared.accepting.load(Ordering::Acquire) {
-        return Err(format!(
-            "session {id} ({}) exists but does not accept Logons (connect() not called)",
-            key.begin_string
-        ));
-    }
-    if let Some(port) = shared.config.listen_port()
-        && port != incoming.local_port
-    {
-        return Err(format!(
-            "session {id} accepts on port {port}, not {}",
-            incoming.local_port
-        ));
-    }
-    if !shared
-        .config
-        .is_remote_address_allowed(incoming.remote.ip())
-    {
-        return Err(format!(
-            "session {id}: {} is not in AllowedRemoteAddresses",
-            incoming.remote.ip()
-        ));
-    }
-    Ok(entry)
-}
-
-/// A session for an unregistered Logon, when the configuration and the sessions
-/// manager allow it.
-fn create(
-    core: &Arc<Core>,
-    incoming: &Incoming<'_>,
-    key: &Key,
-    manager: &mut Option<Box<dyn super::SessionsManager>>,
-) -> Result<Entry, String> {
-    let id = incoming.session_id;
-    if !core.config.create_unregistered_acceptor_session() {
-        return Err(format!(
-            "Logon for unknown session {id} ({}): CreateUnregisteredAcceptorSession is false",
-            key.begin_string
-        ));
-    }
-    let decision = match manager.as_mut() {
-        Some(m) => m.on_unregistered_logon(incoming),
-        None => Decision::Accept(Box::new(super::RejectingApplication)),
-    };
-    let application = match decision {
-        Decision::Accept(application) => application,
-        Decision::Refuse(why) => {
-            return Err(format!(
-                "Logon for unknown session {id} refused by the sessions manager: {why}"
-            ));
-        }
-    };
-    let params = core.default_params(incoming.version);
-    let session = Core::create_session(
-        core,
-        id.clone(),
-        incoming.version,
-        application,
-        params,
-        true,
-    )
-    .map_err(|e| format!("cannot create session {id}: {e}"))?;
-    session
-        .connect()
-        .map_err(|e| format!("cannot register session {id}: {e}"))?;
-    log::info!(
-        "session {id} ({}) created for an unregistered Logon from {}",
-        key.begin_string,
-        incoming.remote
-    );
-    lock(&core.owned).push(session.clone());
-    if let Some(m) = manager.as_mut() {
-        m.on_session_created(session);
-    }
-    lock(&core.registry)
-        .get(key)
-        .cloned()
-        .ok_or_else(|| format!("session {id} was finalized as it was created"))
-}
-
-#[cfg(test)]
-mod tests {
-    use std::net::{Ipv4Addr, TcpStream};
-
-    use super::*;
-
-    /// A burst of connections larger than std's and mio's backlog of 128 all
-    /// complete their handshake before anything is accepted: none waits out a
-    /// SYN retransmission.
-    #[test]
-    fn the_accept_queue_holds_a_burst_beyond_128() {
-        let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
-            .ok()
-            .and_then(|s| s.trim().parse::<usize>().ok())
-            .unwrap_or(4096);
-        let burst = 300.min(somaxconn);
-        let listener = listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), 1024).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let clients: Vec<_> = (0..burst)
-            .map(|i| {
-                TcpStream::connect_timeout(&addr, Duration::from_millis(500))
-                    .unwrap_or_else(|e| panic!("connection {i} of {burst}: {e}"))
-            })
-            .collect();
-        assert_eq!(clients.len(), burst);
-    }
-}

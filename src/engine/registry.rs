@@ -13,14 +13,25 @@ use mio::Waker;
 use super::handle::Inner;
 use super::put_queue::PutQueue;
 use super::{
-    Application, Control, EngineError, Session, SessionParams, SessionState, SessionsManager,
-    store, worker,
+    Application, Command, EngineError, Session, SessionParams, SessionState, SessionsManager,
+    session_store, worker,
 };
 use crate::clock::Clock;
 use crate::config::{EngineConfig, SessionConfig};
 use crate::dictionary::DictionarySet;
 use crate::id::{CompId, FixVersion, SessionId};
 use crate::store::MessageStore;
+
+/// Who created a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The application: the session lives until it is finalized.
+    Application,
+    /// The engine, for a Logon nobody registered (CreateUnregisteredAcceptorSession):
+    /// the session ends with its connection, and the next Logon creates it anew on
+    /// the same store.
+    Unregistered,
+}
 
 /// What a session's handles and its worker share, readable from any thread.
 #[derive(Debug)]
@@ -36,8 +47,8 @@ pub(crate) struct Shared {
     pub(super) finalizing: AtomicBool,
     /// The worker's thread ended in a panic of the application.
     pub(super) died: AtomicBool,
-    /// Created by the engine for one unregistered connection: ends with it.
-    pub(super) ephemeral: bool,
+    /// Who created the session, which decides when it ends.
+    pub(super) origin: Origin,
     /// The worker's thread, so a handle called from a callback does not wait on
     /// the thread it is running on.
     pub(super) worker: OnceLock<ThreadId>,
@@ -91,7 +102,7 @@ impl Registration {
     /// session is marked ending, and from then on the reactor holds Logons for its
     /// SessionId until it has released its store, then creates a successor that
     /// reads the stored numbers.
-    pub(crate) fn try_end(&self, commands: &Receiver<Control>) -> bool {
+    pub(crate) fn try_end(&self, commands: &Receiver<Command>) -> bool {
         let core = self.core.upgrade();
         let _registry = core.as_ref().map(|c| lock(&c.registry));
         if !commands.is_empty() {
@@ -145,7 +156,7 @@ impl Key {
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(super) shared: Arc<Shared>,
-    pub(super) control: Sender<Control>,
+    pub(super) commands: Sender<Command>,
     pub(super) waker: Arc<Waker>,
 }
 
@@ -160,7 +171,7 @@ impl Entry {
         }
         self.shared.accepting.store(false, Ordering::Release);
         core.forget(key, &self.shared);
-        let _ = self.control.send(Control::Finalize);
+        let _ = self.commands.send(Command::Finalize);
         if let Err(e) = self.waker.wake() {
             log::error!("session {}: cannot wake its thread: {e}", self.shared.id);
         }
@@ -191,12 +202,12 @@ impl Core {
     /// the registry's lock (see [`Registration::try_end`]). A session that is
     /// ending gets nothing: the command comes back, for the reactor to route the
     /// Logon again once the session is gone.
-    pub(super) fn hand_off(&self, entry: &Entry, command: Control) -> Result<(), Control> {
+    pub(super) fn hand_off(&self, entry: &Entry, command: Command) -> Result<(), Command> {
         let registry = lock(&self.registry);
         if entry.shared.finalizing.load(Ordering::Acquire) {
             return Err(command);
         }
-        let sent = entry.control.send(command).map_err(|e| e.into_inner());
+        let sent = entry.commands.send(command).map_err(|e| e.into_inner());
         drop(registry);
         if sent.is_ok()
             && let Err(e) = entry.waker.wake()
@@ -212,7 +223,7 @@ impl Core {
         version: FixVersion,
         application: A,
         params: SessionParams,
-        ephemeral: bool,
+        origin: Origin,
     ) -> Result<Session, EngineError> {
         if core.shut_down.load(Ordering::Acquire) {
             return Err(EngineError::ShutDown);
@@ -234,18 +245,22 @@ impl Core {
         // A session the application creates opens its store here, so a damaged or
         // locked store is the caller's error at once. One the engine creates for a
         // Logon opens it on its own thread: the reactor never waits on the disk.
-        let (store, numbers) = if ephemeral {
+        let (store, numbers) = if origin == Origin::Unregistered {
             let root = core.config.storage_directory().to_owned();
             let (id, config) = (id.clone(), config.clone());
-            let open = move || store::SessionStore::open(&root, &id, version, &config);
+            let open = move || session_store::SessionStore::open(&root, &id, version, &config);
             (worker::StoreSource::Open(Box::new(open)), (1, 1))
         } else {
-            let store =
-                store::SessionStore::open(core.config.storage_directory(), &id, version, &config)
-                    .map_err(|source| EngineError::Store {
-                    id: id.clone(),
-                    source,
-                })?;
+            let store = session_store::SessionStore::open(
+                core.config.storage_directory(),
+                &id,
+                version,
+                &config,
+            )
+            .map_err(|source| EngineError::Store {
+                id: id.clone(),
+                source,
+            })?;
             let numbers = (store.next_sender_seq(), store.next_target_seq());
             (worker::StoreSource::Ready(store), numbers)
         };
@@ -258,14 +273,14 @@ impl Core {
             accepting: AtomicBool::new(false),
             finalizing: AtomicBool::new(false),
             died: AtomicBool::new(false),
-            ephemeral,
+            origin,
             worker: OnceLock::new(),
             puts: PutQueue::new(),
             next_sender: AtomicU64::new(numbers.0),
             next_target: AtomicU64::new(numbers.1),
             ended,
         });
-        let (control, control_rx) = crossbeam_channel::unbounded();
+        let (commands, commands_rx) = crossbeam_channel::unbounded();
         let mut registry = lock(&core.registry);
         if registry.contains_key(&key) {
             return Err(duplicate());
@@ -278,7 +293,7 @@ impl Core {
         };
         let setup = worker::Setup {
             shared: Arc::clone(&shared),
-            control: control_rx,
+            commands: commands_rx,
             application,
             config,
             clock: Arc::clone(&core.clock),
@@ -291,7 +306,7 @@ impl Core {
         let spawned = worker::spawn(setup, store)?;
         let entry = Entry {
             shared,
-            control,
+            commands,
             waker: spawned.waker,
         };
         registry.insert(key.clone(), entry.clone());

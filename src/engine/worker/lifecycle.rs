@@ -8,44 +8,44 @@ use std::time::Instant;
 use crossbeam_channel::Receiver;
 
 use super::{Worker, now};
-use crate::engine::{Application, Control, EngineError, Registration, Shared};
+use crate::engine::{Application, Command, EngineError, Registration, Shared};
 use crate::session::State;
 use crate::store::MessageStore;
 
 /// A session whose store could not be opened never runs: it is marked ended, and
 /// the connection it was created for is closed.
-pub(super) fn end_without_store(shared: &Shared, control: &Receiver<Control>) {
+pub(super) fn end_without_store(shared: &Shared, commands: &Receiver<Command>) {
     shared.mark_ended();
-    refuse_control(shared, control, "its store cannot be opened", |id| {
+    refuse_commands(shared, commands, "its store cannot be opened", |id| {
         EngineError::Finalized { id }
     });
 }
 
-/// Answers the control commands still queued when a session ends: waiting
+/// Answers the commands still queued when a session ends: waiting
 /// disconnects are released, resets fail with `error`, handed-off connections are
 /// closed (logged with `why`).
-fn refuse_control(
+fn refuse_commands(
     shared: &Shared,
-    control: &Receiver<Control>,
+    commands: &Receiver<Command>,
     why: &str,
     error: impl Fn(crate::id::SessionId) -> EngineError,
 ) {
-    while let Ok(command) = control.try_recv() {
+    while let Ok(command) = commands.try_recv() {
         match command {
-            Control::Disconnect { done, .. } => {
+            Command::Disconnect { done, .. } => {
                 let _ = done.send(());
             }
-            Control::Reset(done) => {
+            Command::Reset(done) => {
                 let _ = done.send(Err(error(shared.id.clone())));
             }
-            Control::Handoff { stream, remote, .. } => {
+            Command::Handoff { stream, remote, .. } => {
                 log::info!(
                     "session {}: connection from {remote} closed: {why}",
                     shared.id
                 );
                 let _ = stream.shutdown(Shutdown::Both);
             }
-            Control::Refresh | Control::Finalize => {}
+            Command::Refresh | Command::Finalize => {}
         }
     }
 }
@@ -92,9 +92,12 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 self.app.on_send_failed(message, e);
             }
         }
-        refuse_control(&self.shared, &self.control, "the session has ended", |id| {
-            EngineError::Finalized { id }
-        });
+        refuse_commands(
+            &self.shared,
+            &self.commands,
+            "the session has ended",
+            |id| EngineError::Finalized { id },
+        );
         if let Err(e) = self.machine.sync_store() {
             log::error!(
                 "session {}: store not synced at finalize: {e}",
@@ -123,9 +126,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         for waiter in self.waiters.drain(..) {
             let _ = waiter.send(());
         }
-        refuse_control(
+        refuse_commands(
             &self.shared,
-            &self.control,
+            &self.commands,
             "the session has stopped",
             |id| EngineError::Stopped { id },
         );

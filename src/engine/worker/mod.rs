@@ -37,7 +37,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::{Events, Poll, Token, Waker};
 
 use super::probe::Probe;
-use super::{Application, Control, EngineError, Registration, SessionState, Shared, now};
+use super::{Application, Command, EngineError, Origin, Registration, SessionState, Shared, now};
 use crate::clock::Clock;
 use crate::codec::{Framer, Message};
 use crate::config::{IdleStrategy, SessionConfig};
@@ -63,7 +63,7 @@ const PUTS_PER_TURN: usize = 1024;
 /// Everything a worker starts with, but its store.
 pub(crate) struct Setup<A> {
     pub shared: Arc<Shared>,
-    pub control: Receiver<Control>,
+    pub commands: Receiver<Command>,
     pub application: A,
     pub config: SessionConfig,
     pub clock: Arc<dyn Clock>,
@@ -111,7 +111,7 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
                     Ok(store) => store,
                     Err(e) => {
                         log::error!("session {}: cannot open its store: {e}", setup.shared.id);
-                        end_without_store(&setup.shared, &setup.control);
+                        end_without_store(&setup.shared, &setup.commands);
                         setup.registration.release();
                         return;
                     }
@@ -136,7 +136,7 @@ struct Worker<A, S: MessageStore> {
     machine: SessionMachine<S>,
     app: A,
     shared: Arc<Shared>,
-    control: Receiver<Control>,
+    commands: Receiver<Command>,
     poll: Poll,
     conn: Option<Conn>,
     inbuf: InBuf,
@@ -170,7 +170,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     fn new(setup: Setup<A>, store: S, poll: Poll) -> Self {
         let Setup {
             shared,
-            control,
+            commands,
             application,
             config,
             clock,
@@ -197,7 +197,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             machine,
             app: application,
             shared,
-            control,
+            commands,
             poll,
             conn: None,
             inbuf: InBuf::default(),
@@ -233,11 +233,11 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         let mut events = Events::with_capacity(16);
         let mut last_work = now();
         loop {
-            if self.shared.ephemeral
+            if self.shared.origin == Origin::Unregistered
                 && self.served
                 && self.conn.is_none()
                 && !self.shared.finalizing.load(Ordering::Acquire)
-                && !self.registration.try_end(&self.control)
+                && !self.registration.try_end(&self.commands)
             {
                 // A Logon was handed over meanwhile: serve it first.
                 self.busy = true;
@@ -255,7 +255,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 // lands after the look sees the flag and wakes us (both sides SeqCst).
                 self.shared.puts.park();
                 if (self.logging_out_to_end || self.shared.puts.is_empty())
-                    && self.control.is_empty()
+                    && self.commands.is_empty()
                 {
                     self.machine
                         .poll_timeout()
@@ -274,13 +274,13 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             }
             let now = now();
             let puts_to_take = !self.logging_out_to_end && !self.shared.puts.is_empty();
-            if !events.is_empty() || puts_to_take || !self.control.is_empty() {
+            if !events.is_empty() || puts_to_take || !self.commands.is_empty() {
                 last_work = now;
             }
             let readable = events.iter().any(|e| {
                 e.token() == SOCKET && (e.is_readable() || e.is_read_closed() || e.is_error())
             });
-            if !self.take_control(now) {
+            if !self.take_commands(now) {
                 return;
             }
             if !self.logging_out_to_end {
@@ -304,24 +304,24 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         }
     }
 
-    /// Runs the control commands; false when the worker must stop. They are never
+    /// Runs the commands; false when the worker must stop. They are never
     /// held back by the outbound backlog: a peer that does not read can always be
     /// disconnected.
-    fn take_control(&mut self, now: Instant) -> bool {
+    fn take_commands(&mut self, now: Instant) -> bool {
         loop {
-            let command = match self.control.try_recv() {
+            let command = match self.commands.try_recv() {
                 Ok(c) => c,
                 Err(TryRecvError::Empty) => return true,
                 Err(TryRecvError::Disconnected) => return false,
             };
             match command {
-                Control::Handoff {
+                Command::Handoff {
                     stream,
                     bytes,
                     remote,
                 } => self.attach(now, stream, &bytes, remote),
-                Control::Refresh => self.publish_state(),
-                Control::Disconnect {
+                Command::Refresh => self.publish_state(),
+                Command::Disconnect {
                     reason,
                     graceful,
                     done,
@@ -337,7 +337,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                         }
                     }
                 }
-                Control::Reset(done) => {
+                Command::Reset(done) => {
                     let result = self.machine.reset_sequence_numbers().map_err(|source| {
                         EngineError::Reset {
                             id: self.shared.id.clone(),
@@ -349,7 +349,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 }
                 // The `finalizing` flag, checked at the top of the loop, says what
                 // to do: the command only woke the worker.
-                Control::Finalize => {}
+                Command::Finalize => {}
             }
         }
     }
