@@ -684,3 +684,11 @@ fn a_logon_and_an_order_in_one_write_arrive_logon_first() {
         "{calls:?}"
     );
 }
+
+/// An engine that would listen on nothing is refused at start, saying why.
+#[test]
+fn an_engine_without_a_port_does_not_start() {
+    let err = FixEngine::new(fixengine::EngineConfig::default()).unwrap_err();
+    assert!(matches!(err, EngineError::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("ListenPort"), "{err}");
+}

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use thiserror::Error;
 
 use crate::codec::{FieldError, Message};
+use crate::config::ConfigError;
 use crate::id::SessionId;
 use crate::session::ResetError;
 use crate::store::StoreError;
@@ -15,6 +16,10 @@ use crate::store::StoreError;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum EngineError {
+    /// The configuration cannot run an engine (see
+    /// [`EngineConfig::validate_for_start`](crate::EngineConfig::validate_for_start)).
+    #[error("cannot start the engine: {0}")]
+    Config(#[from] ConfigError),
     /// A listening socket could not be opened.
     #[error("cannot listen on {addr}: {source}")]
     Listen {

@@ -190,9 +190,9 @@ impl Session {
     /// without a gap; then the connection closes, what was put and not yet sent is
     /// stored, the store is flushed and released, and the thread ends. Other clones
     /// of this handle become inert: their `put` hands messages back. To stop many
-    /// sessions, [`FixEngine::shutdown`] waits for all of them at once.
+    /// sessions, [`FixEngine::shutdown`](super::FixEngine::shutdown) waits for all of them at once.
     ///
-    /// An [`Application`] that keeps a handle to its own session keeps the session
+    /// An [`Application`](super::Application) that keeps a handle to its own session keeps the session
     /// alive: it must finalize it explicitly (dropping the other handles is not
     /// enough).
     ///

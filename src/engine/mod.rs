@@ -145,8 +145,10 @@ impl FixEngine {
     /// thread. Sessions are then added with [`FixEngine::create_session`].
     ///
     /// # Errors
-    /// [`EngineError::Listen`] when a port cannot be opened, [`EngineError::Start`]
-    /// when the reactor cannot be set up.
+    /// [`EngineError::Config`] when the configuration breaks a rule or listens on
+    /// no port ([`EngineConfig::validate_for_start`]), [`EngineError::Listen`] when
+    /// a port cannot be opened, [`EngineError::Start`] when the reactor cannot be
+    /// set up.
     pub fn new(config: EngineConfig) -> Result<Self, EngineError> {
         Self::start(config, None)
     }
@@ -171,6 +173,7 @@ impl FixEngine {
         config: EngineConfig,
         manager: Option<Box<dyn SessionsManager>>,
     ) -> Result<Self, EngineError> {
+        config.validate_for_start()?;
         let core = Arc::new(Core {
             config,
             clock: Arc::new(SystemClock),

@@ -10,7 +10,7 @@ use crate::id::{FixVersion, SeqNum};
 use crate::store::MessageStore;
 
 /// Receives what the session tells the application, in the order the session
-/// produces it (see the [module docs](self)).
+/// produces it (see the [module docs](crate::session)).
 ///
 /// [`Application`](crate::Application) is the engine's version of this trait: the
 /// engine adds what only it knows (the registration of the session, a put that
