@@ -103,7 +103,7 @@ fn logged_on(
     app: &mut Exec,
 ) -> SessionMachine<MemoryStore> {
     let mut machine = SessionMachine::new(
-        SessionId::new("FIXENGINE", "CLIENT01"),
+        SessionId::from_static("FIXENGINE", "CLIENT01"),
         FixVersion::Fix44,
         SessionConfig::default(),
         MemoryStore::new(),

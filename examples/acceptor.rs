@@ -126,7 +126,7 @@ fn parse_session(text: &str) -> Result<(SessionId, FixVersion), String> {
             parse_version(v).ok_or_else(|| format!("--session {text}: unknown version {v}"))?
         }
     };
-    let id = SessionId::try_new(sender, target).map_err(|e| format!("--session {text}: {e}"))?;
+    let id = SessionId::new(sender, target).map_err(|e| format!("--session {text}: {e}"))?;
     Ok((id, version))
 }
 
@@ -266,7 +266,7 @@ fn order_sessions(engine: &FixEngine, options: &Options) -> Result<Vec<Session>,
         engine
             .config()
             .sessions()
-            .map(|(s, t)| SessionId::try_new(s, t).map(|id| (id, FixVersion::Fix44)))
+            .map(|(s, t)| SessionId::new(s, t).map(|id| (id, FixVersion::Fix44)))
             .collect::<Result<_, _>>()
             .map_err(|e| e.to_string())?
     } else {
@@ -309,7 +309,7 @@ fn conformance_sessions(engine: &FixEngine, spec: &str) -> Result<Vec<Session>, 
         }
         let session = engine
             .create_session_with(
-                SessionId::new("ISLD", target),
+                SessionId::new("ISLD", target).map_err(|e| e.to_string())?,
                 version,
                 EchoApp::default(),
                 params,

@@ -227,23 +227,25 @@ pub struct SessionId {
 impl SessionId {
     /// A session in which we are `sender` and the counterparty is `target`.
     ///
-    /// # Panics
-    /// If either is not a valid [`CompId`]; use [`SessionId::try_new`] for
-    /// values that come from outside the program.
-    #[allow(clippy::expect_used)]
-    pub fn new(sender: &str, target: &str) -> Self {
-        Self::try_new(sender, target).expect("SessionId::new: invalid CompID")
-    }
-
-    /// A session in which we are `sender` and the counterparty is `target`.
-    ///
     /// # Errors
     /// [`IdError::InvalidCompId`] naming the value that is not a valid CompID.
-    pub fn try_new(sender: impl AsRef<[u8]>, target: impl AsRef<[u8]>) -> Result<Self, IdError> {
+    pub fn new(sender: impl AsRef<[u8]>, target: impl AsRef<[u8]>) -> Result<Self, IdError> {
         Ok(Self {
             sender: CompId::new(sender)?,
             target: CompId::new(target)?,
         })
+    }
+
+    /// A session named by literals in the program, such as
+    /// `SessionId::from_static("TEST1", "TEST2")`: a typo there is a bug in the
+    /// program, not bad input. Values that come from outside the program (a file,
+    /// a command line, a peer) go through [`SessionId::new`].
+    ///
+    /// # Panics
+    /// If either is not a valid [`CompId`].
+    #[allow(clippy::expect_used)]
+    pub fn from_static(sender: &'static str, target: &'static str) -> Self {
+        Self::new(sender, target).expect("SessionId::from_static: invalid CompID literal")
     }
 
     /// Our SenderCompID(49).
@@ -356,6 +358,17 @@ mod tests {
         assert!(CompId::new("x".repeat(65)).is_err());
         let err = CompId::new("bad\u{7f}").unwrap_err();
         assert!(err.to_string().contains("bad"));
+    }
+
+    #[test]
+    fn session_ids_from_outside_are_checked_without_panicking() {
+        assert_eq!(
+            SessionId::new("US", "THEM"),
+            Ok(SessionId::from_static("US", "THEM"))
+        );
+        let err = SessionId::new("US", "TH EM").unwrap_err();
+        assert!(err.to_string().contains("TH EM"), "{err}");
+        assert!(SessionId::new("", "THEM").is_err());
     }
 
     #[test]

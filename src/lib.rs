@@ -44,7 +44,7 @@
 //! }
 //!
 //! let engine = FixEngine::new(EngineConfig::default().listen_port(9880))?;
-//! let session = engine.create_session(SessionId::new("TEST1", "TEST2"), FixVersion::Fix44, Orders)?;
+//! let session = engine.create_session(SessionId::from_static("TEST1", "TEST2"), FixVersion::Fix44, Orders)?;
 //! session.connect()?; // Logons from TEST2 to TEST1 are accepted from now on
 //! session.put(Message::new("B").with(tags::HEADLINE, "market opens")).map_err(|e| e.reason)?;
 //! session.disconnect("end of day")?;

@@ -134,7 +134,7 @@ fn a_session_round_trip_allocates_nothing_once_warm() {
     #[allow(clippy::disallowed_methods)] // a test sets its clock's origin
     let now = Instant::now();
     let mut machine = SessionMachine::new(
-        SessionId::new("FIXENGINE", "CLIENT01"),
+        SessionId::from_static("FIXENGINE", "CLIENT01"),
         FixVersion::Fix44,
         SessionConfig::default().with_check_sending_time(false),
         MemoryStore::new(),

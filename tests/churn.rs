@@ -145,7 +145,7 @@ fn registered_sessions_survive_reconnect_churn() {
         .map(|i| {
             let s = engine
                 .create_session(
-                    fixengine::SessionId::new(OURS, &format!("R{i}")),
+                    fixengine::SessionId::new(OURS, format!("R{i}")).unwrap(),
                     FixVersion::Fix44,
                     OrderApp::default(),
                 )

@@ -313,7 +313,7 @@ fn unregistered_sessions_accepted_by_the_manager_get_their_own_worker() {
     assert_eq!(report.get(tags::TARGET_COMP_ID), Some("NEWCOMER"));
     let created = manager.created.lock().unwrap().clone();
     assert_eq!(created.len(), 1);
-    assert_eq!(created[0].id(), &SessionId::new(OURS, "NEWCOMER"));
+    assert_eq!(created[0].id(), &SessionId::from_static(OURS, "NEWCOMER"));
     assert_eq!(created[0].state(), SessionState::Established);
     assert_eq!(engine.sessions().len(), 1);
     newcomer.logout();
@@ -394,7 +394,7 @@ fn a_session_not_connected_accepts_nothing() {
     let (engine, addr) = engine_with(config());
     let session = engine
         .create_session(
-            SessionId::new(OURS, THEIRS),
+            SessionId::from_static(OURS, THEIRS),
             FixVersion::Fix44,
             OrderApp::default(),
         )
@@ -510,7 +510,7 @@ fn finalize_unregisters_and_inert_clones_hand_messages_back() {
     // The SessionId is free again.
     engine
         .create_session(
-            SessionId::new(OURS, THEIRS),
+            SessionId::from_static(OURS, THEIRS),
             FixVersion::Fix44,
             OrderApp::default(),
         )
@@ -527,7 +527,7 @@ fn session_level_puts_and_duplicates_are_refused() {
     );
     let dup = engine
         .create_session(
-            SessionId::new(OURS, THEIRS),
+            SessionId::from_static(OURS, THEIRS),
             FixVersion::Fix44,
             OrderApp::default(),
         )
@@ -536,7 +536,7 @@ fn session_level_puts_and_duplicates_are_refused() {
     // The same CompIDs on another FIX version are another session.
     engine
         .create_session(
-            SessionId::new(OURS, THEIRS),
+            SessionId::from_static(OURS, THEIRS),
             FixVersion::Fix42,
             OrderApp::default(),
         )
@@ -552,7 +552,7 @@ fn a_hundred_sessions_at_once_without_cross_talk() {
         .map(|i| {
             let s = engine
                 .create_session(
-                    SessionId::new(OURS, &format!("C{i:03}")),
+                    SessionId::new(OURS, format!("C{i:03}")).unwrap(),
                     FixVersion::Fix44,
                     OrderApp::default(),
                 )

@@ -248,7 +248,7 @@ fn an_oversized_comp_id_is_refused_and_creates_nothing() {
 #[test]
 fn a_corrupt_store_is_a_named_error_at_start_up() {
     let (engine, _addr) = engine_with(config());
-    let id = SessionId::new(OURS, THEIRS);
+    let id = SessionId::from_static(OURS, THEIRS);
     let s = engine
         .create_session(id.clone(), FixVersion::Fix44, OrderApp::default())
         .unwrap();
@@ -464,7 +464,7 @@ fn a_second_engine_on_the_same_storage_cannot_take_a_live_session() {
     // A registered session in the same situation is refused at creation, by name.
     let err = second
         .create_session(
-            SessionId::new(OURS, "SHARED"),
+            SessionId::from_static(OURS, "SHARED"),
             FixVersion::Fix44,
             OrderApp::default(),
         )

@@ -245,7 +245,7 @@ impl Driver {
     fn new(cfg: Cfg, config: SessionConfig, now: Instant) -> Self {
         let clock = ManualClock::new(UtcTimestamp::parse(T0).unwrap());
         let m = SessionMachine::new(
-            SessionId::new("ISLD", "TW"),
+            SessionId::from_static("ISLD", "TW"),
             cfg.version,
             config,
             MemoryStore::new(),

@@ -37,7 +37,7 @@ pub(super) fn identify(logon: &MessageView<'_>) -> Result<(SessionId, FixVersion
         return Err("Logon without SenderCompID or TargetCompID".to_owned());
     };
     let id =
-        SessionId::try_new(ours, theirs).map_err(|e| format!("Logon with a bad CompID: {e}"))?;
+        SessionId::new(ours, theirs).map_err(|e| format!("Logon with a bad CompID: {e}"))?;
     Ok((id, version))
 }
 
@@ -214,7 +214,7 @@ mod tests {
         let frame = logon("FIX.4.4", b"A", Some("THEM"), Some("US"), &[(108, "30")]);
         assert_eq!(
             identified(&frame),
-            Ok((SessionId::new("US", "THEM"), FixVersion::Fix44))
+            Ok((SessionId::from_static("US", "THEM"), FixVersion::Fix44))
         );
     }
 

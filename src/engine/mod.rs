@@ -121,7 +121,7 @@ impl SessionParams {
 /// }
 ///
 /// let engine = FixEngine::new(EngineConfig::default().listen_port(9880))?;
-/// let session = engine.create_session(SessionId::new("TEST1", "TEST2"), FixVersion::Fix44, Echo)?;
+/// let session = engine.create_session(SessionId::from_static("TEST1", "TEST2"), FixVersion::Fix44, Echo)?;
 /// session.connect()?; // Logons from TEST2 to TEST1 are accepted from now on
 /// # Ok::<(), fixengine::EngineError>(())
 /// ```

@@ -412,7 +412,7 @@ pub fn engine_with(config: fixengine::EngineConfig) -> (TestEngine, SocketAddr) 
 pub fn session<A: Application>(engine: &fixengine::FixEngine, app: A) -> fixengine::Session {
     let s = engine
         .create_session(
-            fixengine::SessionId::new(OURS, THEIRS),
+            fixengine::SessionId::from_static(OURS, THEIRS),
             FixVersion::Fix44,
             app,
         )
@@ -430,7 +430,7 @@ pub fn session_with_config<A: Application>(
 ) -> fixengine::Session {
     let s = engine
         .create_session_with(
-            fixengine::SessionId::new(OURS, THEIRS),
+            fixengine::SessionId::from_static(OURS, THEIRS),
             FixVersion::Fix44,
             app,
             fixengine::SessionParams::default().with_config(config),
@@ -450,7 +450,7 @@ pub fn counterparty(
 ) -> (fixengine::Session, Initiator) {
     let s = engine
         .create_session(
-            fixengine::SessionId::new(OURS, name),
+            fixengine::SessionId::new(OURS, name).expect("a valid CompID"),
             FixVersion::Fix44,
             OrderApp::default(),
         )

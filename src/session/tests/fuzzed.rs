@@ -126,7 +126,7 @@ fn validation_switches_in_the_session_configuration_apply() {
         h.m = std::mem::replace(
             &mut h.m,
             SessionMachine::new(
-                SessionId::new("X", "Y"),
+                SessionId::from_static("X", "Y"),
                 FixVersion::Fix44,
                 SessionConfig::default(),
                 MemoryStore::new(),

@@ -92,7 +92,7 @@ impl Harness {
         let clock = ManualClock::new(UtcTimestamp::parse(T0).unwrap());
         let now = origin();
         let mut m = SessionMachine::new(
-            SessionId::new("ISLD", "TW"),
+            SessionId::from_static("ISLD", "TW"),
             version,
             config,
             MemoryStore::new(),
