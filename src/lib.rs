@@ -46,7 +46,7 @@
 //! let engine = FixEngine::new(EngineConfig::default().listen_port(9880))?;
 //! let session = engine.create_session(SessionId::from_static("TEST1", "TEST2"), FixVersion::Fix44, Orders)?;
 //! session.connect()?; // Logons from TEST2 to TEST1 are accepted from now on
-//! session.put(Message::new("B").with(tags::HEADLINE, "market opens")).map_err(|e| e.reason)?;
+//! session.put(Message::new("B").with(tags::HEADLINE, "market opens"))?;
 //! session.disconnect("end of day")?;
 //! session.finalize();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -95,8 +95,8 @@ pub use config::{
 };
 pub use dictionary::{Dictionary, DictionarySet, Validation};
 pub use engine::{
-    Application, Decision, EngineError, FixEngine, Incoming, PutError, PutErrorKind,
-    RejectingApplication, Session, SessionParams, SessionState, SessionsManager,
+    Application, Decision, EngineError, FixEngine, Incoming, PutError, RejectingApplication,
+    Session, SessionParams, SessionState, SessionsManager,
 };
 pub use error::Error;
 pub use id::{CompId, FixVersion, IdError, MAX_COMP_ID_LEN, SeqNum, SessionId};

@@ -15,7 +15,7 @@ use common::{
     order, session_with_config, wait_until,
 };
 use fixengine::{
-    Decision, EngineError, FixEngine, FixVersion, Incoming, IpNet, Message, PutErrorKind, Session,
+    Decision, EngineError, FixEngine, FixVersion, Incoming, IpNet, Message, PutError, Session,
     SessionConfig, SessionId, SessionState, SessionsManager, tags,
 };
 
@@ -485,11 +485,8 @@ fn finalize_unregisters_and_inert_clones_hand_messages_back() {
     client.expect("5");
     assert_eq!(other.state(), SessionState::Terminated);
     let err = other.put(order("LATE")).unwrap_err();
-    assert!(
-        matches!(err.reason, PutErrorKind::Finalized { .. }),
-        "{err}"
-    );
-    assert_eq!(err.into_message().get_str(tags::CL_ORD_ID), Some("LATE"));
+    assert!(matches!(err, PutError::Finalized { .. }), "{err}");
+    assert_eq!(err.into_inner().get_str(tags::CL_ORD_ID), Some("LATE"));
     assert!(matches!(
         other.connect(),
         Err(EngineError::Finalized { .. })
@@ -522,7 +519,13 @@ fn session_level_puts_and_duplicates_are_refused() {
     let (engine, _addr, session, _app) = started();
     let err = session.put(Message::new("0")).unwrap_err();
     assert!(
-        matches!(err.reason, PutErrorKind::AdminMessage { .. }),
+        matches!(
+            err,
+            PutError::Refused {
+                error: fixengine::session::SendError::AdminMessage { .. },
+                ..
+            }
+        ),
         "{err}"
     );
     let dup = engine

@@ -16,8 +16,8 @@ use common::{
     session_with_config, wait_until,
 };
 use fixengine::{
-    Application, EngineError, Fields, FixVersion, Incoming, Message, MessageView, PutErrorKind,
-    Reply, Session, SessionConfig, SessionState, SessionsManager, tags,
+    Application, EngineError, Fields, FixVersion, Incoming, Message, MessageView, PutError, Reply,
+    Session, SessionConfig, SessionState, SessionsManager, tags,
 };
 
 #[test]
@@ -126,11 +126,8 @@ fn a_peer_that_never_reads_fills_the_queue_and_can_still_be_disconnected() {
             Err(e) => break e,
         }
     };
-    assert!(
-        matches!(full.reason, PutErrorKind::QueueFull { .. }),
-        "{full}"
-    );
-    assert_eq!(full.message.get_str(tags::HEADLINE), Some(text.as_str()));
+    assert!(matches!(full, PutError::Full { .. }), "{full}");
+    assert_eq!(full.message().get_str(tags::HEADLINE), Some(text.as_str()));
     assert!(
         accepted > 1000,
         "backpressure only after a real backlog ({accepted})"
@@ -162,7 +159,7 @@ fn a_panicking_application_stops_its_session_visibly() {
     assert!(matches!(client.recv_within(WAIT), Got::Closed));
     wait_until("Terminated", || s.state() == SessionState::Terminated);
     let err = s.put(order("AFTER")).unwrap_err();
-    assert!(matches!(err.reason, PutErrorKind::Stopped { .. }), "{err}");
+    assert!(matches!(err, PutError::Stopped { .. }), "{err}");
     assert!(err.to_string().contains("panicked"), "{err}");
     assert!(matches!(s.connect(), Err(EngineError::Stopped { .. })));
     wait_until("unregistered", || engine.sessions().is_empty());

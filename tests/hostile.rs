@@ -288,7 +288,7 @@ fn a_huge_resend_is_served_without_stalling_another_session() {
             if let Err(e) = big.put(m) {
                 // A full queue: wait and retry, as an application would.
                 std::thread::sleep(Duration::from_millis(1));
-                news = Some(e.message);
+                news = Some(e.into_inner());
             }
         }
     }

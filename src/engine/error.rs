@@ -1,15 +1,16 @@
 //! Engine errors: what a call on [`FixEngine`](super::FixEngine) or
 //! [`Session`](super::Session) could not do, and why.
 
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
 use thiserror::Error;
 
-use crate::codec::{FieldError, Message};
+use crate::codec::Message;
 use crate::config::ConfigError;
 use crate::id::SessionId;
-use crate::session::ResetError;
+use crate::session::{ResetError, SendError};
 use crate::store::StoreError;
 
 /// A failure of the engine or of a session handle.
@@ -99,56 +100,108 @@ pub enum EngineError {
     },
 }
 
-/// Why [`Session::put`](super::Session::put) did not accept a message; the message
-/// is handed back in [`PutError::message`].
-#[derive(Debug, Error)]
-#[error("{reason}")]
-pub struct PutError {
-    /// Why.
-    pub reason: PutErrorKind,
-    /// The message, unsent.
-    pub message: Message,
-}
-
-impl PutError {
-    /// The message, unsent, to retry or log.
-    pub fn into_message(self) -> Message {
-        self.message
-    }
-}
-
-/// The reasons a put is refused.
-#[derive(Debug, Error)]
+/// Why [`Session::put`](super::Session::put) did not take a message. Every variant
+/// hands the message back ([`PutError::into_inner`]), as crossbeam's `SendError`
+/// does. `Debug` names the message's MsgType only: an order's contents do not
+/// belong in a log line.
+#[derive(Error)]
 #[non_exhaustive]
-pub enum PutErrorKind {
-    /// Session-level messages are the engine's job.
-    #[error("MsgType {msg_type:?} is a session-level message; the engine sends those itself")]
-    AdminMessage {
-        /// The MsgType given.
-        msg_type: String,
+pub enum PutError {
+    /// The application cannot send this message: a session-level MsgType (the
+    /// session sends those itself), or a message that cannot be put on the wire.
+    #[error("{error}")]
+    Refused {
+        /// The message, unsent.
+        message: Message,
+        /// What is wrong with it.
+        error: SendError,
     },
-    /// The message cannot be put on the wire.
-    #[error("invalid message: {0}")]
-    Invalid(#[from] FieldError),
+    /// The session's put queue is full: its counterparty reads more slowly than
+    /// the application sends. Nothing was queued; retry later.
+    #[error("session {id}: the put queue is full ({capacity} messages waiting)")]
+    Full {
+        /// The message, unsent.
+        message: Message,
+        /// The session.
+        id: SessionId,
+        /// The queue's capacity.
+        capacity: usize,
+    },
     /// The session was finalized.
     #[error("session {id} is finalized")]
     Finalized {
+        /// The message, unsent.
+        message: Message,
         /// The session.
         id: SessionId,
     },
     /// The session's thread ended after a panic in its application.
     #[error("session {id} has stopped: its application panicked (see the log)")]
     Stopped {
+        /// The message, unsent.
+        message: Message,
         /// The session.
         id: SessionId,
     },
-    /// The session's put queue is full: its counterparty reads more slowly than
-    /// the application sends. Nothing was queued; retry later.
-    #[error("session {id}: the put queue is full ({capacity} messages waiting)")]
-    QueueFull {
-        /// The session.
-        id: SessionId,
-        /// The queue's capacity.
-        capacity: usize,
-    },
+}
+
+impl PutError {
+    /// The message, unsent, to retry or log.
+    pub fn into_inner(self) -> Message {
+        match self {
+            Self::Refused { message, .. }
+            | Self::Full { message, .. }
+            | Self::Finalized { message, .. }
+            | Self::Stopped { message, .. } => message,
+        }
+    }
+
+    /// The message, unsent.
+    pub fn message(&self) -> &Message {
+        match self {
+            Self::Refused { message, .. }
+            | Self::Full { message, .. }
+            | Self::Finalized { message, .. }
+            | Self::Stopped { message, .. } => message,
+        }
+    }
+}
+
+impl fmt::Debug for PutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self {
+            Self::Refused { .. } => "Refused",
+            Self::Full { .. } => "Full",
+            Self::Finalized { .. } => "Finalized",
+            Self::Stopped { .. } => "Stopped",
+        };
+        f.debug_struct(kind)
+            .field(
+                "msg_type",
+                &String::from_utf8_lossy(self.message().msg_type()),
+            )
+            .field("error", &self.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_put_error_hands_the_message_back_and_does_not_print_it() {
+        let err = PutError::Finalized {
+            message: Message::new("D").with(11, "SECRET-ORDER"),
+            id: SessionId::from_static("US", "THEM"),
+        };
+        let shown = format!("{err:?}");
+        assert!(
+            shown.contains("Finalized") && shown.contains("\"D\""),
+            "{shown}"
+        );
+        assert!(!shown.contains("SECRET-ORDER"), "{shown}");
+        assert_eq!(err.message().get_str(11), Some("SECRET-ORDER"));
+        assert_eq!(err.into_inner().get_str(11), Some("SECRET-ORDER"));
+    }
 }

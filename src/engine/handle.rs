@@ -6,9 +6,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::put_queue::{PUT_QUEUE_CAPACITY, Refused};
-use super::{Command, Core, EngineError, Entry, Key, PutError, PutErrorKind, SessionState, lock};
+use super::{Command, Core, EngineError, Entry, Key, PutError, SessionState, lock};
 use crate::codec::Message;
 use crate::id::{FixVersion, SessionId};
+use crate::session::SendError;
 
 /// A handle to one session. Clones share the session; it lives until
 /// [`Session::finalize`] or until the last handle is dropped.
@@ -96,13 +97,14 @@ impl Session {
     /// reads more slowly than the application sends) or a session that has ended;
     /// the message is handed back in the error.
     pub fn put(&self, message: Message) -> Result<(), PutError> {
-        let refuse = |reason, message| Err(PutError { reason, message });
         if message.is_admin() {
             let msg_type = String::from_utf8_lossy(message.msg_type()).into_owned();
-            return refuse(PutErrorKind::AdminMessage { msg_type }, message);
+            let error = SendError::AdminMessage { msg_type };
+            return Err(PutError::Refused { message, error });
         }
         if let Err(e) = message.validate() {
-            return refuse(PutErrorKind::Invalid(e), message);
+            let error = SendError::Invalid(e);
+            return Err(PutError::Refused { message, error });
         }
         let shared = &self.inner.entry.shared;
         match shared.puts.put(message, &shared.finalizing) {
@@ -112,14 +114,19 @@ impl Session {
                 }
                 Ok(())
             }
-            Err(Refused::Full(message)) => {
-                let reason = PutErrorKind::QueueFull {
-                    id: shared.id.clone(),
-                    capacity: PUT_QUEUE_CAPACITY,
-                };
-                refuse(reason, message)
+            Err(Refused::Full(message)) => Err(PutError::Full {
+                message,
+                id: shared.id.clone(),
+                capacity: PUT_QUEUE_CAPACITY,
+            }),
+            Err(Refused::Ended(message)) => {
+                let id = shared.id.clone();
+                if shared.died.load(Ordering::Acquire) {
+                    Err(PutError::Stopped { message, id })
+                } else {
+                    Err(PutError::Finalized { message, id })
+                }
             }
-            Err(Refused::Ended(message)) => refuse(self.ended_put(), message),
         }
     }
 
@@ -219,15 +226,6 @@ impl Session {
             EngineError::Stopped { id }
         } else {
             EngineError::Finalized { id }
-        }
-    }
-
-    fn ended_put(&self) -> PutErrorKind {
-        let id = self.inner.entry.shared.id.clone();
-        if self.inner.entry.shared.died.load(Ordering::Acquire) {
-            PutErrorKind::Stopped { id }
-        } else {
-            PutErrorKind::Finalized { id }
         }
     }
 

@@ -36,8 +36,7 @@ pub(super) fn identify(logon: &MessageView<'_>) -> Result<(SessionId, FixVersion
     let (Some(ours), Some(theirs)) = (logon.target_comp_id(), logon.sender_comp_id()) else {
         return Err("Logon without SenderCompID or TargetCompID".to_owned());
     };
-    let id =
-        SessionId::new(ours, theirs).map_err(|e| format!("Logon with a bad CompID: {e}"))?;
+    let id = SessionId::new(ours, theirs).map_err(|e| format!("Logon with a bad CompID: {e}"))?;
     Ok((id, version))
 }
 

@@ -43,7 +43,7 @@ use mio::Waker;
 pub use app::{
     Application, Decision, Incoming, RejectingApplication, SessionState, SessionsManager,
 };
-pub use error::{EngineError, PutError, PutErrorKind};
+pub use error::{EngineError, PutError};
 pub use handle::Session;
 pub use put_queue::PUT_QUEUE_CAPACITY;
 pub use reactor::MAX_LOGON_BYTES;
