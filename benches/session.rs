@@ -12,12 +12,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use fixengine::clock::ManualClock;
 use fixengine::dictionary::{Dictionary, Validation};
 use fixengine::session::{Handler, Reply, SessionMachine};
 use fixengine::store::{MemoryStore, MessageStore};
 use fixengine::{
-    Encoder, FixVersion, ManualClock, Message, MessageView, SessionConfig, SessionId,
-    TimePrecision, UtcTimestamp, tags::*,
+    Encoder, FixVersion, Message, MessageView, SessionConfig, SessionId, TimePrecision,
+    UtcTimestamp, tags::*,
 };
 
 struct Exec {

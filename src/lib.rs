@@ -74,7 +74,7 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
-mod clock;
+pub mod clock;
 pub mod codec;
 pub mod config;
 pub mod dictionary;
@@ -84,20 +84,22 @@ mod id;
 pub mod session;
 pub mod store;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, SystemClock};
 pub use codec::{
-    Decoder, Encoder, Field, FieldValue, Fields, Framer, Garbled, Message, MessageView, Status,
-    TimePrecision, Timestamp, UtcTimestamp, msg_type, tags,
+    DecodeError, Decoder, Encoder, Field, FieldError, FieldValue, Fields, FrameError, Framer,
+    Garbled, Message, MessageView, RejectReason, Status, TimePrecision, Timestamp, UtcTimestamp,
+    msg_type, tags,
 };
 pub use config::{
-    ConfigWarning, DEFAULT_PROPERTIES, EngineConfig, IdleStrategy, IpNet, SessionConfig,
-    StorageType,
+    ConfigError, ConfigWarning, DEFAULT_PROPERTIES, EngineConfig, IdleStrategy, IpNet,
+    SessionConfig, StorageType,
 };
-pub use dictionary::{Dictionary, DictionarySet, Validation};
+pub use dictionary::{Dictionary, DictionaryError, DictionarySet, Validation};
 pub use engine::{
-    Application, Decision, EngineError, FixEngine, Incoming, PutError, RejectingApplication,
-    Session, SessionParams, SessionState, SessionsManager,
+    Application, Decision, EngineError, FixEngine, Incoming, PUT_QUEUE_CAPACITY, PutError,
+    RejectingApplication, Session, SessionParams, SessionState, SessionsManager,
 };
 pub use error::Error;
 pub use id::{CompId, FixVersion, IdError, MAX_COMP_ID_LEN, SeqNum, SessionId};
-pub use session::{Reply, SessionEvent};
+pub use session::{Reply, ResetError, SendError, SessionEvent};
+pub use store::{StoreError, SyncPolicy};

@@ -117,9 +117,10 @@ fn a_session_round_trip_allocates_nothing_once_warm() {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
+    use fixengine::clock::ManualClock;
     use fixengine::session::{Handler, Reply, SessionMachine};
     use fixengine::store::MemoryStore;
-    use fixengine::{ManualClock, MessageView, SessionConfig, SessionId};
+    use fixengine::{MessageView, SessionConfig, SessionId};
 
     struct Fill {
         report: Message,

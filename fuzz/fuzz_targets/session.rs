@@ -47,8 +47,9 @@ use std::time::{Duration, Instant};
 
 use fixengine::session::{Handler, MAX_QUEUED, Reply, SessionEvent, SessionMachine, State};
 use fixengine::store::{MemoryStore, MessageStore};
+use fixengine::clock::ManualClock;
 use fixengine::{
-    Clock, Decoder, Encoder, Fields, FixVersion, Framer, ManualClock, Message, MessageView,
+    Clock, Decoder, Encoder, Fields, FixVersion, Framer, Message, MessageView,
     SessionConfig, SessionId, Status, TimePrecision, UtcTimestamp, msg_type, tags,
 };
 use libfuzzer_sys::fuzz_target;

@@ -184,7 +184,7 @@ fn reopen_keeps_sequence_numbers_and_messages() {
 #[test]
 fn creation_time_comes_from_the_clock() {
     let t = crate::UtcTimestamp::from_unix(1_764_000_000, 5);
-    let clock = crate::ManualClock::new(t);
+    let clock = crate::clock::ManualClock::new(t);
     let (s, _root) = temp_store(small().with_clock(Arc::new(clock)));
     assert_eq!(s.created_unix_nanos(), 1_764_000_000_000_000_005);
 }
