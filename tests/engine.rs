@@ -486,7 +486,7 @@ fn finalize_unregisters_and_inert_clones_hand_messages_back() {
     assert_eq!(other.state(), SessionState::Terminated);
     let err = other.put(order("LATE")).unwrap_err();
     assert!(matches!(err, PutError::Finalized { .. }), "{err}");
-    assert_eq!(err.into_inner().get_str(tags::CL_ORD_ID), Some("LATE"));
+    assert_eq!(err.into_inner().get_str(tags::CL_ORD_ID), Ok("LATE"));
     assert!(matches!(
         other.connect(),
         Err(EngineError::Finalized { .. })

@@ -127,7 +127,7 @@ fn a_peer_that_never_reads_fills_the_queue_and_can_still_be_disconnected() {
         }
     };
     assert!(matches!(full, PutError::Full { .. }), "{full}");
-    assert_eq!(full.message().get_str(tags::HEADLINE), Some(text.as_str()));
+    assert_eq!(full.message().get_str(tags::HEADLINE), Ok(text.as_str()));
     assert!(
         accepted > 1000,
         "backpressure only after a real backlog ({accepted})"

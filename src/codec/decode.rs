@@ -703,7 +703,7 @@ fn value_of(frame: &[u8], e: Entry) -> &[u8] {
     &frame[e.start as usize..e.end as usize]
 }
 
-fn format_error(tag: u32, expected: &'static str, value: &[u8]) -> FieldError {
+pub(super) fn format_error(tag: u32, expected: &'static str, value: &[u8]) -> FieldError {
     FieldError::Format {
         tag,
         expected,

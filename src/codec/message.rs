@@ -10,7 +10,7 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::codec::SOH;
-use crate::codec::decode::{Fields, MessageView};
+use crate::codec::decode::{Fields, MessageView, format_error};
 use crate::codec::encode::{Encoder, write_u64};
 use crate::codec::error::{FieldError, Snippet};
 use crate::codec::tags;
@@ -152,9 +152,18 @@ impl Message {
             .map(|f| &self.data[range(&f.value)])
     }
 
-    /// The value of `tag` as text, if present and UTF-8.
-    pub fn get_str(&self, tag: u32) -> Option<&str> {
-        self.get(tag).and_then(|v| std::str::from_utf8(v).ok())
+    /// The value of `tag` as text, read as [`Fields::get_str`](super::Fields::get_str)
+    /// reads a received message's: code moves between the two unchanged.
+    ///
+    /// # Errors
+    /// [`FieldError::Missing`], [`FieldError::Empty`], or [`FieldError::Format`]
+    /// when the value is not UTF-8.
+    pub fn get_str(&self, tag: u32) -> Result<&str, FieldError> {
+        match self.get(tag) {
+            None => Err(FieldError::Missing { tag }),
+            Some([]) => Err(FieldError::Empty { tag }),
+            Some(v) => std::str::from_utf8(v).map_err(|_| format_error(tag, "String", v)),
+        }
     }
 
     /// Every value of `tag`, in order.
@@ -502,11 +511,11 @@ mod tests {
             .with(POSS_RESEND, true);
         assert_eq!(m.len(), 5);
         assert_eq!(m.get(PRICE), Some(&b"-5"[..]));
-        assert_eq!(m.get_str(CL_ORD_ID), Some("A"));
+        assert_eq!(m.get_str(CL_ORD_ID), Ok("A"));
         m.set(CL_ORD_ID, "B");
         m.set(TEXT, "new");
-        assert_eq!(m.get_str(CL_ORD_ID), Some("B"));
-        assert_eq!(m.get_str(TEXT), Some("new"));
+        assert_eq!(m.get_str(CL_ORD_ID), Ok("B"));
+        assert_eq!(m.get_str(TEXT), Ok("new"));
         m.push(TEXT, "again");
         assert_eq!(m.get_all(TEXT).count(), 2);
         assert_eq!(m.remove(TEXT), 2);

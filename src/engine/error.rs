@@ -201,7 +201,7 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("SECRET-ORDER"), "{shown}");
-        assert_eq!(err.message().get_str(11), Some("SECRET-ORDER"));
-        assert_eq!(err.into_inner().get_str(11), Some("SECRET-ORDER"));
+        assert_eq!(err.message().get_str(11), Ok("SECRET-ORDER"));
+        assert_eq!(err.into_inner().get_str(11), Ok("SECRET-ORDER"));
     }
 }
