@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fixengine::clock::ManualClock;
-use fixengine::dictionary::{Dictionary, Validation};
+use fixengine::dictionary::Dictionary;
 use fixengine::session::{Handler, Reply, SessionMachine};
 use fixengine::store::{MemoryStore, MessageStore};
 use fixengine::{
@@ -112,7 +112,7 @@ fn logged_on(
         now,
     );
     if let Some(d) = dictionary {
-        machine = machine.with_dictionary(Arc::clone(d), None, Validation::default());
+        machine = machine.with_dictionary(Arc::clone(d), None);
     }
     machine.handle_connect(now, Duration::from_secs(5), app);
     let logon = frame(1, b"A", now_utc, |e| {

@@ -54,7 +54,7 @@ pub(crate) use registry::{Core, Entry, Key, Origin, Registration, Shared};
 
 use crate::clock::SystemClock;
 use crate::config::{EngineConfig, SessionConfig};
-use crate::dictionary::{Dictionary, DictionarySet, Validation};
+use crate::dictionary::{Dictionary, DictionarySet};
 use crate::id::{FixVersion, SessionId};
 
 #[allow(clippy::disallowed_methods)] // the engine drives the session layer: it reads time
@@ -74,7 +74,6 @@ pub(crate) fn now() -> Instant {
 pub struct SessionParams {
     config: Option<SessionConfig>,
     dictionary: Option<(Arc<Dictionary>, Option<Arc<Dictionary>>)>,
-    validation: Validation,
 }
 
 impl SessionParams {
@@ -95,14 +94,6 @@ impl SessionParams {
         app: Option<Arc<Dictionary>>,
     ) -> Self {
         self.dictionary = Some((dictionary, app));
-        self
-    }
-
-    /// Which dictionary checks run (all by default, within what the session
-    /// configuration enables).
-    #[must_use]
-    pub fn with_validation(mut self, validation: Validation) -> Self {
-        self.validation = validation;
         self
     }
 }

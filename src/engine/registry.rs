@@ -298,7 +298,6 @@ impl Core {
             config,
             clock: Arc::clone(&core.clock),
             dictionary: params.dictionary,
-            validation: params.validation,
             logon_timeout: core.config.logon_timeout(),
             max_message_size: core.config.max_message_size(),
             registration,

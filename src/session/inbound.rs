@@ -220,16 +220,14 @@ impl<S: MessageStore> SessionMachine<S> {
             });
         }
         if let Some(dictionary) = &self.dictionary {
-            // A check runs when both the session configuration and the Validation
-            // given with the dictionary ask for it.
-            let v = self.validation;
+            // The session configuration is the one switch for each check.
             let c = &self.config;
             let checks = Validation {
-                fields_have_values: v.fields_have_values && c.validate_fields_have_values(),
-                fields_out_of_order: v.fields_out_of_order && c.validate_fields_out_of_order(),
-                field_values: v.field_values && c.validate_field_values(),
-                unknown_fields: v.unknown_fields && c.validate_unknown_fields(),
-                required_fields: v.required_fields && c.validate_required_fields(),
+                fields_have_values: c.validate_fields_have_values(),
+                fields_out_of_order: c.validate_fields_out_of_order(),
+                field_values: c.validate_field_values(),
+                unknown_fields: c.validate_unknown_fields(),
+                required_fields: c.validate_required_fields(),
             };
             return dictionary
                 .validate(self.app_dictionary.as_deref(), view, checks)

@@ -61,7 +61,7 @@ use timers::{Liveness, Timer};
 use crate::clock::Clock;
 use crate::codec::{Decoder, MAX_TIMESTAMP_LEN, Message, format_u64, tags};
 use crate::config::SessionConfig;
-use crate::dictionary::{Dictionary, Validation};
+use crate::dictionary::Dictionary;
 use crate::id::{FixVersion, SeqNum, SessionId};
 use crate::store::{MessageStore, StoreError};
 
@@ -90,7 +90,6 @@ pub struct SessionMachine<S: MessageStore> {
     /// transport's), and for FIXT the application's.
     dictionary: Option<Arc<Dictionary>>,
     app_dictionary: Option<Arc<Dictionary>>,
-    validation: Validation,
 }
 
 /// The most messages held while waiting for a gap to fill. Beyond it the session
@@ -144,25 +143,22 @@ impl<S: MessageStore> SessionMachine<S> {
             serving: None,
             dictionary: None,
             app_dictionary: None,
-            validation: Validation::default(),
         }
     }
 
     /// Validates inbound messages against `dictionary` (for FIXT sessions the
     /// transport dictionary, FIXT11.xml) and, for FIXT, `app` (e.g. FIX50SP2.xml).
-    /// A check runs when both `validation` and the session configuration
-    /// (`ValidateFieldValues`, `ValidateUnknownFields`...) ask for it.
-    /// Without a dictionary only what the decoder finds is rejected.
+    /// Which checks run is the session configuration's to say
+    /// (`ValidateFieldValues`, `ValidateUnknownFields`...). Without a dictionary
+    /// only what the decoder finds is rejected.
     #[must_use]
     pub fn with_dictionary(
         mut self,
         dictionary: Arc<Dictionary>,
         app: Option<Arc<Dictionary>>,
-        validation: Validation,
     ) -> Self {
         self.dictionary = Some(dictionary);
         self.app_dictionary = app;
-        self.validation = validation;
         self
     }
 

@@ -41,7 +41,7 @@ use super::{Application, Command, EngineError, Origin, Registration, SessionStat
 use crate::clock::Clock;
 use crate::codec::{Framer, Message};
 use crate::config::{IdleStrategy, SessionConfig};
-use crate::dictionary::{Dictionary, Validation};
+use crate::dictionary::Dictionary;
 use crate::session::{SendError, SessionMachine};
 use crate::store::{MessageStore, StoreError};
 
@@ -68,7 +68,6 @@ pub(crate) struct Setup<A> {
     pub config: SessionConfig,
     pub clock: Arc<dyn Clock>,
     pub dictionary: Option<(Arc<Dictionary>, Option<Arc<Dictionary>>)>,
-    pub validation: Validation,
     pub logon_timeout: Duration,
     pub max_message_size: usize,
     /// The session's place in the engine's registry, released when the thread
@@ -175,7 +174,6 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             config,
             clock,
             dictionary,
-            validation,
             logon_timeout,
             max_message_size,
             registration,
@@ -191,7 +189,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             now(),
         );
         if let Some((dictionary, app)) = dictionary {
-            machine = machine.with_dictionary(dictionary, app, validation);
+            machine = machine.with_dictionary(dictionary, app);
         }
         Self {
             machine,

@@ -115,14 +115,18 @@ fn one_logout_for_a_flood_past_the_queue_bound() {
 
 #[test]
 fn validation_switches_in_the_session_configuration_apply() {
-    use crate::dictionary::{Dictionary, Validation};
+    use crate::dictionary::Dictionary;
     let xml = "<fix major='4' minor='4'><header/><trailer/><messages>\
         <message name='NewOrderSingle' msgtype='D' msgcat='app'><field name='ClOrdID' required='Y'/><field name='Symbol' required='N'/></message>\
         </messages><fields><field number='11' name='ClOrdID' type='STRING'/><field number='55' name='Symbol' type='STRING'/></fields></fix>";
     let dict = Arc::new(Dictionary::from_xml(xml).unwrap());
     for (required, rejected) in [(true, true), (false, false)] {
-        let config = SessionConfig::default().with_validate_required_fields(required);
-        let mut h = Harness::with_config(FixVersion::Fix44, config);
+        // This little dictionary has no header fields: leave the unknown-field
+        // check out, the switch under test is the required-field one.
+        let config = SessionConfig::default()
+            .with_validate_required_fields(required)
+            .with_validate_unknown_fields(false);
+        let mut h = Harness::with_config(FixVersion::Fix44, config.clone());
         h.m = std::mem::replace(
             &mut h.m,
             SessionMachine::new(
@@ -134,16 +138,7 @@ fn validation_switches_in_the_session_configuration_apply() {
                 h.now,
             ),
         )
-        // This little dictionary has no header fields: leave the unknown-field
-        // check out, the switch under test is the required-field one.
-        .with_dictionary(
-            Arc::clone(&dict),
-            None,
-            Validation {
-                unknown_fields: false,
-                ..Validation::default()
-            },
-        );
+        .with_dictionary(Arc::clone(&dict), None);
         h.logon();
         h.send("D", 2, "55=IBM");
         let out = h.out();
