@@ -350,10 +350,16 @@ impl fmt::Debug for Message {
 
 /// A value that can be written as a FIX field value.
 ///
-/// Implemented for text and bytes (written as they are), integers, `char`, `bool`
-/// (`Y`/`N`), [`UtcTimestamp`] (millisecond precision; use [`Timestamp`] for
-/// another), [`SeqNum`] and [`CompId`]. Floating-point numbers are deliberately
-/// not: pass prices and quantities as decimal text so no rounding creeps in.
+/// Implemented for text and bytes (written as they are), integers, floating-point
+/// numbers, `char`, `bool` (`Y`/`N`), [`UtcTimestamp`] (millisecond precision; use
+/// [`Timestamp`] for another), [`SeqNum`] and [`CompId`].
+///
+/// A float is written as the shortest decimal that reads back as the same float,
+/// never in exponent notation: `101.25` is written `101.25`, `0.1` is `0.1`. What
+/// a computation in binary floating point rounded stays rounded (`0.1 + 0.2` is
+/// `0.30000000000000004`): prices computed in a program are best kept in integer
+/// ticks or as decimal text. NaN and the infinities have no FIX form: they are
+/// written empty, and a send refuses the message for its empty field.
 pub trait FieldValue {
     /// Appends the value's wire bytes to `out`.
     fn write_value(&self, out: &mut Vec<u8>);
@@ -459,7 +465,23 @@ macro_rules! signed_values {
     )*};
 }
 
+macro_rules! float_values {
+    ($($t:ty),*) => {$(
+        impl FieldValue for $t {
+            fn write_value(&self, out: &mut Vec<u8>) {
+                use std::io::Write as _;
+                if self.is_finite() {
+                    // Display is the shortest round-trip form, without exponent;
+                    // writing to a Vec cannot fail.
+                    let _ = write!(out, "{self}");
+                }
+            }
+        }
+    )*};
+}
+
 unsigned_values!(u8, u16, u32, u64, usize);
+float_values!(f32, f64);
 signed_values!(i8, i16, i32, i64, isize);
 
 fn range(r: &Range<u32>) -> Range<usize> {
@@ -499,6 +521,28 @@ mod tests {
 
     fn text(b: &[u8]) -> String {
         String::from_utf8_lossy(b).replace('\x01', "|")
+    }
+
+    #[test]
+    fn prices_as_floats_are_written_as_the_shortest_decimal() {
+        let m = Message::new("8")
+            .with(AVG_PX, 101.25)
+            .with(PRICE, 0.1f64)
+            .with(LAST_PX, 1e-7)
+            .with(ORDER_QTY, 1e21)
+            .with(CUM_QTY, 3.5f32)
+            .with(LEAVES_QTY, -2.0);
+        assert_eq!(m.get_str(AVG_PX), Ok("101.25"));
+        assert_eq!(m.get_str(PRICE), Ok("0.1"));
+        assert_eq!(m.get_str(LAST_PX), Ok("0.0000001"));
+        assert_eq!(m.get_str(ORDER_QTY), Ok("1000000000000000000000"));
+        assert_eq!(m.get_str(CUM_QTY), Ok("3.5"));
+        assert_eq!(m.get_str(LEAVES_QTY), Ok("-2"));
+        assert!(m.validate().is_ok());
+        // No FIX form: written empty, so the message is refused.
+        let bad = Message::new("8").with(AVG_PX, f64::NAN);
+        assert_eq!(bad.get(AVG_PX), Some(&b""[..]));
+        assert!(bad.validate().is_err());
     }
 
     #[test]
