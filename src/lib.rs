@@ -97,7 +97,7 @@ pub use config::{
 pub use dictionary::{Dictionary, DictionaryError, DictionarySet, Validation};
 pub use engine::{
     Application, Decision, EngineError, FixEngine, Incoming, PUT_QUEUE_CAPACITY, PutError,
-    RejectingApplication, Session, SessionParams, SessionState, SessionsManager,
+    RejectingApplication, Session, SessionParams, SessionState, SessionsManager, StopReason,
 };
 pub use error::Error;
 pub use id::{CompId, FixVersion, IdError, MAX_COMP_ID_LEN, SeqNum, SessionId};

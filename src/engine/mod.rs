@@ -28,6 +28,7 @@ mod put_queue;
 mod reactor;
 mod registry;
 mod session_store;
+mod shutdown;
 mod worker;
 
 use std::collections::HashMap;
@@ -47,6 +48,7 @@ pub use error::{EngineError, PutError};
 pub use handle::Session;
 pub use put_queue::PUT_QUEUE_CAPACITY;
 pub use reactor::MAX_LOGON_BYTES;
+pub use shutdown::StopReason;
 
 pub(crate) use command::Command;
 use registry::lock;
