@@ -18,12 +18,14 @@
 //! | [`codec`] | FIX tag=value: framing, zero-copy decoding, encoding, UTC timestamps, tag constants |
 //! | [`session`] | the session-layer state machine, sans-IO |
 //! | [`dictionary`] | data dictionaries (QuickFIX XML) and message validation |
-//! | [`store`] | per-session persistence: the store trait and the in-memory store |
+//! | [`store`] | per-session persistence: the store trait, the memory-mapped file store, the in-memory store |
 //! | [`engine`] | the reactor and worker threads, the public handles [`FixEngine`] and [`Session`] |
 //! | [`config`] | `engine.properties` and per-session parameters, with defaults |
 //! | [`error`] | one error enum per layer, aggregated in [`Error`] |
 //!
-//! Users never need a path deeper than `fixengine::`.
+//! A program that runs the engine never needs a path deeper than `fixengine::`;
+//! the layers' own parts (the sans-IO [`session::SessionMachine`], the stores,
+//! [`clock::ManualClock`] for tests) are in their modules.
 //!
 //! ## The engine in a few lines
 //!

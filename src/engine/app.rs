@@ -54,6 +54,11 @@ impl SessionState {
 /// Callbacks must return quickly: while one runs, the session reads nothing else.
 /// A reply sent through [`Reply`] inside [`Application::on_message`] goes straight
 /// to the wire, without a queue or a thread hop.
+///
+/// The sans-IO [`SessionMachine`](crate::session::SessionMachine) tells a
+/// [`Handler`](crate::session::Handler) the same things; this trait adds what
+/// only the engine knows (the state as the handles see it, a put that could not
+/// be sent) and is run by the engine on the session's thread.
 pub trait Application: Send + 'static {
     /// Decides on a counterparty's Logon after the engine's own checks (CompIDs,
     /// BeginString, HeartBtInt, credentials) and before any state changes.
@@ -81,8 +86,9 @@ pub trait Application: Send + 'static {
         let _ = event;
     }
 
-    /// A message given to [`Session::put`] could not be stored, so it was not sent
-    /// and the session logs out. The message is handed back.
+    /// A message given to [`Session::put`] was not sent, and is handed back: it
+    /// could not be stored (the session then logs out), or the session ended with
+    /// it still queued and it could not be stored for a later run.
     fn on_send_failed(&mut self, message: Message, error: SendError) {
         log::error!("message {:?} not sent: {error}", message.msg_type());
     }

@@ -133,8 +133,8 @@ impl Session {
         }
     }
 
-    /// Ends the connection gracefully: sends Logout with `reason`, waits (up to the
-    /// session's LogoutTimeout) for the counterparty's, then closes. The session
+    /// Ends the connection gracefully; blocks up to the session's LogoutTimeout.
+    /// It sends Logout with `reason`, waits for the counterparty's, then closes. The session
     /// stays registered and keeps its sequence numbers and stored messages for the
     /// next Logon. Does nothing when nobody is connected. Called from one of the
     /// session's own callbacks, it returns at once and the Logout follows when the
@@ -147,8 +147,9 @@ impl Session {
         self.end_connection(reason, true)
     }
 
-    /// Closes the connection at once, without a Logout exchange. Sequence numbers
-    /// and stored messages are kept, as after a dropped line.
+    /// Closes the connection at once, without a Logout exchange; blocks until the
+    /// session's thread has closed it. Sequence numbers and stored messages are
+    /// kept, as after a dropped line.
     ///
     /// # Errors
     /// As [`Session::disconnect`].
@@ -171,8 +172,8 @@ impl Session {
             .map_err(|_| self.timeout("disconnect", limit))
     }
 
-    /// Sets both sequence numbers back to 1 and empties the store: a new FIX
-    /// session with the same counterparty.
+    /// Sets both sequence numbers back to 1 and empties the store; blocks until the
+    /// session's thread has done it. A new FIX session with the same counterparty.
     ///
     /// # Errors
     /// [`EngineError::Reset`] while a counterparty is connected (there, the FIX way
