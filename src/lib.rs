@@ -27,32 +27,22 @@
 //! the layers' own parts (the sans-IO [`session::SessionMachine`], the stores,
 //! [`clock::ManualClock`] for tests) are in their modules.
 //!
-//! ## The engine in a few lines
+//! ## A complete acceptor
 //!
-//! ```no_run
-//! use fixengine::{Application, EngineConfig, Fields, FixEngine, FixVersion, Message, MessageView, Reply, SessionId, tags};
+//! It accepts the session in which we are TEST1 and the counterparty TEST2, fills
+//! every order with an ExecutionReport carrying the fields a validating
+//! counterparty requires, and stops on Ctrl-C, SIGTERM or `q`, logging every
+//! session out. `examples/acceptor` is this program with a command line;
+//! `cargo run --release --example acceptor` runs it.
 //!
-//! struct Orders;
-//! impl Application for Orders {
-//!     // Runs on the session's own thread; a reply goes straight to the wire.
-//!     fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>) {
-//!         if message.msg_type() == b"D" {
-//!             let report = Message::new("8")
-//!                 .with(tags::CL_ORD_ID, message.get(tags::CL_ORD_ID).unwrap_or_default())
-//!                 .with(tags::ORD_STATUS, '0');
-//!             reply.send(&report).expect("stored and sent");
-//!         }
-//!     }
-//! }
+#![doc = concat!("```no_run\n", include_str!("../examples/quickstart.rs"), "```")]
 //!
-//! let engine = FixEngine::new(EngineConfig::default().listen_port(9880))?;
-//! let session = engine.create_session(SessionId::from_static("TEST1", "TEST2"), FixVersion::Fix44, Orders)?;
-//! session.connect()?; // Logons from TEST2 to TEST1 are accepted from now on
-//! session.put(Message::new("B").with(tags::HEADLINE, "market opens"))?;
-//! session.disconnect("end of day")?;
-//! session.finalize();
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//!
+//! The examples: `examples/acceptor` (the program above with a command line, and
+//! the QuickFIX acceptance suite's profile), `examples/initiator.rs` (a small
+//! counterparty to try it with), `examples/fixcat.rs` (prints a FIX capture or
+//! log one message per line), `examples/loadgen.rs` and
+//! `examples/ideal_acceptor.rs` (the benchmarks' client and yardstick).
 //!
 //! ## The codec in ten lines
 //!
