@@ -11,6 +11,30 @@ use fixengine::{Message, SessionState, tags};
 /// OrigSendingTime(122) of what the counterparty sends again.
 const ORIG: &str = "20261125-12:00:00.000";
 
+/// The counterparty's Logout (its next number) is lost with its connection; it
+/// reconnects at once and sends its Logon, one number ahead, without reading.
+/// Returns the new connection and the Logon's MsgSeqNum.
+fn reconnect_after_a_lost_logout(
+    addr: std::net::SocketAddr,
+    session: &fixengine::Session,
+    mut client: common::Initiator,
+) -> (common::Initiator, u64) {
+    client.next_seq += 1;
+    let next = client.next_seq;
+    client.drop_connection();
+    wait_until("WaitForLogon after the drop", || {
+        session.state() == SessionState::WaitForLogon
+    });
+    let mut client = initiator(addr);
+    client.next_seq = next;
+    let logon = client.send(
+        &Message::new("A")
+            .with(tags::ENCRYPT_METHOD, 0u32)
+            .with(tags::HEART_BT_INT, 30u32),
+    );
+    (client, logon)
+}
+
 /// A counterparty sent 1 to 11 and then a Logout (12) the acceptor never read. It
 /// reconnects with Logon 13 and, without reading, the messages `behind` (`T` a
 /// TestRequest, `D` an order); answers the acceptor's ResendRequest legally; then
@@ -27,20 +51,7 @@ fn gap_answered_legally(behind: &str) {
         client.expect("8");
     }
     // Its Logout, 12, is lost with the connection.
-    client.next_seq += 1;
-    let next = client.next_seq;
-    client.drop_connection();
-    wait_until("WaitForLogon after the drop", || {
-        session.state() == SessionState::WaitForLogon
-    });
-
-    let mut client = initiator(addr);
-    client.next_seq = next;
-    client.send(
-        &Message::new("A")
-            .with(tags::ENCRYPT_METHOD, 0u32)
-            .with(tags::HEART_BT_INT, 30u32),
-    );
+    let (mut client, _) = reconnect_after_a_lost_logout(addr, &session, client);
     let mut orders = Vec::new();
     for (i, kind) in behind.chars().enumerate() {
         match kind {
@@ -128,20 +139,7 @@ fn a_fill_up_to_the_logon_lets_what_is_behind_it_through_at_once() {
     let session = common::session(&_engine, OrderApp::default());
     let mut client = initiator(addr);
     client.logon(30);
-    client.next_seq += 1;
-    let next = client.next_seq;
-    client.drop_connection();
-    wait_until("WaitForLogon after the drop", || {
-        session.state() == SessionState::WaitForLogon
-    });
-
-    let mut client = initiator(addr);
-    client.next_seq = next;
-    let logon_seq = client.send(
-        &Message::new("A")
-            .with(tags::ENCRYPT_METHOD, 0u32)
-            .with(tags::HEART_BT_INT, 30u32),
-    );
+    let (mut client, logon_seq) = reconnect_after_a_lost_logout(addr, &session, client);
     for id in ["Q1", "Q2"] {
         client.send(&Message::new("1").with(tags::TEST_REQ_ID, id));
     }
