@@ -10,11 +10,12 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::codec::SOH;
-use crate::codec::decode::{Fields, MessageView, format_error};
 use crate::codec::encode::{Encoder, write_u64};
 use crate::codec::error::{FieldError, Snippet};
+use crate::codec::fields::{Fields, format_error};
 use crate::codec::tags;
 use crate::codec::time::{TimePrecision, UtcTimestamp};
+use crate::codec::view::MessageView;
 use crate::id::{CompId, FixVersion, SeqNum};
 
 /// An application message owned by the caller.

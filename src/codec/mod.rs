@@ -22,22 +22,23 @@ mod checksum;
 mod decode;
 mod encode;
 mod error;
+mod fields;
 mod frame;
 mod message;
 mod reject;
 pub mod tags;
 mod time;
+mod view;
 
 pub use checksum::{checksum, checksum_digits, parse_checksum};
-pub use decode::{
-    DEFAULT_MAX_FIELDS, Decoder, Field, FieldIter, Fields, Group, GroupEntry, GroupIter,
-    MessageView,
-};
+pub use decode::{DEFAULT_MAX_FIELDS, Decoder};
 pub use encode::Encoder;
 pub(crate) use encode::format_u64;
 pub use error::{DecodeError, FieldError, FrameError, Snippet};
+pub use fields::{Field, FieldIter, Fields, Group, GroupEntry, GroupIter};
 pub use frame::{DEFAULT_MAX_MESSAGE_SIZE, Framer, Garbled, Status};
 pub use message::{FieldValue, Message, Timestamp};
 pub use reject::RejectReason;
 pub use tags::msg_type;
 pub use time::{MAX_TIMESTAMP_LEN, TimePrecision, UtcTimestamp};
+pub use view::MessageView;
