@@ -273,11 +273,8 @@ fn find_soh(hay: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::codec::Fields;
+    use crate::codec::soh;
     use crate::codec::tags::*;
-
-    fn soh(s: &str) -> Vec<u8> {
-        s.replace('|', "\x01").into_bytes()
-    }
 
     #[test]
     fn data_fields_may_contain_soh() {

@@ -387,11 +387,8 @@ fn is_decimal(v: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::codec::Decoder;
+    use crate::codec::soh;
     use crate::codec::tags::*;
-
-    fn soh(s: &str) -> Vec<u8> {
-        s.replace('|', "\x01").into_bytes()
-    }
 
     #[test]
     fn typed_getters() {

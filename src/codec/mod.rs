@@ -18,6 +18,13 @@
 /// The field delimiter, SOH (0x01).
 pub const SOH: u8 = 0x01;
 
+/// A test frame from its log form, `|` for SOH, so tests read like FIX logs;
+/// shared by the tests of `decode.rs`, `view.rs` and `fields.rs`.
+#[cfg(test)]
+fn soh(s: &str) -> Vec<u8> {
+    s.replace('|', "\x01").into_bytes()
+}
+
 mod checksum;
 mod decode;
 mod encode;

@@ -237,11 +237,8 @@ pub(super) const fn header_slot(tag: u32) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::codec::Decoder;
+    use crate::codec::soh;
     use crate::codec::tags::*;
-
-    fn soh(s: &str) -> Vec<u8> {
-        s.replace('|', "\x01").into_bytes()
-    }
 
     #[test]
     fn iterates_in_wire_order_and_looks_up() {
