@@ -45,48 +45,65 @@ impl FixEngine {
     /// # Errors
     /// [`EngineError::Start`] when the signal handlers cannot be installed.
     pub fn wait_for_shutdown(&self) -> Result<StopReason, EngineError> {
-        let (stop, stopped) = crossbeam_channel::bounded::<StopReason>(2);
-        let mut signals = signal_hook::iterator::Signals::new([
-            signal_hook::consts::SIGINT,
-            signal_hook::consts::SIGTERM,
-        ])
-        .map_err(|source| EngineError::Start {
-            what: "the SIGINT and SIGTERM handlers".to_owned(),
-            source,
-        })?;
-        let handle = signals.handle();
-        let on_signal = stop.clone();
-        let signal_thread = std::thread::spawn(move || {
-            if let Some(signal) = signals.forever().next() {
-                let _ = on_signal.send(StopReason::Signal(signal));
-            }
-        });
-        if stdin_is_readable() {
-            // Left blocked in its read if a signal comes first: it ends with the
-            // process.
-            std::thread::spawn(move || {
-                for line in std::io::stdin().lock().lines() {
-                    match line {
-                        Ok(l) if l.trim() == "q" => {
-                            let _ = stop.send(StopReason::Quit);
-                            return;
-                        }
-                        Ok(_) => {}
-                        Err(_) => break,
-                    }
-                }
-                let _ = stop.send(StopReason::EndOfInput);
-            });
-        } else {
-            drop(stop);
-        }
-        let reason = stopped.recv().unwrap_or(StopReason::EndOfInput);
-        // The handlers go with the wait: a second Ctrl-C during the shutdown that
-        // follows ends the process the usual way.
-        handle.close();
-        let _ = signal_thread.join();
-        Ok(reason)
+        wait(stdin_is_readable())
     }
+
+    /// As [`FixEngine::wait_for_shutdown`], without reading standard input at
+    /// all: only SIGINT (Ctrl-C) or SIGTERM ends the wait. For a program whose
+    /// standard input is meant for something else, or that must not stop when it
+    /// ends.
+    ///
+    /// # Errors
+    /// [`EngineError::Start`] when the signal handlers cannot be installed.
+    pub fn wait_for_signal(&self) -> Result<StopReason, EngineError> {
+        wait(false)
+    }
+}
+
+/// Blocks until SIGINT or SIGTERM, or, with `read_stdin`, `q` or the end of
+/// standard input.
+fn wait(read_stdin: bool) -> Result<StopReason, EngineError> {
+    let (stop, stopped) = crossbeam_channel::bounded::<StopReason>(2);
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])
+    .map_err(|source| EngineError::Start {
+        what: "the SIGINT and SIGTERM handlers".to_owned(),
+        source,
+    })?;
+    let handle = signals.handle();
+    let on_signal = stop.clone();
+    let signal_thread = std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let _ = on_signal.send(StopReason::Signal(signal));
+        }
+    });
+    if read_stdin {
+        // Left blocked in its read if a signal comes first: it ends with the
+        // process.
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                match line {
+                    Ok(l) if l.trim() == "q" => {
+                        let _ = stop.send(StopReason::Quit);
+                        return;
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = stop.send(StopReason::EndOfInput);
+        });
+    } else {
+        drop(stop);
+    }
+    let reason = stopped.recv().unwrap_or(StopReason::EndOfInput);
+    // The handlers go with the wait: a second Ctrl-C during the shutdown that
+    // follows ends the process the usual way.
+    handle.close();
+    let _ = signal_thread.join();
+    Ok(reason)
 }
 
 /// Whether reading standard input is safe and meaningful (see
