@@ -12,66 +12,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::example::Example;
 use common::{Got, Initiator, order};
 use fixengine::{FixVersion, Message, tags};
-
-/// The example acceptor, built next to this test by `cargo test`.
-fn acceptor_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let path = profile_dir.join("examples").join("acceptor");
-    assert!(
-        path.is_file(),
-        "{} not found: `cargo test` builds the examples; run it rather than the test binary alone",
-        path.display()
-    );
-    path
-}
-
-struct Acceptor {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Acceptor {
-    /// Starts the acceptor on `config` and reads the address it listens on.
-    fn start(config: &Path) -> Self {
-        let mut child = Command::new(acceptor_binary())
-            .arg("--config")
-            .arg(config)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("the acceptor printed its address")
-                .unwrap();
-            if let Some(rest) = line.strip_prefix("fixengine acceptor listening on ") {
-                break rest.trim().parse().unwrap();
-            }
-        };
-        // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Self { child, addr }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap(); // SIGKILL
-        self.child.wait().unwrap();
-    }
-}
 
 /// A small deterministic generator (xorshift), seeded per run.
 struct Rng(u64);
@@ -156,7 +101,7 @@ fn every_message_sent_survives_kill_9_and_comes_back_on_resend() {
     let mut our_next = 1u64;
     let mut order_no = 0u64;
     for round in 0..rounds {
-        let acceptor = Acceptor::start(&config);
+        let acceptor = Example::start(&["--config", config.to_str().unwrap()]);
         let mut client = Initiator::connect(acceptor.addr, "TEST2", "TEST1", FixVersion::Fix44);
         client.next_seq = our_next;
         let logon = client.logon(30);

@@ -80,7 +80,7 @@ fn run(options: &cli::Options) -> Result<(), String> {
 fn print_banner(engine: &FixEngine, sessions: &[Session], no_stdin: bool) {
     let config = engine.config();
     for addr in engine.local_addrs() {
-        // tests/restart.rs and tests/example_cli.rs parse this line: keep its text.
+        // tests/restart.rs (through tests/common/example.rs) parses this line: keep its text.
         println!("fixengine acceptor listening on {addr}");
     }
     if cli::uses_storage(config) {
@@ -102,10 +102,11 @@ fn print_banner(engine: &FixEngine, sessions: &[Session], no_stdin: bool) {
     if config.create_unregistered_acceptor_session() {
         println!("Logons for unknown sessions are accepted, and answered like the others");
     }
+    // The banner's last line: tests read up to it.
     if no_stdin {
-        println!("stop with Ctrl-C or SIGTERM");
+        println!("to stop: Ctrl-C or SIGTERM (standard input is not read)");
     } else {
-        println!("type q and Enter to stop (or Ctrl-C, or SIGTERM)");
+        println!("to stop: q and Enter, or Ctrl-C, or SIGTERM");
     }
 }
 

@@ -12,6 +12,8 @@
     clippy::unwrap_used
 )]
 
+pub mod example;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};

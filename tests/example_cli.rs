@@ -1,0 +1,359 @@
+//! A newcomer's first minutes with the example acceptor, run as a process: its
+//! `--help`, the errors of a mistyped command line, its banner, unknown
+//! sessions, how it stops, and the ExecutionReports it answers orders with.
+//! Every acceptor here listens on 127.0.0.1 only, on a port the system picks.
+
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)] // tests read the clock and unwrap
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::example::{self, Example, run_to_end};
+use common::{Initiator, WAIT, order};
+use fixengine::{Decoder, DictionarySet, FixVersion, Message, Validation, tags};
+
+/// Every version `--session` takes, as it names them.
+const VERSIONS: [&str; 8] = [
+    "FIX.4.0",
+    "FIX.4.1",
+    "FIX.4.2",
+    "FIX.4.3",
+    "FIX.4.4",
+    "FIX.5.0",
+    "FIX.5.0SP1",
+    "FIX.5.0SP2",
+];
+
+/// The README section that documents the example.
+fn readme_section() -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("## The two commands")
+        .expect("README has the section");
+    let end = readme[start + 3..]
+        .find("\n## ")
+        .map_or(readme.len(), |i| start + 3 + i);
+    readme[start..end].to_owned()
+}
+
+#[test]
+fn help_prints_every_flag_with_its_meaning_and_readme_lists_them_all() {
+    let ended = run_to_end(&["--help"]);
+    assert!(ended.status.success(), "--help exits 0: {ended:?}");
+    // A flag line, then its meaning indented below it.
+    let lines: Vec<&str> = ended.stdout.lines().collect();
+    let flags: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("  -"))
+        .map(|(i, l)| {
+            let meaning = lines.get(i + 1).copied().unwrap_or("");
+            assert!(
+                meaning.starts_with("      ") && !meaning.trim().is_empty(),
+                "{l:?} has its meaning below it"
+            );
+            l.trim()
+        })
+        .collect();
+    for flag in [
+        "--config",
+        "--port",
+        "--storage",
+        "--session",
+        "--unregistered",
+        "--transient",
+        "--storage-sync",
+        "--latency-mode",
+        "--conformance",
+        "--no-stdin",
+        "--help",
+    ] {
+        assert!(
+            flags.iter().any(|f| f.split([' ', ',']).any(|w| w == flag)),
+            "--help lists {flag}: {flags:?}"
+        );
+    }
+    // README's table has a row for each, spelled as --help spells it.
+    let readme = readme_section().replace("\\|", "|");
+    for flag in flags.iter().filter(|f| !f.contains("--help")) {
+        assert!(
+            readme.contains(&format!("| `{flag}` |")),
+            "README's flag table has a row for `{flag}`"
+        );
+    }
+}
+
+#[test]
+fn a_port_out_of_range_is_refused_with_the_range() {
+    let ended = run_to_end(&["--port", "99999"]);
+    assert_eq!(ended.status.code(), Some(2));
+    assert!(
+        ended.stderr.contains("0 to 65535"),
+        "the error gives the range: {}",
+        ended.stderr
+    );
+}
+
+#[test]
+fn an_unknown_session_version_is_refused_with_the_versions_taken() {
+    let ended = run_to_end(&["--session", "TEST1/TEST2/FIX.4.5"]);
+    assert_eq!(ended.status.code(), Some(2));
+    for version in VERSIONS.iter().chain(&["FIXT.1.1"]) {
+        assert!(
+            ended.stderr.contains(version),
+            "the error names {version}: {}",
+            ended.stderr
+        );
+    }
+    assert!(
+        readme_section().contains("`--session SENDER/TARGET[/VERSION]`"),
+        "README's flag table says a session takes a VERSION"
+    );
+}
+
+#[test]
+fn a_session_with_a_fourth_part_is_refused() {
+    let ended = run_to_end(&["--session", "TEST1/TEST2/FIX.4.4/extra"]);
+    assert_eq!(ended.status.code(), Some(2));
+    assert!(
+        ended.stderr.contains("SENDER/TARGET"),
+        "the error shows the form: {}",
+        ended.stderr
+    );
+}
+
+#[test]
+fn a_storage_path_that_is_a_file_is_refused_before_listening() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example::loopback_config(dir.path(), "");
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, "").unwrap();
+    for storage in [file.clone(), file.join("below")] {
+        let ended = run_to_end(&[
+            "--config",
+            config.to_str().unwrap(),
+            "--storage",
+            storage.to_str().unwrap(),
+        ]);
+        assert_eq!(ended.status.code(), Some(2), "{ended:?}");
+        assert!(
+            ended.stderr.contains("must be a directory"),
+            "the error says what storage must be: {}",
+            ended.stderr
+        );
+        assert!(
+            !ended.stdout.contains(example::LISTENING),
+            "it never listened: {}",
+            ended.stdout
+        );
+    }
+}
+
+#[test]
+fn transient_prints_no_storage_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example::loopback_config(dir.path(), "");
+    let config = config.to_str().unwrap();
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    let persistent = Example::start(&["--config", config, "--session", "TEST1/TEST2"]);
+    assert!(
+        persistent.banner_says(store),
+        "a persistent acceptor says where it stores: {:?}",
+        persistent.banner
+    );
+    drop(persistent);
+    let transient = Example::start(&[
+        "--config",
+        config,
+        "--session",
+        "TEST1/TEST2",
+        "--transient",
+    ]);
+    assert!(
+        !transient.banner_says(store),
+        "a transient acceptor names no storage: {:?}",
+        transient.banner
+    );
+    assert!(transient.banner_says("storage: none"));
+}
+
+#[test]
+fn the_banner_names_versions_as_the_wire_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example::loopback_config(dir.path(), "");
+    let acceptor = Example::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--transient",
+        "--session",
+        "TEST1/TEST2/FIX42",
+        "--session",
+        "TEST1/TEST3/fix.5.0sp2",
+        "--session",
+        "TEST1/TEST4",
+    ]);
+    for expected in [
+        "session FIX.4.2 TEST1/TEST2",
+        "session FIXT.1.1 (FIX.5.0SP2) TEST1/TEST3",
+        "session FIX.4.4 TEST1/TEST4",
+    ] {
+        assert!(
+            acceptor.banner_says(expected),
+            "{expected:?} in {:?}",
+            acceptor.banner
+        );
+    }
+    for enum_name in ["FIX42", "FIX50SP2", "FIX44", "Fix4"] {
+        assert!(
+            !acceptor.banner_says(enum_name),
+            "no {enum_name} in {:?}",
+            acceptor.banner
+        );
+    }
+}
+
+#[test]
+fn unknown_sessions_have_their_orders_answered_whichever_way_they_are_enabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = example::loopback_config(dir.path(), "");
+    let plain = plain.to_str().unwrap();
+    let keyed = dir.path().join("unregistered.properties");
+    std::fs::write(
+        &keyed,
+        std::fs::read_to_string(plain).unwrap() + "CreateUnregisteredAcceptorSession = true\n",
+    )
+    .unwrap();
+    let keyed = keyed.to_str().unwrap();
+
+    let closed = Example::start(&["--config", plain, "--transient"]);
+    assert!(
+        !closed.banner_says("unknown sessions"),
+        "{:?}",
+        closed.banner
+    );
+    drop(closed);
+
+    for args in [
+        ["--config", keyed, "--transient"],
+        ["--config", plain, "--unregistered"],
+    ] {
+        let acceptor = Example::start(&args);
+        assert!(
+            acceptor.banner_says("unknown sessions are accepted"),
+            "{args:?}: {:?}",
+            acceptor.banner
+        );
+        let mut client = Initiator::connect(acceptor.addr, "STRANGER", "TEST1", FixVersion::Fix44);
+        client.logon(30);
+        client.send(&order("U-1"));
+        let report = client.expect("8");
+        assert_eq!(report.get(tags::CL_ORD_ID), Some("U-1"), "{args:?}");
+        client.logout();
+    }
+}
+
+#[test]
+fn q_and_enter_stop_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example::loopback_config(dir.path(), "");
+    let mut acceptor = Example::start(&["--config", config.to_str().unwrap(), "--transient"]);
+    acceptor.type_line("q");
+    let status = acceptor.exit_within(WAIT).expect("q stops the acceptor");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn with_no_stdin_only_a_signal_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example::loopback_config(dir.path(), "");
+    let mut acceptor = Example::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--transient",
+        "--no-stdin",
+    ]);
+    assert!(acceptor.banner_says("SIGTERM"), "{:?}", acceptor.banner);
+    acceptor.type_line("q");
+    acceptor.close_stdin();
+    assert!(
+        acceptor.exit_within(Duration::from_millis(500)).is_none(),
+        "q and the end of standard input are ignored with --no-stdin"
+    );
+    acceptor.terminate();
+    let status = acceptor.exit_within(WAIT).expect("SIGTERM stops it");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_daemon_with_dev_null_for_input_runs_until_a_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example::loopback_config(dir.path(), "");
+    let mut acceptor = Example::start_with_stdin(
+        &["--config", config.to_str().unwrap(), "--transient"],
+        Stdio::null(),
+    );
+    assert!(
+        acceptor.exit_within(Duration::from_millis(500)).is_none(),
+        "the end of /dev/null does not stop it"
+    );
+    acceptor.terminate();
+    let status = acceptor.exit_within(WAIT).expect("SIGTERM stops it");
+    assert!(status.success(), "{status:?}");
+}
+
+/// A validating counterparty of any version accepts the example's
+/// ExecutionReport: checked against the QuickFIX dictionaries the conformance
+/// suite uses.
+#[test]
+fn every_versions_execution_report_passes_its_dictionary() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/spec");
+    assert!(
+        spec.is_dir(),
+        "{} not found: the test needs the conformance suite's dictionaries",
+        spec.display()
+    );
+    let dictionaries = DictionarySet::load_dir(&spec).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = example::loopback_config(dir.path(), "");
+    let names: Vec<String> = FixVersion::ALL
+        .iter()
+        .map(|v| format!("V{}", v.name()))
+        .collect();
+    let mut args = vec!["--config", config.to_str().unwrap(), "--transient"];
+    let sessions: Vec<String> = FixVersion::ALL
+        .iter()
+        .zip(&names)
+        .map(|(v, name)| format!("TEST1/{name}/{}", v.name()))
+        .collect();
+    for s in &sessions {
+        args.extend(["--session", s]);
+    }
+    let acceptor = Example::start(&args);
+    let mut decoder = Decoder::new();
+    for (version, name) in FixVersion::ALL.into_iter().zip(&names) {
+        let mut client = Initiator::connect(acceptor.addr, name, "TEST1", version);
+        let mut logon = Message::new("A")
+            .with(tags::ENCRYPT_METHOD, 0u32)
+            .with(tags::HEART_BT_INT, 30u32);
+        if let Some(appl_ver_id) = version.appl_ver_id() {
+            logon = logon.with(tags::DEFAULT_APPL_VER_ID, appl_ver_id);
+        }
+        client.logon_with(logon);
+        client.send(&order("V-1").with(tags::PRICE, 101.25));
+        let report = client.expect("8");
+        let view = decoder.decode(&report.bytes).unwrap();
+        let (dictionary, app) = dictionaries.get(version).unwrap();
+        if let Err(violation) = dictionary.validate(app.as_deref(), &view, Validation::default()) {
+            panic!(
+                "{version}: the ExecutionReport breaks the dictionary ({violation:?}): {:?}",
+                String::from_utf8_lossy(&report.bytes)
+            );
+        }
+        client.logout();
+    }
+}
