@@ -106,7 +106,9 @@ fn print_banner(engine: &FixEngine, sessions: &[Session], no_stdin: bool) {
     if no_stdin {
         println!("to stop: Ctrl-C or SIGTERM (standard input is not read)");
     } else {
-        println!("to stop: q and Enter, or Ctrl-C, or SIGTERM");
+        // wait_for_shutdown reads no terminal it does not own: a background job
+        // stops on a signal only, even after `fg`.
+        println!("to stop: q and Enter, or Ctrl-C, or SIGTERM (started with &: Ctrl-C or SIGTERM)");
     }
 }
 
