@@ -9,10 +9,9 @@ mod common;
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 use common::example::{self, Example, run_to_end};
-use common::{Initiator, WAIT, order};
+use common::{Initiator, order};
 use fixengine::{Decoder, DictionarySet, FixVersion, Message, Validation, tags};
 
 /// Every version `--session` takes, as it names them.
@@ -87,28 +86,35 @@ fn help_prints_every_flag_with_its_meaning_and_readme_lists_them_all() {
     }
 }
 
+/// Runs the acceptor with `args`, which it must refuse with exit code 2 and an
+/// error that says each of `says`; returns what it printed.
+fn refused(args: &[&str], says: &[&str]) -> example::Ended {
+    let ended = run_to_end(args);
+    assert_eq!(
+        ended.status.code(),
+        Some(2),
+        "{args:?} is refused: {ended:?}"
+    );
+    for text in says {
+        assert!(
+            ended.stderr.contains(text),
+            "the error for {args:?} says {text:?}: {}",
+            ended.stderr
+        );
+    }
+    ended
+}
+
 #[test]
 fn a_port_out_of_range_is_refused_with_the_range() {
-    let ended = run_to_end(&["--port", "99999"]);
-    assert_eq!(ended.status.code(), Some(2));
-    assert!(
-        ended.stderr.contains("0 to 65535"),
-        "the error gives the range: {}",
-        ended.stderr
-    );
+    refused(&["--port", "99999"], &["0 to 65535"]);
 }
 
 #[test]
 fn an_unknown_session_version_is_refused_with_the_versions_taken() {
-    let ended = run_to_end(&["--session", "TEST1/TEST2/FIX.4.5"]);
-    assert_eq!(ended.status.code(), Some(2));
-    for version in VERSIONS.iter().chain(&["FIXT.1.1"]) {
-        assert!(
-            ended.stderr.contains(version),
-            "the error names {version}: {}",
-            ended.stderr
-        );
-    }
+    let mut versions = VERSIONS.to_vec();
+    versions.push("FIXT.1.1");
+    refused(&["--session", "TEST1/TEST2/FIX.4.5"], &versions);
     assert!(
         readme_section().contains("`--session SENDER/TARGET[/VERSION]`"),
         "README's flag table says a session takes a VERSION"
@@ -117,34 +123,21 @@ fn an_unknown_session_version_is_refused_with_the_versions_taken() {
 
 #[test]
 fn a_session_with_a_fourth_part_is_refused() {
-    let ended = run_to_end(&["--session", "TEST1/TEST2/FIX.4.4/extra"]);
-    assert_eq!(ended.status.code(), Some(2));
-    assert!(
-        ended.stderr.contains("SENDER/TARGET"),
-        "the error shows the form: {}",
-        ended.stderr
+    refused(
+        &["--session", "TEST1/TEST2/FIX.4.4/extra"],
+        &["SENDER/TARGET"],
     );
 }
 
 #[test]
 fn a_storage_path_that_is_a_file_is_refused_before_listening() {
     let dir = tempfile::tempdir().unwrap();
-    let config = example::loopback_config(dir.path(), "");
+    let config = example::loopback_config(dir.path(), "engine.properties", "");
     let file = dir.path().join("not-a-folder");
     std::fs::write(&file, "").unwrap();
     for storage in [file.clone(), file.join("below")] {
-        let ended = run_to_end(&[
-            "--config",
-            config.to_str().unwrap(),
-            "--storage",
-            storage.to_str().unwrap(),
-        ]);
-        assert_eq!(ended.status.code(), Some(2), "{ended:?}");
-        assert!(
-            ended.stderr.contains("must be a directory"),
-            "the error says what storage must be: {}",
-            ended.stderr
-        );
+        let args = ["--config", &config, "--storage", storage.to_str().unwrap()];
+        let ended = refused(&args, &["must be a directory"]);
         assert!(
             !ended.stdout.contains(example::LISTENING),
             "it never listened: {}",
@@ -156,39 +149,30 @@ fn a_storage_path_that_is_a_file_is_refused_before_listening() {
 #[test]
 fn transient_prints_no_storage_path() {
     let dir = tempfile::tempdir().unwrap();
-    let config = example::loopback_config(dir.path(), "");
-    let config = config.to_str().unwrap();
+    let config = example::loopback_config(dir.path(), "engine.properties", "");
     let store = dir.path().join("store");
     let store = store.to_str().unwrap();
-    let persistent = Example::start(&["--config", config, "--session", "TEST1/TEST2"]);
-    assert!(
-        persistent.banner_says(store),
-        "a persistent acceptor says where it stores: {:?}",
-        persistent.banner
-    );
+    let persistent = Example::start(&["--config", &config, "--session", "TEST1/TEST2"]);
+    persistent.assert_banner_says(store);
     drop(persistent);
     let transient = Example::start(&[
         "--config",
-        config,
+        &config,
         "--session",
         "TEST1/TEST2",
         "--transient",
     ]);
-    assert!(
-        !transient.banner_says(store),
-        "a transient acceptor names no storage: {:?}",
-        transient.banner
-    );
-    assert!(transient.banner_says("storage: none"));
+    transient.assert_banner_never_says(store);
+    transient.assert_banner_says("storage: none");
 }
 
 #[test]
 fn the_banner_names_versions_as_the_wire_does() {
     let dir = tempfile::tempdir().unwrap();
-    let config = example::loopback_config(dir.path(), "");
+    let config = example::loopback_config(dir.path(), "engine.properties", "");
     let acceptor = Example::start(&[
         "--config",
-        config.to_str().unwrap(),
+        &config,
         "--transient",
         "--session",
         "TEST1/TEST2/FIX42",
@@ -202,52 +186,33 @@ fn the_banner_names_versions_as_the_wire_does() {
         "session FIXT.1.1 (FIX.5.0SP2) TEST1/TEST3",
         "session FIX.4.4 TEST1/TEST4",
     ] {
-        assert!(
-            acceptor.banner_says(expected),
-            "{expected:?} in {:?}",
-            acceptor.banner
-        );
+        acceptor.assert_banner_says(expected);
     }
     for enum_name in ["FIX42", "FIX50SP2", "FIX44", "Fix4"] {
-        assert!(
-            !acceptor.banner_says(enum_name),
-            "no {enum_name} in {:?}",
-            acceptor.banner
-        );
+        acceptor.assert_banner_never_says(enum_name);
     }
 }
 
 #[test]
 fn unknown_sessions_have_their_orders_answered_whichever_way_they_are_enabled() {
     let dir = tempfile::tempdir().unwrap();
-    let plain = example::loopback_config(dir.path(), "");
-    let plain = plain.to_str().unwrap();
-    let keyed = dir.path().join("unregistered.properties");
-    std::fs::write(
-        &keyed,
-        std::fs::read_to_string(plain).unwrap() + "CreateUnregisteredAcceptorSession = true\n",
-    )
-    .unwrap();
-    let keyed = keyed.to_str().unwrap();
-
-    let closed = Example::start(&["--config", plain, "--transient"]);
-    assert!(
-        !closed.banner_says("unknown sessions"),
-        "{:?}",
-        closed.banner
+    let plain = example::loopback_config(dir.path(), "plain.properties", "");
+    let keyed = example::loopback_config(
+        dir.path(),
+        "unregistered.properties",
+        "CreateUnregisteredAcceptorSession = true\n",
     );
+
+    let closed = Example::start(&["--config", &plain, "--transient"]);
+    closed.assert_banner_never_says("unknown sessions");
     drop(closed);
 
     for args in [
-        ["--config", keyed, "--transient"],
-        ["--config", plain, "--unregistered"],
+        ["--config", &keyed, "--transient"],
+        ["--config", &plain, "--unregistered"],
     ] {
         let acceptor = Example::start(&args);
-        assert!(
-            acceptor.banner_says("unknown sessions are accepted"),
-            "{args:?}: {:?}",
-            acceptor.banner
-        );
+        acceptor.assert_banner_says("unknown sessions are accepted");
         let mut client = Initiator::connect(acceptor.addr, "STRANGER", "TEST1", FixVersion::Fix44);
         client.logon(30);
         client.send(&order("U-1"));
@@ -260,50 +225,30 @@ fn unknown_sessions_have_their_orders_answered_whichever_way_they_are_enabled() 
 #[test]
 fn q_and_enter_stop_it() {
     let dir = tempfile::tempdir().unwrap();
-    let config = example::loopback_config(dir.path(), "");
-    let mut acceptor = Example::start(&["--config", config.to_str().unwrap(), "--transient"]);
+    let config = example::loopback_config(dir.path(), "engine.properties", "");
+    let mut acceptor = Example::start(&["--config", &config, "--transient"]);
     acceptor.type_line("q");
-    let status = acceptor.exit_within(WAIT).expect("q stops the acceptor");
-    assert!(status.success(), "{status:?}");
+    acceptor.assert_stops_cleanly("q");
 }
 
 #[test]
 fn with_no_stdin_only_a_signal_stops_it() {
     let dir = tempfile::tempdir().unwrap();
-    let config = example::loopback_config(dir.path(), "");
-    let mut acceptor = Example::start(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--transient",
-        "--no-stdin",
-    ]);
-    assert!(acceptor.banner_says("SIGTERM"), "{:?}", acceptor.banner);
+    let config = example::loopback_config(dir.path(), "engine.properties", "");
+    let mut acceptor = Example::start(&["--config", &config, "--transient", "--no-stdin"]);
+    acceptor.assert_banner_says("SIGTERM");
     acceptor.type_line("q");
     acceptor.close_stdin();
-    assert!(
-        acceptor.exit_within(Duration::from_millis(500)).is_none(),
-        "q and the end of standard input are ignored with --no-stdin"
-    );
-    acceptor.terminate();
-    let status = acceptor.exit_within(WAIT).expect("SIGTERM stops it");
-    assert!(status.success(), "{status:?}");
+    acceptor.assert_only_a_signal_stops_it("q or the end of standard input, with --no-stdin,");
 }
 
 #[test]
 fn a_daemon_with_dev_null_for_input_runs_until_a_signal() {
     let dir = tempfile::tempdir().unwrap();
-    let config = example::loopback_config(dir.path(), "");
-    let mut acceptor = Example::start_with_stdin(
-        &["--config", config.to_str().unwrap(), "--transient"],
-        Stdio::null(),
-    );
-    assert!(
-        acceptor.exit_within(Duration::from_millis(500)).is_none(),
-        "the end of /dev/null does not stop it"
-    );
-    acceptor.terminate();
-    let status = acceptor.exit_within(WAIT).expect("SIGTERM stops it");
-    assert!(status.success(), "{status:?}");
+    let config = example::loopback_config(dir.path(), "engine.properties", "");
+    let mut acceptor =
+        Example::start_with_stdin(&["--config", &config, "--transient"], Stdio::null());
+    acceptor.assert_only_a_signal_stops_it("the end of /dev/null");
 }
 
 /// A validating counterparty of any version accepts the example's
@@ -319,12 +264,12 @@ fn every_versions_execution_report_passes_its_dictionary() {
     );
     let dictionaries = DictionarySet::load_dir(&spec).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = example::loopback_config(dir.path(), "");
+    let config = example::loopback_config(dir.path(), "engine.properties", "");
     let names: Vec<String> = FixVersion::ALL
         .iter()
         .map(|v| format!("V{}", v.name()))
         .collect();
-    let mut args = vec!["--config", config.to_str().unwrap(), "--transient"];
+    let mut args = vec!["--config", &config, "--transient"];
     let sessions: Vec<String> = FixVersion::ALL
         .iter()
         .zip(&names)

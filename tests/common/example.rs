@@ -28,10 +28,11 @@ pub fn binary() -> PathBuf {
     path
 }
 
-/// An engine.properties in `dir` for tests: any free port on 127.0.0.1, stores
-/// under `dir/store`, then `extra` lines. Returns its path.
-pub fn loopback_config(dir: &Path, extra: &str) -> PathBuf {
-    let path = dir.join("engine.properties");
+/// Writes `dir/name`, an engine.properties for tests: any free port on
+/// 127.0.0.1, stores under `dir/store`, then the lines of `extra`. Returns its
+/// path, for `--config`.
+pub fn loopback_config(dir: &Path, name: &str, extra: &str) -> String {
+    let path = dir.join(name);
     std::fs::write(
         &path,
         format!(
@@ -40,7 +41,7 @@ pub fn loopback_config(dir: &Path, extra: &str) -> PathBuf {
         ),
     )
     .unwrap();
-    path
+    path.to_str().unwrap().to_owned()
 }
 
 /// What a run that ends by itself (a refused command line, `--help`) printed.
@@ -156,9 +157,16 @@ impl Example {
         }
     }
 
-    /// Whether some banner line contains `text`.
-    pub fn banner_says(&self, text: &str) -> bool {
-        self.banner.iter().any(|l| l.contains(text))
+    /// Fails the test unless some banner line contains `text`.
+    pub fn assert_banner_says(&self, text: &str) {
+        let says = self.banner.iter().any(|l| l.contains(text));
+        assert!(says, "the banner says {text:?}: {:?}", self.banner);
+    }
+
+    /// Fails the test if a banner line contains `text`.
+    pub fn assert_banner_never_says(&self, text: &str) {
+        let says = self.banner.iter().any(|l| l.contains(text));
+        assert!(!says, "the banner never says {text:?}: {:?}", self.banner);
     }
 
     /// Writes `line` and a newline to its standard input.
@@ -182,9 +190,21 @@ impl Example {
         assert!(status.success(), "kill -s TERM failed");
     }
 
-    /// Its exit status, if it ends within `wait`.
-    pub fn exit_within(&mut self, wait: Duration) -> Option<ExitStatus> {
-        wait_for_exit(&mut self.child, wait)
+    /// Fails the test unless it ends with exit status 0 within WAIT; `after`
+    /// says what should have stopped it.
+    pub fn assert_stops_cleanly(&mut self, after: &str) {
+        let status = wait_for_exit(&mut self.child, WAIT);
+        let status = status.unwrap_or_else(|| panic!("{after} stops the acceptor"));
+        assert!(status.success(), "after {after}: {status:?}");
+    }
+
+    /// Fails the test if it ends within half a second (`ignored` says what it
+    /// must not stop on), then checks that SIGTERM stops it cleanly.
+    pub fn assert_only_a_signal_stops_it(&mut self, ignored: &str) {
+        let ended = wait_for_exit(&mut self.child, Duration::from_millis(500));
+        assert!(ended.is_none(), "{ignored} stopped the acceptor: {ended:?}");
+        self.terminate();
+        self.assert_stops_cleanly("SIGTERM");
     }
 
     /// SIGKILL, and waits for the end.
