@@ -5,7 +5,7 @@
 //! inbound message (BeginString, BodyLength, CheckSum) and answering it with
 //! pre-shaped bytes. No store, no validation, no sequence checks, no per-session
 //! thread, no application callback, no hand-off between threads. Whatever
-//! `examples/acceptor.rs` costs above this, under the same client, is the engine's
+//! `examples/acceptor/` costs above this, under the same client, is the engine's
 //! cost. `../shared/bench`'s `rawecho` is the same idea without FIX, so the FIX
 //! clients (`loadgen`, `fixload`) cannot log on to it; this one they can.
 //!
