@@ -147,6 +147,16 @@ fn a_storage_path_that_is_a_file_is_refused_before_listening() {
 }
 
 #[test]
+fn a_configuration_that_registers_no_session_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example::loopback_config(dir.path(), "engine.properties", "");
+    refused(
+        &["--config", &config],
+        &["no session to accept", "--unregistered"],
+    );
+}
+
+#[test]
 fn transient_prints_no_storage_path() {
     let dir = tempfile::tempdir().unwrap();
     let config = example::loopback_config(dir.path(), "engine.properties", "");
@@ -203,7 +213,13 @@ fn unknown_sessions_have_their_orders_answered_whichever_way_they_are_enabled() 
         "CreateUnregisteredAcceptorSession = true\n",
     );
 
-    let closed = Example::start(&["--config", &plain, "--transient"]);
+    let closed = Example::start(&[
+        "--config",
+        &plain,
+        "--transient",
+        "--session",
+        "TEST1/TEST2",
+    ]);
     closed.assert_banner_never_says("unknown sessions");
     drop(closed);
 
@@ -226,7 +242,13 @@ fn unknown_sessions_have_their_orders_answered_whichever_way_they_are_enabled() 
 fn q_and_enter_stop_it() {
     let dir = tempfile::tempdir().unwrap();
     let config = example::loopback_config(dir.path(), "engine.properties", "");
-    let mut acceptor = Example::start(&["--config", &config, "--transient"]);
+    let mut acceptor = Example::start(&[
+        "--config",
+        &config,
+        "--transient",
+        "--session",
+        "TEST1/TEST2",
+    ]);
     acceptor.type_line("q");
     acceptor.assert_stops_cleanly("q");
 }
@@ -235,7 +257,14 @@ fn q_and_enter_stop_it() {
 fn with_no_stdin_only_a_signal_stops_it() {
     let dir = tempfile::tempdir().unwrap();
     let config = example::loopback_config(dir.path(), "engine.properties", "");
-    let mut acceptor = Example::start(&["--config", &config, "--transient", "--no-stdin"]);
+    let mut acceptor = Example::start(&[
+        "--config",
+        &config,
+        "--transient",
+        "--no-stdin",
+        "--session",
+        "TEST1/TEST2",
+    ]);
     acceptor.assert_banner_says("SIGTERM");
     acceptor.type_line("q");
     acceptor.close_stdin();
@@ -246,8 +275,16 @@ fn with_no_stdin_only_a_signal_stops_it() {
 fn a_daemon_with_dev_null_for_input_runs_until_a_signal() {
     let dir = tempfile::tempdir().unwrap();
     let config = example::loopback_config(dir.path(), "engine.properties", "");
-    let mut acceptor =
-        Example::start_with_stdin(&["--config", &config, "--transient"], Stdio::null());
+    let mut acceptor = Example::start_with_stdin(
+        &[
+            "--config",
+            &config,
+            "--transient",
+            "--session",
+            "TEST1/TEST2",
+        ],
+        Stdio::null(),
+    );
     acceptor.assert_only_a_signal_stops_it("the end of /dev/null");
 }
 

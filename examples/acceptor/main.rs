@@ -61,6 +61,13 @@ fn run(options: &cli::Options) -> Result<(), String> {
         Some(spec) => conformance::create_sessions(&engine, spec)?,
         None => orders::create_sessions(&engine, &options.sessions)?,
     };
+    if sessions.is_empty() && !engine.config().create_unregistered_acceptor_session() {
+        // It would listen and accept nothing: every Logon refused.
+        return Err("no session to accept: the configuration names none \
+                    (Session.<Sender>/<Target>.<Key>), --session gives none, and unknown \
+                    sessions are not accepted (CreateUnregisteredAcceptorSession, --unregistered)"
+            .to_owned());
+    }
     print_banner(&engine, &sessions, options.no_stdin);
 
     let why = if options.no_stdin {
