@@ -129,7 +129,12 @@ impl<S: MessageStore> SessionMachine<S> {
             if !known {
                 continue;
             }
-            if let Some(v) = view.get(from).filter(|v| !v.is_empty()) {
+            // A value with an SOH inside (a field the decoder flagged) would break
+            // the Reject's own framing: the route is left out rather than copied.
+            if let Some(v) = view
+                .get(from)
+                .filter(|v| !v.is_empty() && !v.contains(&b'\x01'))
+            {
                 route[hops] = (to, v);
                 hops += 1;
             }

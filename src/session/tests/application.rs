@@ -170,6 +170,19 @@ fn rejects_are_routed_back_the_way_the_message_came() {
     );
 }
 
+/// Found by the session fuzzer: a routing field whose value holds an SOH was
+/// copied into the Reject, whose own framing it broke.
+#[test]
+fn a_routing_value_with_an_embedded_soh_is_not_routed_back() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, "115=JCD|116=DESK|7|11=ID");
+    assert_eq!(
+        h.out(),
+        ["35=3|34=2|49=ISLD|52=T|56=TW|128=JCD|45=2|58=Embedded SOH|371=116|372=D|373=17"]
+    );
+}
+
 #[test]
 fn t14b_required_header_field_missing_is_rejected_and_consumes_the_number() {
     let mut h = Harness::new(FixVersion::Fix44);
