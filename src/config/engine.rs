@@ -87,7 +87,8 @@ impl EngineConfig {
     /// `MaxPendingConnections` ≥ 1; for the session defaults and for every
     /// per-session entry (after resolution) `MinHeartBtInt` ≤ `MaxHeartBtInt`;
     /// every per-session SenderCompID and TargetCompID is a usable CompID
-    /// (1 to 64 printable ASCII characters, no `=`).
+    /// (1 to 64 printable ASCII characters, no `=`); every per-session
+    /// `BeginString` gives a version ([`SessionConfig::fix_version`]).
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] describing the first rule broken, with the
@@ -119,8 +120,9 @@ impl EngineConfig {
                     )));
                 }
             }
-            self.session_config(sender, target)
-                .check_heart_bt_int_range(&format!("Session.{sender}/{target}"))?;
+            let config = self.session_config(sender, target);
+            config.check_heart_bt_int_range(&format!("Session.{sender}/{target}"))?;
+            config.check_fix_version(&format!("Session.{sender}/{target}"))?;
         }
         Ok(())
     }

@@ -171,14 +171,6 @@ const FOREIGN: &[(&str, &str, Ours)] = &[
         Ours::Instead("fixengine is an acceptor: there is nothing to choose"),
     ),
     (
-        "BeginString",
-        "QuickFIX",
-        Ours::Instead(
-            "a session's FIX version is given to FixEngine::create_session, or \
-             taken from the counterparty's Logon",
-        ),
-    ),
-    (
         "SenderCompID",
         "QuickFIX",
         Ours::Instead(SESSION_NAMED_IN_KEYS),
@@ -187,16 +179,6 @@ const FOREIGN: &[(&str, &str, Ours)] = &[
         "TargetCompID",
         "QuickFIX",
         Ours::Instead(SESSION_NAMED_IN_KEYS),
-    ),
-    (
-        "DataDictionary",
-        "QuickFIX",
-        Ours::Instead(DICTIONARIES_IN_CODE),
-    ),
-    (
-        "UseDataDictionary",
-        "QuickFIX",
-        Ours::Instead(DICTIONARIES_IN_CODE),
     ),
     // Where FIX Antenna C++ keeps each session's message logs, its store.
     (
@@ -214,9 +196,6 @@ const FOREIGN: &[(&str, &str, Ours)] = &[
 
 const SESSION_NAMED_IN_KEYS: &str = "a session is named in its keys: \
      Session.<SenderCompID>/<TargetCompID>.<Key>, with SenderCompID ours";
-const DICTIONARIES_IN_CODE: &str = "data dictionaries are loaded in code \
-     (Dictionary::from_file) and given to SessionParams::with_dictionary or \
-     FixEngine::set_default_dictionaries";
 
 /// Our millisecond keys that QuickFIX spells the same but reads in seconds.
 const SECONDS_IN_QUICKFIX: &[&str] = &["LogonTimeout", "LogoutTimeout"];

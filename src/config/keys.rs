@@ -28,6 +28,8 @@
 //!   - `list T`: an `Option<Vec<T>>` read as `Option<&[T]>`, built from any
 //!     iterator;
 //!   - `path T`: a path, read as `&Path`, built from `impl Into<PathBuf>`;
+//!   - `optional_path T`: an `Option<T>` path, read as `Option<&Path>`, built
+//!     from `impl Into<PathBuf>`;
 //!   - `vec T`: a `Vec<T>` read as `&[T]` (no generated builder).
 //! - `default` is the built-in value.
 //! - `getter / with_setter(param)` name the two methods; a line without
@@ -89,6 +91,17 @@ macro_rules! engine_keys {
             /// larger BodyLength(9) is garbled input. Default 1 MiB (1048576).
             MaxMessageSize: value usize = 1024 * 1024,
                 max_message_size / with_max_message_size(bytes), parse byte_size();
+
+            /// `DataDictionaryDirectory`: the folder in which the data dictionaries that
+            /// `DataDictionary`, `TransportDataDictionary` and `AppDataDictionary` name
+            /// are looked up, as `<name>.xml`, and from which a session that names none
+            /// gets its version's (`FIX44.xml`; `FIXT11.xml` with `FIX50SP2.xml`).
+            /// Default none: only dictionaries given as paths, or in code, are used.
+            /// The engine lists it when it starts: a folder that does not exist or holds
+            /// no `.xml` file is an error. QuickFIX has no such key.
+            DataDictionaryDirectory: optional_path PathBuf = None,
+                data_dictionary_directory / with_data_dictionary_directory(directory),
+                parse optional_directory();
         }
     };
 }
@@ -198,6 +211,54 @@ macro_rules! session_keys {
                 enable_next_expected_msg_seq_num / with_enable_next_expected_msg_seq_num(enable),
                 parse boolean();
 
+            /// `BeginString` (QuickFIX's key): the FIX version of a session named in the
+            /// configuration, for the program that creates it; read it resolved with
+            /// [`fix_version`](Self::fix_version). `FIX.4.0` to `FIX.4.4`, `FIXT.1.1`
+            /// (with `DefaultApplVerID`), or a FIX.5.0 version outright (`FIX.5.0SP2`).
+            /// Default FIX.4.4.
+            BeginString: value BeginString = BeginString::default(),
+                begin_string / with_begin_string(begin_string), parse begin_string();
+
+            /// `DefaultApplVerID` (QuickFIX's key): with `BeginString = FIXT.1.1`, the
+            /// application version, [`FixVersion::Fix50`], `Fix50Sp1` or `Fix50Sp2`
+            /// (`FIX.5.0`, `FIX.5.0SP1`, `FIX.5.0SP2` or their ApplVerID(1128) values `7`,
+            /// `8`, `9` in the file). Ignored for FIX.4.x. Default none.
+            DefaultApplVerID: optional FixVersion = None,
+                default_appl_ver_id / with_default_appl_ver_id(version), parse appl_ver_id();
+
+            /// `UseDataDictionary` (QuickFIX's key): whether the session validates
+            /// against a data dictionary when one is named (`DataDictionary`...) or
+            /// found (`DataDictionaryDirectory`). `false`: none, whatever is named.
+            /// Default `true`.
+            UseDataDictionary: value bool = true,
+                use_data_dictionary / with_use_data_dictionary(use_dictionary), parse boolean();
+
+            /// `DataDictionary` (QuickFIX's key): the data dictionary inbound messages
+            /// are validated against: a name (`FIX44`, a file stem) looked up in
+            /// `DataDictionaryDirectory`, or a path to a QuickFIX XML file (a value
+            /// with a `/` or ending in `.xml`; relative to the working directory).
+            /// For FIX.5.0 sessions, the application dictionary (see
+            /// `TransportDataDictionary`). Default none: the version's dictionary from
+            /// `DataDictionaryDirectory` when it is set, else no validation.
+            DataDictionary: text String = None,
+                data_dictionary / with_data_dictionary(dictionary), parse optional_text();
+
+            /// `TransportDataDictionary` (QuickFIX's key): for FIX.5.0 sessions, the
+            /// FIXT.1.1 dictionary (header, trailer, session messages), a name or a path
+            /// as `DataDictionary` takes. Default none: `FIXT11` from
+            /// `DataDictionaryDirectory`, else `FIXT11.xml` beside the application
+            /// dictionary's file. Ignored for FIX.4.x.
+            TransportDataDictionary: text String = None,
+                transport_data_dictionary / with_transport_data_dictionary(dictionary),
+                parse optional_text();
+
+            /// `AppDataDictionary` (QuickFIX's key): for FIX.5.0 sessions, the
+            /// application dictionary (`FIX50SP2`...), a name or a path; it beats
+            /// `DataDictionary`. Default none. Ignored for FIX.4.x.
+            AppDataDictionary: text String = None,
+                app_data_dictionary / with_app_data_dictionary(dictionary),
+                parse optional_text();
+
             /// `Username`: the Username(553) the counterparty's Logon must carry.
             /// Default none (not checked).
             Username: text String = None, username / with_username(username),
@@ -294,6 +355,7 @@ macro_rules! field_type {
     (text $ty:ty) => { Option<$ty> };
     (list $ty:ty) => { Option<Vec<$ty>> };
     (path $ty:ty) => { $ty };
+    (optional_path $ty:ty) => { Option<$ty> };
     (vec $ty:ty) => { Vec<$ty> };
 }
 
@@ -310,12 +372,14 @@ macro_rules! getter {
     (@returns text $ty:ty) => { Option<&str> };
     (@returns list $ty:ty) => { Option<&[$ty]> };
     (@returns path $ty:ty) => { &Path };
+    (@returns optional_path $ty:ty) => { Option<&Path> };
     (@returns vec $ty:ty) => { &[$ty] };
     (@read value $field:expr) => { $field };
     (@read optional $field:expr) => { $field };
     (@read text $field:expr) => { $field.as_deref() };
     (@read list $field:expr) => { $field.as_deref() };
     (@read path $field:expr) => { &$field };
+    (@read optional_path $field:expr) => { $field.as_deref() };
     (@read vec $field:expr) => { &$field };
 }
 
@@ -338,11 +402,13 @@ macro_rules! setter {
     (@param text $ty:ty) => { impl Into<String> };
     (@param list $ty:ty) => { impl IntoIterator<Item = $ty> };
     (@param path $ty:ty) => { impl Into<PathBuf> };
+    (@param optional_path $ty:ty) => { impl Into<PathBuf> };
     (@store value $param:ident, $ty:ty) => { $param };
     (@store optional $param:ident, $ty:ty) => { Some($param) };
     (@store text $param:ident, $ty:ty) => { Some(<$ty>::from($param.into())) };
     (@store list $param:ident, $ty:ty) => { Some($param.into_iter().collect()) };
     (@store path $param:ident, $ty:ty) => { $param.into() };
+    (@store optional_path $param:ident, $ty:ty) => { Some($param.into()) };
 }
 
 /// The keys' names, in table order.

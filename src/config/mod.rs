@@ -55,6 +55,7 @@
 //! | `LogonTimeout` | milliseconds | `5000` |
 //! | `MaxPendingConnections` | count | `1024` |
 //! | `MaxMessageSize` | bytes, or with a `Kb` / `Mb` / `Gb` suffix (1024-based) | `1Mb` (1048576) |
+//! | `DataDictionaryDirectory` | directory path: where dictionary names are looked up (`FIX44` is `FIX44.xml`); empty = none | none |
 //!
 //! # Session keys (`Session.Default.<Key>` or `Session.<Sender>/<Target>.<Key>`)
 //!
@@ -78,6 +79,12 @@
 //! | `ValidateUnknownFields` | boolean (with a data dictionary) | `true` |
 //! | `ValidateRequiredFields` | boolean (with a data dictionary) | `true` |
 //! | `EnableNextExpectedMsgSeqNum` | boolean | `false` |
+//! | `BeginString` | `FIX.4.0` … `FIX.4.4`, `FIXT.1.1`, or `FIX.5.0` / `FIX.5.0SP1` / `FIX.5.0SP2` outright: the version of a session named here | `FIX.4.4` |
+//! | `DefaultApplVerID` | with `FIXT.1.1`: `FIX.5.0`, `FIX.5.0SP1`, `FIX.5.0SP2` or `7`, `8`, `9`; empty = none | none |
+//! | `UseDataDictionary` | boolean: `false` turns validation against a data dictionary off | `true` |
+//! | `DataDictionary` | a dictionary name (`FIX44`, looked up in `DataDictionaryDirectory`) or a path (with a `/` or ending in `.xml`); empty = the version's from the folder, if set | none |
+//! | `TransportDataDictionary` | FIX.5.0 sessions: the FIXT.1.1 dictionary, name or path; empty = `FIXT11` | none |
+//! | `AppDataDictionary` | FIX.5.0 sessions: the application dictionary, name or path; beats `DataDictionary` | none |
 //! | `Username` | text; empty = none | none |
 //! | `Password` | text; empty = none; never printed | none |
 //! | `AllowedRemoteAddresses` | comma list of IPs / CIDR blocks; empty or `*` = any | any |
@@ -118,7 +125,7 @@ mod tests;
 pub use self::engine::EngineConfig;
 pub use self::error::{ConfigError, ConfigWarning};
 pub use self::net::IpNet;
-pub use self::session::{IdleStrategy, SessionConfig, StorageType};
+pub use self::session::{BeginString, IdleStrategy, SessionConfig, StorageType};
 pub use crate::store::SyncPolicy;
 
 /// The embedded default `engine.properties`: what the example acceptor runs

@@ -14,7 +14,8 @@ use super::error::{ConfigError, ConfigWarning};
 use super::hints::{self, Scope};
 use super::keys::{engine_keys, field_type, session_keys};
 use super::net::IpNet;
-use super::session::{IdleStrategy, Secret, SessionConfig, StorageType};
+use super::session::{BeginString, IdleStrategy, Secret, SessionConfig, StorageType};
+use crate::id::FixVersion;
 use crate::store::SyncPolicy;
 
 pub(super) fn parse_properties(
@@ -336,6 +337,28 @@ impl Source<'_> {
         Ok(PathBuf::from(self.value))
     }
 
+    /// A directory, or `None` for an empty value.
+    fn optional_directory(&self) -> Result<Option<PathBuf>, ConfigError> {
+        Ok((!self.value.is_empty()).then(|| PathBuf::from(self.value)))
+    }
+
+    fn begin_string(&self) -> Result<BeginString, ConfigError> {
+        self.value
+            .parse()
+            .map_err(|_| self.bad(self.value, EXPECTED_BEGIN_STRING))
+    }
+
+    /// A FIX.5.0 version by name or ApplVerID(1128), or `None` for an empty value.
+    fn appl_ver_id(&self) -> Result<Option<FixVersion>, ConfigError> {
+        if self.value.is_empty() {
+            return Ok(None);
+        }
+        FixVersion::from_appl_ver_id(self.value.as_bytes())
+            .or_else(|| self.value.parse().ok().filter(|v: &FixVersion| v.is_fixt()))
+            .map(Some)
+            .ok_or_else(|| self.bad(self.value, EXPECTED_APPL_VER_ID))
+    }
+
     fn ip_nets(&self) -> Result<Option<Vec<IpNet>>, ConfigError> {
         if self.value.is_empty() || self.value == "*" {
             return Ok(None);
@@ -397,6 +420,9 @@ const EXPECTED_STORAGE_SYNC: &str = "none, every, or a message count from 1";
 const EXPECTED_MICROS: &str = "a whole number of microseconds";
 const EXPECTED_IP_ADDRESS: &str = "an IPv4 or IPv6 address such as 0.0.0.0 or ::";
 const EXPECTED_DIRECTORY: &str = "a directory path";
+const EXPECTED_BEGIN_STRING: &str = "FIX.4.0, FIX.4.1, FIX.4.2, FIX.4.3, FIX.4.4, FIXT.1.1 \
+     (with DefaultApplVerID), or FIX.5.0, FIX.5.0SP1, FIX.5.0SP2";
+const EXPECTED_APPL_VER_ID: &str = "FIX.5.0, FIX.5.0SP1, FIX.5.0SP2, or 7, 8, 9";
 pub(super) const EXPECTED_CIDR: &str =
     "an IP address or CIDR block with no host bits set, e.g. 10.0.0.0/8 or 127.0.0.1";
 const EXPECTED_SESSION_KEY: &str = "Session.Default.<Key> or Session.<SenderCompID>/<TargetCompID>.<Key>, \

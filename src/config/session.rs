@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::error::{ConfigError, invalid};
 use super::keys::{config_struct, session_keys};
 use super::net::IpNet;
+use crate::id::FixVersion;
 use crate::store::SyncPolicy;
 
 session_keys!(config_struct
@@ -29,6 +30,44 @@ impl SessionConfig {
             .is_none_or(|nets| nets.iter().any(|net| net.contains(address)))
     }
 
+    /// The FIX version `BeginString` and `DefaultApplVerID` give: the one a
+    /// program creates a session named in the configuration with.
+    /// `BeginString = FIXT.1.1` takes its version from `DefaultApplVerID`;
+    /// `FIX.4.x` ignores `DefaultApplVerID`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for `FIXT.1.1` without `DefaultApplVerID`, or a
+    /// FIX.5.0 version named outright that `DefaultApplVerID` contradicts.
+    /// [`EngineConfig::validate`](super::EngineConfig::validate) refuses both for
+    /// every session the configuration names.
+    pub fn fix_version(&self) -> Result<FixVersion, ConfigError> {
+        self.resolve_version().map_err(invalid)
+    }
+
+    pub(super) fn check_fix_version(&self, scope: &str) -> Result<(), ConfigError> {
+        self.resolve_version()
+            .map(drop)
+            .map_err(|what| invalid(format!("{scope}: {what}")))
+    }
+
+    fn resolve_version(&self) -> Result<FixVersion, String> {
+        match (self.begin_string, self.default_appl_ver_id) {
+            (BeginString::Fixt11, Some(version)) => Ok(version),
+            (BeginString::Fixt11, None) => Err("BeginString is FIXT.1.1 but DefaultApplVerID \
+                 is not set: it names the FIX.5.0 version the session runs (FIX.5.0, \
+                 FIX.5.0SP1, FIX.5.0SP2, or 7, 8, 9)"
+                .to_owned()),
+            (BeginString::Fix(version), Some(appl)) if version.is_fixt() && version != appl => {
+                Err(format!(
+                    "BeginString is {} but DefaultApplVerID is {}",
+                    BeginString::Fix(version),
+                    BeginString::Fix(appl)
+                ))
+            }
+            (BeginString::Fix(version), _) => Ok(version),
+        }
+    }
+
     pub(super) fn check_heart_bt_int_range(&self, scope: &str) -> Result<(), ConfigError> {
         if self.min_heart_bt_int > self.max_heart_bt_int {
             return Err(invalid(format!(
@@ -37,6 +76,59 @@ impl SessionConfig {
             )));
         }
         Ok(())
+    }
+}
+
+/// `BeginString`: the FIX version configured for a session, as QuickFIX writes
+/// it. [`SessionConfig::fix_version`] resolves it with `DefaultApplVerID`.
+///
+/// ```
+/// use fixengine::{BeginString, FixVersion};
+///
+/// assert_eq!("FIX.4.2".parse(), Ok(BeginString::Fix(FixVersion::Fix42)));
+/// assert_eq!("FIXT.1.1".parse(), Ok(BeginString::Fixt11));
+/// assert_eq!("FIX.5.0SP2".parse(), Ok(BeginString::Fix(FixVersion::Fix50Sp2)));
+/// assert_eq!(BeginString::default().to_string(), "FIX.4.4");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BeginString {
+    /// A version named outright: `FIX.4.0` to `FIX.4.4`, or a FIX.5.0 version
+    /// (`FIX.5.0`, `FIX.5.0SP1`, `FIX.5.0SP2`), which runs over FIXT.1.1. The
+    /// short names (`FIX44`) and any case are taken too.
+    Fix(FixVersion),
+    /// `FIXT.1.1`: the version is `DefaultApplVerID`'s.
+    Fixt11,
+}
+
+impl Default for BeginString {
+    /// FIX.4.4.
+    fn default() -> Self {
+        Self::Fix(FixVersion::Fix44)
+    }
+}
+
+impl fmt::Display for BeginString {
+    /// `FIX.4.4`, `FIX.5.0SP2`, `FIXT.1.1`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Fix(version) => {
+                let name = version.name();
+                write!(f, "{}.{}.{}", &name[..3], &name[3..4], &name[4..])
+            }
+            Self::Fixt11 => f.write_str("FIXT.1.1"),
+        }
+    }
+}
+
+impl std::str::FromStr for BeginString {
+    type Err = crate::id::IdError;
+
+    /// `FIXT.1.1` (any case), or what [`FixVersion`]'s `FromStr` takes.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("FIXT.1.1") || s.eq_ignore_ascii_case("FIXT11") {
+            return Ok(Self::Fixt11);
+        }
+        s.parse().map(Self::Fix)
     }
 }
 

@@ -10,6 +10,7 @@ use super::hints;
 use super::keys::{ENGINE_KEYS, SESSION_KEYS};
 use super::properties::EXPECTED_CIDR;
 use super::*;
+use crate::id::FixVersion;
 
 fn parse(text: &str) -> (EngineConfig, Vec<ConfigWarning>) {
     EngineConfig::from_properties_str(text).unwrap()
@@ -772,6 +773,122 @@ fn validation_switches_parse_per_session() {
     assert!(s.validate_fields_out_of_order());
     let d = SessionConfig::default().with_validate_required_fields(false);
     assert!(!d.validate_required_fields());
+}
+
+#[test]
+fn dictionary_keys_parse_with_their_defaults() {
+    let config = EngineConfig::default();
+    assert_eq!(config.data_dictionary_directory(), None);
+    let s = config.session_defaults();
+    assert!(s.use_data_dictionary());
+    assert_eq!(s.data_dictionary(), None);
+    assert_eq!(s.transport_data_dictionary(), None);
+    assert_eq!(s.app_data_dictionary(), None);
+
+    let (config, warnings) = parse(
+        "DataDictionaryDirectory = spec\n\
+         Session.Default.DataDictionary = FIX44\n\
+         Session.ISLD/TW.UseDataDictionary = N\n\
+         Session.ISLD/TW50.BeginString = FIXT.1.1\n\
+         Session.ISLD/TW50.DefaultApplVerID = FIX.5.0SP2\n\
+         Session.ISLD/TW50.TransportDataDictionary = qfj/FIXT11.xml\n\
+         Session.ISLD/TW50.AppDataDictionary = FIX50SP2.xml\n\
+         Session.ISLD/CLEARED.DataDictionary =\n",
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(config.data_dictionary_directory(), Some(Path::new("spec")));
+    assert_eq!(config.session_defaults().data_dictionary(), Some("FIX44"));
+    assert!(!config.session_config("ISLD", "TW").use_data_dictionary());
+    let fixt = config.session_config("ISLD", "TW50");
+    assert_eq!(fixt.data_dictionary(), Some("FIX44"));
+    assert_eq!(fixt.transport_data_dictionary(), Some("qfj/FIXT11.xml"));
+    assert_eq!(fixt.app_data_dictionary(), Some("FIX50SP2.xml"));
+    // An empty value clears what Session.Default named.
+    assert_eq!(config.session_config("ISLD", "CLEARED").data_dictionary(), None);
+    // An empty folder is none, as the default file writes it.
+    let (config, _) = parse("DataDictionaryDirectory =\n");
+    assert_eq!(config.data_dictionary_directory(), None);
+
+    // The same from code.
+    let built = EngineConfig::default()
+        .with_data_dictionary_directory("spec")
+        .with_session_defaults(SessionConfig::default().with_data_dictionary("FIX44"))
+        .with_session(
+            "ISLD",
+            "TW50",
+            SessionConfig::default()
+                .with_begin_string(BeginString::Fixt11)
+                .with_default_appl_ver_id(FixVersion::Fix50Sp2)
+                .with_use_data_dictionary(true)
+                .with_data_dictionary("FIX44")
+                .with_transport_data_dictionary("qfj/FIXT11.xml")
+                .with_app_data_dictionary("FIX50SP2.xml"),
+        );
+    assert_eq!(built.data_dictionary_directory(), Some(Path::new("spec")));
+    assert_eq!(built.session_config("ISLD", "TW50"), fixt);
+}
+
+#[test]
+fn begin_string_gives_a_named_session_its_version() {
+    let (config, warnings) = parse(
+        "Session.ISLD/TW.MaxHeartBtInt = 30\n\
+         Session.ISLD/TW42.BeginString = FIX.4.2\n\
+         Session.ISLD/TW40.BeginString = fix40\n\
+         Session.ISLD/TWT.BeginString = FIXT.1.1\n\
+         Session.ISLD/TWT.DefaultApplVerID = 8\n\
+         Session.ISLD/TWSP2.BeginString = FIX.5.0SP2\n\
+         Session.ISLD/TWSP2.DefaultApplVerID = FIX.5.0SP2\n\
+         Session.ISLD/TW44.DefaultApplVerID = 7\n",
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let version = |target| config.session_config("ISLD", target).fix_version().unwrap();
+    // FIX.4.4 when BeginString is left out, as before the key existed.
+    assert_eq!(version("TW"), FixVersion::Fix44);
+    assert_eq!(version("TW42"), FixVersion::Fix42);
+    assert_eq!(version("TW40"), FixVersion::Fix40);
+    assert_eq!(version("TWT"), FixVersion::Fix50Sp1);
+    assert_eq!(version("TWSP2"), FixVersion::Fix50Sp2);
+    // DefaultApplVerID means nothing to FIX.4.x, as in QuickFIX.
+    assert_eq!(version("TW44"), FixVersion::Fix44);
+    assert_eq!(
+        config.session_config("ISLD", "TWT").begin_string(),
+        BeginString::Fixt11
+    );
+    assert_eq!(BeginString::Fix(FixVersion::Fix50Sp1).to_string(), "FIX.5.0SP1");
+    assert_eq!(BeginString::Fixt11.to_string(), "FIXT.1.1");
+
+    // Values that name no version are errors naming key, line and value.
+    let err = parse_err("Session.Default.BeginString = FIX.4.5\n");
+    assert_bad_value(&err, 1, "Session.Default.BeginString", "FIX.4.5");
+    assert_mentions(&err, "FIXT.1.1");
+    let err = parse_err("\nSession.A/B.DefaultApplVerID = FIX.4.4\n");
+    assert_bad_value(&err, 2, "Session.A/B.DefaultApplVerID", "FIX.4.4");
+    let err = parse_err("Session.A/B.DefaultApplVerID = 6\n");
+    assert_bad_value(&err, 1, "Session.A/B.DefaultApplVerID", "6");
+
+    // FIXT.1.1 needs DefaultApplVerID; a version named outright must agree with it.
+    let err = parse_err("Session.ISLD/TW.BeginString = FIXT.1.1\n");
+    assert!(matches!(err, ConfigError::Invalid { .. }), "{err:?}");
+    assert_mentions(&err, "Session.ISLD/TW: BeginString is FIXT.1.1 but DefaultApplVerID");
+    let err = parse_err(
+        "Session.ISLD/TW.BeginString = FIX.5.0SP2\nSession.ISLD/TW.DefaultApplVerID = FIX.5.0\n",
+    );
+    assert_mentions(&err, "BeginString is FIX.5.0SP2 but DefaultApplVerID is FIX.5.0");
+    // Set under Session.Default, it is checked for the sessions that use it.
+    let (config, _) = parse(
+        "Session.Default.BeginString = FIXT.1.1\nSession.Default.DefaultApplVerID = 9\n\
+         Session.ISLD/TW.MaxHeartBtInt = 30\n",
+    );
+    assert_eq!(
+        config.session_config("ISLD", "TW").fix_version().unwrap(),
+        FixVersion::Fix50Sp2
+    );
+    assert!(
+        SessionConfig::default()
+            .with_begin_string(BeginString::Fixt11)
+            .fix_version()
+            .is_err()
+    );
 }
 
 /// Fails naming the keys `found` lacks and the names it has that are no key.
