@@ -13,14 +13,18 @@ impl Dictionary {
     /// Loads a QuickFIX-format XML dictionary from `path`.
     ///
     /// # Errors
-    /// The file cannot be read or is not a valid dictionary.
+    /// [`DictionaryError::Io`] when the file cannot be read,
+    /// [`DictionaryError::File`] (naming it) when it is not a valid dictionary.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, DictionaryError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| DictionaryError::Io {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_xml(&text)
+        Self::from_xml(&text).map_err(|e| DictionaryError::File {
+            path: path.to_owned(),
+            source: Box::new(e),
+        })
     }
 
     /// Parses a QuickFIX-format XML dictionary.

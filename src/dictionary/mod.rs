@@ -9,12 +9,14 @@
 //! turned off ([`Validation`]).
 
 mod error;
+mod folder;
 mod load;
 mod set;
 mod validate;
 mod xml;
 
 pub use error::DictionaryError;
+pub(crate) use folder::Folder;
 pub use set::DictionarySet;
 
 use crate::codec::RejectReason;

@@ -4,23 +4,12 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::folder::Folder;
 use super::{Dictionary, DictionaryError};
 use crate::id::FixVersion;
 
-/// The QuickFIX file name of each version's dictionary.
-const FILES: [(FixVersion, &str); 8] = [
-    (FixVersion::Fix40, "FIX40.xml"),
-    (FixVersion::Fix41, "FIX41.xml"),
-    (FixVersion::Fix42, "FIX42.xml"),
-    (FixVersion::Fix43, "FIX43.xml"),
-    (FixVersion::Fix44, "FIX44.xml"),
-    (FixVersion::Fix50, "FIX50.xml"),
-    (FixVersion::Fix50Sp1, "FIX50SP1.xml"),
-    (FixVersion::Fix50Sp2, "FIX50SP2.xml"),
-];
-
 /// The FIXT.1.1 transport dictionary every FIX.5.0 version shares.
-const TRANSPORT_FILE: &str = "FIXT11.xml";
+const TRANSPORT: &str = "FIXT11";
 
 /// Data dictionaries by FIX version: for FIX.4.x one dictionary, for FIX.5.0 and
 /// later the FIXT.1.1 transport dictionary with the application's.
@@ -31,30 +20,27 @@ pub struct DictionarySet {
 
 impl DictionarySet {
     /// Loads the QuickFIX-named dictionaries found in `dir` (`FIX40.xml` ...
-    /// `FIX44.xml`; `FIXT11.xml` with `FIX50.xml`, `FIX50SP1.xml`, `FIX50SP2.xml`).
-    /// A version whose file is absent is left out; the FIX.5.0 versions need
+    /// `FIX44.xml`; `FIXT11.xml` with `FIX50.xml`, `FIX50SP1.xml`, `FIX50SP2.xml`),
+    /// each named by the version's [`name`](FixVersion::name) (in any case). A
+    /// version whose file is absent is left out; the FIX.5.0 versions need
     /// `FIXT11.xml` too.
     ///
     /// # Errors
-    /// A file present but unreadable or invalid, naming the file.
+    /// [`DictionaryError::Folder`] when `dir` cannot be read (it does not exist,
+    /// say); [`DictionaryError::EmptyFolder`] when it holds no dictionary this
+    /// loads; a file present but unreadable or invalid, naming the file.
     pub fn load_dir(dir: impl AsRef<Path>) -> Result<Self, DictionaryError> {
-        let dir = dir.as_ref();
+        let folder = Folder::list(dir.as_ref())?;
         let load = |name: &str| -> Result<Option<Arc<Dictionary>>, DictionaryError> {
-            let path = dir.join(name);
-            if !path.is_file() {
-                return Ok(None);
-            }
-            Dictionary::from_file(&path)
-                .map(|d| Some(Arc::new(d)))
-                .map_err(|e| match e {
-                    DictionaryError::Io { .. } => e,
-                    other => DictionaryError::Invalid(format!("{}: {other}", path.display())),
-                })
+            folder
+                .get(name)
+                .map(|path| Dictionary::from_file(path).map(Arc::new))
+                .transpose()
         };
-        let transport = load(TRANSPORT_FILE)?;
+        let transport = load(TRANSPORT)?;
         let mut set = Self::default();
-        for (version, file) in FILES {
-            let Some(dictionary) = load(file)? else {
+        for version in FixVersion::ALL {
+            let Some(dictionary) = load(version.name())? else {
                 continue;
             };
             if version.is_fixt() {
@@ -64,6 +50,13 @@ impl DictionarySet {
             } else {
                 set.insert(version, dictionary, None);
             }
+        }
+        if set.is_empty() {
+            return Err(DictionaryError::EmptyFolder {
+                path: folder.path().to_owned(),
+                what: "none of FIX40.xml, FIX41.xml, FIX42.xml, FIX43.xml, FIX44.xml, or \
+                       FIXT11.xml with FIX50.xml, FIX50SP1.xml or FIX50SP2.xml",
+            });
         }
         Ok(set)
     }

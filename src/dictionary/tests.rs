@@ -248,3 +248,87 @@ fn a_wrong_group_count_is_reported_before_faults_inside_the_group() {
         v(RejectReason::ValueIsIncorrect, "336")
     );
 }
+
+#[test]
+fn roots_with_or_without_type_and_servicepack_are_read() {
+    let body = DICT.trim_start_matches("<fix major='4' minor='4'>");
+    let read = |root: &str| {
+        Dictionary::from_xml(&format!("{root}{body}"))
+            .unwrap()
+            .begin_string()
+            .to_owned()
+    };
+    // QuickFIX/J's files: no type, no servicepack.
+    assert_eq!(read("<fix major='4' minor='4'>"), "FIX.4.4");
+    assert_eq!(read("<fix major=\"5\" minor=\"0\">"), "FIX.5.0");
+    assert_eq!(read("<fix type=\"FIXT\" major=\"1\" minor=\"1\">"), "FIXT.1.1");
+    // QuickFIX's: both.
+    assert_eq!(
+        read("<fix type='FIX' major='4' minor='2' servicepack='0'>"),
+        "FIX.4.2"
+    );
+    assert_eq!(
+        read("<fix type='FIX' major='5' minor='0' servicepack='2'>"),
+        "FIX.5.0"
+    );
+    assert_eq!(
+        read("<fix type='FIXT' major='1' minor='1' servicepack='0'>"),
+        "FIXT.1.1"
+    );
+}
+
+#[test]
+fn a_broken_file_is_named_in_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("FIX44.xml");
+    std::fs::write(&path, "<fix><messages><message msgtype='D'>").unwrap();
+    let err = Dictionary::from_file(&path).unwrap_err();
+    assert!(matches!(err, DictionaryError::File { .. }), "{err:?}");
+    assert!(err.to_string().starts_with(&format!("{}: ", path.display())), "{err}");
+}
+
+#[test]
+fn load_dir_refuses_a_folder_that_is_missing_or_holds_no_dictionary() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("spec");
+    let err = DictionarySet::load_dir(&missing).unwrap_err();
+    assert!(matches!(err, DictionaryError::Folder { .. }), "{err:?}");
+    assert!(err.to_string().contains(&missing.display().to_string()), "{err}");
+
+    std::fs::create_dir(&missing).unwrap();
+    let err = DictionarySet::load_dir(&missing).unwrap_err();
+    assert!(matches!(err, DictionaryError::EmptyFolder { .. }), "{err:?}");
+    assert!(err.to_string().contains("no .xml file"), "{err}");
+
+    // XML, but not a dictionary this names: still nothing to validate with.
+    std::fs::write(missing.join("venue.xml"), DICT).unwrap();
+    std::fs::write(missing.join("FIX50SP2.xml"), DICT).unwrap();
+    let err = DictionarySet::load_dir(&missing).unwrap_err();
+    assert!(err.to_string().contains("none of FIX40.xml"), "{err}");
+
+    // QuickFIX's names, in any case.
+    std::fs::write(missing.join("fix44.xml"), DICT).unwrap();
+    let set = DictionarySet::load_dir(&missing).unwrap();
+    assert_eq!(set.len(), 1);
+    let (d, app) = set.get(crate::FixVersion::Fix44).unwrap();
+    assert_eq!((d.begin_string(), app.is_none()), ("FIX.4.4", true));
+}
+
+#[test]
+fn a_name_not_in_the_folder_says_which_folder_and_which_names_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["FIX44.xml", "FIXT11.XML", "notes.txt"] {
+        std::fs::write(dir.path().join(name), DICT).unwrap();
+    }
+    let folder = Folder::list(dir.path()).unwrap();
+    assert_eq!(folder.get("FIX44"), Some(dir.path().join("FIX44.xml").as_path()));
+    assert_eq!(folder.get("fixt11"), Some(dir.path().join("FIXT11.XML").as_path()));
+    let err = folder.find("FIX42").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "no data dictionary \"FIX42\" (FIX42.xml) in {}: it holds FIX44, FIXT11",
+            dir.path().display()
+        )
+    );
+}
