@@ -83,8 +83,8 @@ pub use codec::{
     msg_type, tags,
 };
 pub use config::{
-    BeginString, ConfigError, ConfigWarning, DEFAULT_PROPERTIES, EngineConfig, IdleStrategy,
-    IpNet, SessionConfig, StorageType,
+    BeginString, ConfigError, ConfigWarning, DEFAULT_PROPERTIES, EngineConfig, IdleStrategy, IpNet,
+    SessionConfig, StorageType,
 };
 pub use dictionary::{Dictionary, DictionaryError, DictionarySet, Validation};
 pub use engine::{

@@ -176,7 +176,7 @@ impl EngineConfig {
         // allocation but not scale to thousands of sessions.
         match self.sessions.get(&(sender.to_owned(), target.to_owned())) {
             None => self.session_defaults.clone(),
-            Some(SessionEntry::Full(config)) => config.clone(),
+            Some(SessionEntry::Full(config)) => SessionConfig::clone(config),
             Some(SessionEntry::Overrides(settings)) => {
                 let mut config = self.session_defaults.clone();
                 for setting in settings {
@@ -230,19 +230,21 @@ impl EngineConfig {
         target: impl Into<String>,
         config: SessionConfig,
     ) -> Self {
-        self.sessions
-            .insert((sender.into(), target.into()), SessionEntry::Full(config));
+        self.sessions.insert(
+            (sender.into(), target.into()),
+            SessionEntry::Full(Box::new(config)),
+        );
         self
     }
 }
 
 /// A per-session entry: the keys a file named (applied over the defaults at
 /// lookup, so later changes to the defaults still show through), or a
-/// complete configuration given from code.
+/// complete configuration given from code (boxed: it is much the larger).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum SessionEntry {
     Overrides(Vec<Setting>),
-    Full(SessionConfig),
+    Full(Box<SessionConfig>),
 }
 
 /// One rule for CompIDs everywhere: the one `CompId` enforces.

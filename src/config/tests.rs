@@ -804,7 +804,10 @@ fn dictionary_keys_parse_with_their_defaults() {
     assert_eq!(fixt.transport_data_dictionary(), Some("qfj/FIXT11.xml"));
     assert_eq!(fixt.app_data_dictionary(), Some("FIX50SP2.xml"));
     // An empty value clears what Session.Default named.
-    assert_eq!(config.session_config("ISLD", "CLEARED").data_dictionary(), None);
+    assert_eq!(
+        config.session_config("ISLD", "CLEARED").data_dictionary(),
+        None
+    );
     // An empty folder is none, as the default file writes it.
     let (config, _) = parse("DataDictionaryDirectory =\n");
     assert_eq!(config.data_dictionary_directory(), None);
@@ -854,7 +857,10 @@ fn begin_string_gives_a_named_session_its_version() {
         config.session_config("ISLD", "TWT").begin_string(),
         BeginString::Fixt11
     );
-    assert_eq!(BeginString::Fix(FixVersion::Fix50Sp1).to_string(), "FIX.5.0SP1");
+    assert_eq!(
+        BeginString::Fix(FixVersion::Fix50Sp1).to_string(),
+        "FIX.5.0SP1"
+    );
     assert_eq!(BeginString::Fixt11.to_string(), "FIXT.1.1");
 
     // Values that name no version are errors naming key, line and value.
@@ -869,11 +875,17 @@ fn begin_string_gives_a_named_session_its_version() {
     // FIXT.1.1 needs DefaultApplVerID; a version named outright must agree with it.
     let err = parse_err("Session.ISLD/TW.BeginString = FIXT.1.1\n");
     assert!(matches!(err, ConfigError::Invalid { .. }), "{err:?}");
-    assert_mentions(&err, "Session.ISLD/TW: BeginString is FIXT.1.1 but DefaultApplVerID");
+    assert_mentions(
+        &err,
+        "Session.ISLD/TW: BeginString is FIXT.1.1 but DefaultApplVerID",
+    );
     let err = parse_err(
         "Session.ISLD/TW.BeginString = FIX.5.0SP2\nSession.ISLD/TW.DefaultApplVerID = FIX.5.0\n",
     );
-    assert_mentions(&err, "BeginString is FIX.5.0SP2 but DefaultApplVerID is FIX.5.0");
+    assert_mentions(
+        &err,
+        "BeginString is FIX.5.0SP2 but DefaultApplVerID is FIX.5.0",
+    );
     // Set under Session.Default, it is checked for the sessions that use it.
     let (config, _) = parse(
         "Session.Default.BeginString = FIXT.1.1\nSession.Default.DefaultApplVerID = 9\n\

@@ -34,7 +34,7 @@ pub enum DictionaryError {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
-        source: Box<DictionaryError>,
+        source: Box<Self>,
     },
     /// A folder of dictionaries could not be read (it does not exist, say).
     #[error("cannot read the data dictionary folder {path}: {source}")]

@@ -261,7 +261,10 @@ fn roots_with_or_without_type_and_servicepack_are_read() {
     // QuickFIX/J's files: no type, no servicepack.
     assert_eq!(read("<fix major='4' minor='4'>"), "FIX.4.4");
     assert_eq!(read("<fix major=\"5\" minor=\"0\">"), "FIX.5.0");
-    assert_eq!(read("<fix type=\"FIXT\" major=\"1\" minor=\"1\">"), "FIXT.1.1");
+    assert_eq!(
+        read("<fix type=\"FIXT\" major=\"1\" minor=\"1\">"),
+        "FIXT.1.1"
+    );
     // QuickFIX's: both.
     assert_eq!(
         read("<fix type='FIX' major='4' minor='2' servicepack='0'>"),
@@ -284,7 +287,11 @@ fn a_broken_file_is_named_in_its_error() {
     std::fs::write(&path, "<fix><messages><message msgtype='D'>").unwrap();
     let err = Dictionary::from_file(&path).unwrap_err();
     assert!(matches!(err, DictionaryError::File { .. }), "{err:?}");
-    assert!(err.to_string().starts_with(&format!("{}: ", path.display())), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}: ", path.display())),
+        "{err}"
+    );
 }
 
 #[test]
@@ -293,11 +300,17 @@ fn load_dir_refuses_a_folder_that_is_missing_or_holds_no_dictionary() {
     let missing = dir.path().join("spec");
     let err = DictionarySet::load_dir(&missing).unwrap_err();
     assert!(matches!(err, DictionaryError::Folder { .. }), "{err:?}");
-    assert!(err.to_string().contains(&missing.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&missing.display().to_string()),
+        "{err}"
+    );
 
     std::fs::create_dir(&missing).unwrap();
     let err = DictionarySet::load_dir(&missing).unwrap_err();
-    assert!(matches!(err, DictionaryError::EmptyFolder { .. }), "{err:?}");
+    assert!(
+        matches!(err, DictionaryError::EmptyFolder { .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("no .xml file"), "{err}");
 
     // XML, but not a dictionary this names: still nothing to validate with.
@@ -321,8 +334,14 @@ fn a_name_not_in_the_folder_says_which_folder_and_which_names_it_holds() {
         std::fs::write(dir.path().join(name), DICT).unwrap();
     }
     let folder = Folder::list(dir.path()).unwrap();
-    assert_eq!(folder.get("FIX44"), Some(dir.path().join("FIX44.xml").as_path()));
-    assert_eq!(folder.get("fixt11"), Some(dir.path().join("FIXT11.XML").as_path()));
+    assert_eq!(
+        folder.get("FIX44"),
+        Some(dir.path().join("FIX44.xml").as_path())
+    );
+    assert_eq!(
+        folder.get("fixt11"),
+        Some(dir.path().join("FIXT11.XML").as_path())
+    );
     let err = folder.find("FIX42").unwrap_err();
     assert_eq!(
         err.to_string(),
