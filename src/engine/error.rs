@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use crate::codec::Message;
 use crate::config::ConfigError;
+use crate::dictionary::DictionaryError;
 use crate::id::SessionId;
 use crate::session::{ResetError, SendError};
 use crate::store::StoreError;
@@ -89,6 +90,22 @@ pub enum EngineError {
         id: SessionId,
         /// Why.
         source: ResetError,
+    },
+    /// `DataDictionaryDirectory` cannot be read, or holds no dictionary.
+    #[error("cannot start the engine: DataDictionaryDirectory: {source}")]
+    DictionaryDirectory {
+        /// Why: [`DictionaryError::Folder`] or [`DictionaryError::EmptyFolder`].
+        source: DictionaryError,
+    },
+    /// The data dictionary a session's configuration names could not be loaded
+    /// (`DataDictionary`, `TransportDataDictionary`, `AppDataDictionary`, or its
+    /// version's in `DataDictionaryDirectory`).
+    #[error("session {id}: {source}")]
+    Dictionary {
+        /// The session.
+        id: SessionId,
+        /// Why, naming the file, or the folder and the names it holds.
+        source: DictionaryError,
     },
     /// A session's store could not be opened or written.
     #[error("session {id}: {source}")]

@@ -19,6 +19,7 @@
 
 mod app;
 mod command;
+mod dictionaries;
 mod error;
 mod handle;
 mod listen;
@@ -88,7 +89,8 @@ impl SessionParams {
     }
 
     /// Validates inbound messages against `dictionary` (for FIXT: the transport
-    /// dictionary, with `app` the application's).
+    /// dictionary, with `app` the application's), whatever the configuration
+    /// names.
     #[must_use]
     pub fn with_dictionary(
         mut self,
@@ -139,8 +141,10 @@ impl FixEngine {
     ///
     /// # Errors
     /// [`EngineError::Config`] when the configuration breaks a rule or listens on
-    /// no port ([`EngineConfig::validate_for_start`]), [`EngineError::Listen`] when
-    /// a port cannot be opened, [`EngineError::Start`] when the reactor cannot be
+    /// no port ([`EngineConfig::validate_for_start`]),
+    /// [`EngineError::DictionaryDirectory`] when `DataDictionaryDirectory` is set
+    /// but does not exist or holds no `.xml` file, [`EngineError::Listen`] when a
+    /// port cannot be opened, [`EngineError::Start`] when the reactor cannot be
     /// set up.
     pub fn new(config: EngineConfig) -> Result<Self, EngineError> {
         Self::start(config, None)
@@ -167,6 +171,8 @@ impl FixEngine {
         manager: Option<Box<dyn SessionsManager>>,
     ) -> Result<Self, EngineError> {
         config.validate_for_start()?;
+        let library = dictionaries::Library::new(config.data_dictionary_directory())
+            .map_err(|source| EngineError::DictionaryDirectory { source })?;
         let core = Arc::new(Core {
             config,
             clock: Arc::new(SystemClock),
@@ -174,6 +180,7 @@ impl FixEngine {
             owned: Mutex::new(Vec::new()),
             manager: Mutex::new(manager),
             dictionaries: Mutex::new(DictionarySet::default()),
+            library: Arc::new(library),
             shut_down: AtomicBool::new(false),
         });
         let started = reactor::start(Arc::clone(&core))?;
@@ -215,9 +222,20 @@ impl FixEngine {
     /// `id` is from our side: its sender is our SenderCompID(49), its target the
     /// counterparty's.
     ///
+    /// Inbound messages are validated against the data dictionary the
+    /// configuration names for the session (`DataDictionary`, a name looked up in
+    /// `DataDictionaryDirectory` or a path; for FIX.5.0 also
+    /// `TransportDataDictionary` and `AppDataDictionary`) or, when it names none,
+    /// `version`'s dictionary in `DataDictionaryDirectory` (`FIX44.xml`;
+    /// `FIXT11.xml` with `FIX50SP2.xml`). With neither, nothing is validated
+    /// against a dictionary. Each file is loaded once per engine and shared.
+    ///
     /// # Errors
     /// [`EngineError::DuplicateSession`] when a session with this SessionId and
-    /// BeginString exists; [`EngineError::Start`] when its thread cannot start.
+    /// BeginString exists; [`EngineError::Dictionary`] when its data dictionary
+    /// cannot be found, read or parsed, or describes another version;
+    /// [`EngineError::Store`] when its store cannot be opened;
+    /// [`EngineError::Start`] when its thread cannot start.
     pub fn create_session<A: Application>(
         &self,
         id: SessionId,
@@ -227,7 +245,11 @@ impl FixEngine {
         self.create_session_with(id, version, application, SessionParams::default())
     }
 
-    /// As [`FixEngine::create_session`], with per-session parameters.
+    /// As [`FixEngine::create_session`], with per-session parameters: a
+    /// configuration that replaces the engine's for this session (its dictionary
+    /// keys included), or a dictionary
+    /// ([`SessionParams::with_dictionary`]), which beats any the configuration
+    /// names.
     ///
     /// # Errors
     /// As [`FixEngine::create_session`].
@@ -257,7 +279,11 @@ impl FixEngine {
     }
 
     /// The dictionaries sessions created for unregistered counterparties validate
-    /// against, by FIX version.
+    /// against, by FIX version. A version it does not hold gets what the
+    /// configuration names for the session, as a registered one does (its version's
+    /// dictionary from `DataDictionaryDirectory` when that is set); one whose
+    /// dictionary cannot be loaded is not created, and its Logon's connection is
+    /// closed (and logged).
     pub fn set_default_dictionaries(&self, dictionaries: DictionarySet) {
         *lock(&self.core.dictionaries) = dictionaries;
     }

@@ -10,6 +10,7 @@ use std::thread::ThreadId;
 use crossbeam_channel::{Receiver, Sender};
 use mio::Waker;
 
+use super::dictionaries::Library;
 use super::handle::Inner;
 use super::put_queue::PutQueue;
 use super::{
@@ -188,6 +189,9 @@ pub(crate) struct Core {
     pub(super) owned: Mutex<Vec<Session>>,
     pub(super) manager: Mutex<Option<Box<dyn SessionsManager>>>,
     pub(super) dictionaries: Mutex<DictionarySet>,
+    /// The dictionaries configuration names: `DataDictionaryDirectory`'s
+    /// folder and every file loaded from it or named by path.
+    pub(super) library: Arc<Library>,
     pub(super) shut_down: AtomicBool,
 }
 
@@ -242,6 +246,25 @@ impl Core {
         if lock(&core.registry).contains_key(&key) {
             return Err(duplicate());
         }
+        // The application's dictionary, else the configuration's. One the engine
+        // creates for a Logon loads it on its own thread, as it opens its store.
+        let dictionary = match params.dictionary {
+            Some(pair) => worker::DictionarySource::Ready(Some(pair)),
+            None if origin == Origin::Unregistered => {
+                let (library, config) = (Arc::clone(&core.library), config.clone());
+                worker::DictionarySource::Load(Box::new(move || {
+                    library.for_session(&config, version)
+                }))
+            }
+            None => worker::DictionarySource::Ready(
+                core.library
+                    .for_session(&config, version)
+                    .map_err(|source| EngineError::Dictionary {
+                        id: id.clone(),
+                        source,
+                    })?,
+            ),
+        };
         // A session the application creates opens its store here, so a damaged or
         // locked store is the caller's error at once. One the engine creates for a
         // Logon opens it on its own thread: the reactor never waits on the disk.
@@ -297,7 +320,7 @@ impl Core {
             application,
             config,
             clock: Arc::clone(&core.clock),
-            dictionary: params.dictionary,
+            dictionary,
             logon_timeout: core.config.logon_timeout(),
             max_message_size: core.config.max_message_size(),
             registration,
@@ -332,7 +355,9 @@ impl Core {
         }
     }
 
-    /// The default parameters for a session created for an unregistered Logon.
+    /// The default parameters for a session created for an unregistered Logon:
+    /// the dictionaries [`FixEngine::set_default_dictionaries`](super::FixEngine::set_default_dictionaries)
+    /// gave for its version, if any (else its configuration's, as any session's).
     pub(super) fn default_params(&self, version: FixVersion) -> SessionParams {
         let dictionaries = lock(&self.dictionaries);
         let mut params = SessionParams::default();

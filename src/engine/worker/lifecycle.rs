@@ -12,13 +12,12 @@ use crate::engine::{Application, Command, EngineError, Registration, Shared};
 use crate::session::State;
 use crate::store::MessageStore;
 
-/// A session whose store could not be opened never runs: it is marked ended, and
-/// the connection it was created for is closed.
-pub(super) fn end_without_store(shared: &Shared, commands: &Receiver<Command>) {
+/// A session whose store could not be opened, or whose data dictionary could not
+/// be loaded (`why`), never runs: it is marked ended, and the connection it was
+/// created for is closed.
+pub(super) fn end_unstarted(shared: &Shared, commands: &Receiver<Command>, why: &str) {
     shared.mark_ended();
-    refuse_commands(shared, commands, "its store cannot be opened", |id| {
-        EngineError::Finalized { id }
-    });
+    refuse_commands(shared, commands, why, |id| EngineError::Finalized { id });
 }
 
 /// Answers the commands still queued when a session ends: waiting

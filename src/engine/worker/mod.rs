@@ -36,18 +36,19 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::{Events, Poll, Token, Waker};
 
+use super::dictionaries::DictionaryPair;
 use super::probe::Probe;
 use super::{Application, Command, EngineError, Origin, Registration, SessionState, Shared, now};
 use crate::clock::Clock;
 use crate::codec::{Framer, Message};
 use crate::config::{IdleStrategy, SessionConfig};
-use crate::dictionary::Dictionary;
+use crate::dictionary::DictionaryError;
 use crate::session::{SendError, SessionMachine};
 use crate::store::{MessageStore, StoreError};
 
 use conn::{Conn, InBuf};
 use deliver::Deliver;
-use lifecycle::end_without_store;
+use lifecycle::end_unstarted;
 use outbox::Outbox;
 
 const WAKER: Token = Token(0);
@@ -67,7 +68,7 @@ pub(crate) struct Setup<A> {
     pub application: A,
     pub config: SessionConfig,
     pub clock: Arc<dyn Clock>,
-    pub dictionary: Option<(Arc<Dictionary>, Option<Arc<Dictionary>>)>,
+    pub dictionary: DictionarySource,
     pub logon_timeout: Duration,
     pub max_message_size: usize,
     /// The session's place in the engine's registry, released when the thread
@@ -79,6 +80,14 @@ pub(crate) struct Setup<A> {
 pub(crate) enum StoreSource<S> {
     Ready(S),
     Open(Box<dyn FnOnce() -> Result<S, StoreError> + Send>),
+}
+
+/// The data dictionaries a worker validates against: known already, or to load
+/// on the worker's thread (for a session the engine creates for a Logon: the
+/// reactor never waits on the disk).
+pub(crate) enum DictionarySource {
+    Ready(Option<DictionaryPair>),
+    Load(Box<dyn FnOnce() -> Result<Option<DictionaryPair>, DictionaryError> + Send>),
 }
 
 /// A started worker.
@@ -103,14 +112,36 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
     let thread = std::thread::Builder::new()
         .name(format!("fix-{id}"))
         .spawn(move || {
+            let mut setup = setup;
             let _ = setup.shared.worker.set(std::thread::current().id());
+            let dictionary =
+                match std::mem::replace(&mut setup.dictionary, DictionarySource::Ready(None)) {
+                    DictionarySource::Ready(dictionary) => dictionary,
+                    DictionarySource::Load(load) => match load() {
+                        Ok(dictionary) => dictionary,
+                        Err(e) => {
+                            log::error!(
+                                "session {}: cannot load its data dictionary: {e}",
+                                setup.shared.id
+                            );
+                            end_unstarted(
+                                &setup.shared,
+                                &setup.commands,
+                                "its data dictionary cannot be loaded",
+                            );
+                            setup.registration.release();
+                            return;
+                        }
+                    },
+                };
+            setup.dictionary = DictionarySource::Ready(dictionary);
             let store = match store {
                 StoreSource::Ready(store) => store,
                 StoreSource::Open(open) => match open() {
                     Ok(store) => store,
                     Err(e) => {
                         log::error!("session {}: cannot open its store: {e}", setup.shared.id);
-                        end_without_store(&setup.shared, &setup.commands);
+                        end_unstarted(&setup.shared, &setup.commands, "its store cannot be opened");
                         setup.registration.release();
                         return;
                     }
@@ -188,7 +219,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             clock,
             now(),
         );
-        if let Some((dictionary, app)) = dictionary {
+        if let DictionarySource::Ready(Some((dictionary, app))) = dictionary {
             machine = machine.with_dictionary(dictionary, app);
         }
         Self {
