@@ -10,6 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::Stdio;
 
+use common::dictionary::fix44;
 use common::example::{self, Example, run_to_end};
 use common::{Initiator, order};
 use fixengine::{Decoder, DictionarySet, FixVersion, Message, Validation, tags};
@@ -338,4 +339,98 @@ fn every_versions_execution_report_passes_its_dictionary() {
         }
         client.logout();
     }
+}
+
+#[test]
+fn sessions_named_in_the_configuration_take_their_begin_string_and_dictionary() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec");
+    std::fs::create_dir(&spec).unwrap();
+    std::fs::write(spec.join("FIX44.xml"), fix44(true)).unwrap();
+    let config = example::loopback_config(
+        dir.path(),
+        "engine.properties",
+        &format!(
+            "DataDictionaryDirectory = {}\n\
+             Session.TEST1/TEST2.BeginString = FIX.4.2\n\
+             Session.TEST1/TEST2.UseDataDictionary = false\n\
+             Session.TEST1/TEST3.BeginString = FIXT.1.1\n\
+             Session.TEST1/TEST3.DefaultApplVerID = FIX.5.0SP2\n\
+             Session.TEST1/TEST3.UseDataDictionary = false\n\
+             Session.TEST1/TEST4.MaxHeartBtInt = 60\n",
+            spec.display()
+        ),
+    );
+    let acceptor = Example::start(&["--config", &config, "--transient"]);
+    for expected in [
+        "session FIX.4.2 TEST1/TEST2",
+        "session FIXT.1.1 (FIX.5.0SP2) TEST1/TEST3",
+        "session FIX.4.4 TEST1/TEST4",
+        &format!("data dictionaries: from {}", spec.display()),
+    ] {
+        acceptor.assert_banner_says(expected);
+    }
+    // FIX.4.2 as its BeginString says, not validated (UseDataDictionary = false).
+    let mut old = Initiator::connect(acceptor.addr, "TEST2", "TEST1", FixVersion::Fix42);
+    old.logon(30);
+    old.send(&order("OLD").with(9999, "unknown"));
+    assert_eq!(old.expect("8").get(tags::CL_ORD_ID), Some("OLD"));
+    old.logout();
+    // FIX.4.4 by default, validated against FIX44.xml from the folder.
+    let mut checked = Initiator::connect(acceptor.addr, "TEST4", "TEST1", FixVersion::Fix44);
+    checked.logon(30);
+    let mut untimed = order("UNTIMED");
+    untimed.remove(tags::TRANSACT_TIME);
+    checked.send(&untimed);
+    let reject = checked.expect("3");
+    assert_eq!(reject.get(tags::SESSION_REJECT_REASON), Some("1"));
+    assert_eq!(reject.get(tags::REF_TAG_ID), Some("60"));
+    checked.logout();
+}
+
+#[test]
+fn the_banner_says_when_nothing_is_validated_against_a_dictionary() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example::loopback_config(dir.path(), "engine.properties", "");
+    let acceptor = Example::start(&[
+        "--config",
+        &config,
+        "--transient",
+        "--session",
+        "TEST1/TEST2",
+    ]);
+    acceptor.assert_banner_says("data dictionaries: none");
+    acceptor.assert_banner_says("DataDictionaryDirectory");
+}
+
+#[test]
+fn a_dictionary_that_cannot_be_loaded_stops_the_acceptor_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec");
+    let missing_folder = example::loopback_config(
+        dir.path(),
+        "missing.properties",
+        &format!(
+            "DataDictionaryDirectory = {}\nSession.TEST1/TEST2.MaxHeartBtInt = 60\n",
+            spec.display()
+        ),
+    );
+    refused(
+        &["--config", &missing_folder, "--transient"],
+        &["DataDictionaryDirectory", &spec.display().to_string()],
+    );
+    std::fs::create_dir(&spec).unwrap();
+    std::fs::write(spec.join("FIX44.xml"), fix44(true)).unwrap();
+    let unknown_name = example::loopback_config(
+        dir.path(),
+        "unknown.properties",
+        &format!(
+            "DataDictionaryDirectory = {}\nSession.TEST1/TEST2.DataDictionary = FIX43\n",
+            spec.display()
+        ),
+    );
+    refused(
+        &["--config", &unknown_name, "--transient"],
+        &["session TEST1", "\"FIX43\"", "it holds FIX44"],
+    );
 }

@@ -28,7 +28,8 @@ const FLAGS: &[(&str, &str)] = &[
     (
         "--session SENDER/TARGET[/VERSION]",
         "accept this session, ours first (repeatable; VERSION as below, FIX.4.4 when \
-         left out; default: every session the configuration names, FIX.4.4)",
+         left out; default: every session the configuration names, in the version \
+         its BeginString gives)",
     ),
     (
         "--unregistered",
@@ -167,6 +168,35 @@ pub(crate) fn uses_storage(config: &EngineConfig) -> bool {
         || config
             .sessions()
             .any(|(sender, target)| persistent(&config.session_config(sender, target)))
+}
+
+/// What the sessions validate against, for the banner: the folder
+/// (DataDictionaryDirectory), the dictionaries named (DataDictionary), or
+/// nothing but well-formedness, said so a newcomer knows. `--conformance`
+/// gives its sessions the dictionaries of its own folder.
+pub(crate) fn dictionaries(config: &EngineConfig, conformance: bool) -> String {
+    if conformance {
+        return "data dictionaries: the --conformance folder's".to_owned();
+    }
+    if let Some(dir) = config.data_dictionary_directory() {
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+        return format!(
+            "data dictionaries: from {} (each session's version, or what its \
+             DataDictionary names)",
+            dir.display()
+        );
+    }
+    let named = config.session_defaults().data_dictionary().is_some()
+        || config
+            .sessions()
+            .any(|(s, t)| config.session_config(s, t).data_dictionary().is_some());
+    if named {
+        "data dictionaries: as each session's DataDictionary names them".to_owned()
+    } else {
+        "data dictionaries: none, so messages are checked for well-formedness only \
+         (set DataDictionaryDirectory: see README, Validation and data dictionaries)"
+            .to_owned()
+    }
 }
 
 /// A version as the wire names it: BeginString(8), and for FIX.5.0 and later

@@ -68,7 +68,7 @@ fn run(options: &cli::Options) -> Result<(), String> {
                     sessions are not accepted (CreateUnregisteredAcceptorSession, --unregistered)"
             .to_owned());
     }
-    print_banner(&engine, &sessions, options.no_stdin);
+    print_banner(&engine, &sessions, options);
 
     let why = if options.no_stdin {
         engine.wait_for_signal()
@@ -84,7 +84,7 @@ fn run(options: &cli::Options) -> Result<(), String> {
 }
 
 /// Where the acceptor listens, where it stores, whom it serves, how to stop it.
-fn print_banner(engine: &FixEngine, sessions: &[Session], no_stdin: bool) {
+fn print_banner(engine: &FixEngine, sessions: &[Session], options: &cli::Options) {
     let config = engine.config();
     for addr in engine.local_addrs() {
         // tests/restart.rs (through tests/common/example.rs) parses this line: keep its text.
@@ -106,11 +106,15 @@ fn print_banner(engine: &FixEngine, sessions: &[Session], no_stdin: bool) {
             s.id().target()
         );
     }
+    println!(
+        "{}",
+        cli::dictionaries(config, options.conformance.is_some())
+    );
     if config.create_unregistered_acceptor_session() {
         println!("Logons for unknown sessions are accepted, and answered like the others");
     }
     // The banner's last line: tests read up to it.
-    if no_stdin {
+    if options.no_stdin {
         println!("to stop: Ctrl-C or SIGTERM (standard input is not read)");
     } else {
         // wait_for_shutdown reads no terminal it does not own: a background job

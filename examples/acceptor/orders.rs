@@ -7,18 +7,26 @@ use fixengine::{
 };
 
 /// Creates and connects the sessions `--session` named or, without it, every
-/// session of the configuration (as FIX.4.4), each answering orders.
+/// session of the configuration, in the version its `BeginString` (and
+/// `DefaultApplVerID`) gives, each answering orders. Each validates against the
+/// data dictionary its configuration names, if any.
 pub(crate) fn create_sessions(
     engine: &FixEngine,
     named: &[(SessionId, FixVersion)],
 ) -> Result<Vec<Session>, String> {
     let ids: Vec<(SessionId, FixVersion)> = if named.is_empty() {
-        engine
-            .config()
+        let config = engine.config();
+        config
             .sessions()
-            .map(|(s, t)| SessionId::new(s, t).map(|id| (id, FixVersion::Fix44)))
-            .collect::<Result<_, _>>()
-            .map_err(|e| e.to_string())?
+            .map(|(s, t)| {
+                let id = SessionId::new(s, t).map_err(|e| e.to_string())?;
+                let version = config
+                    .session_config(s, t)
+                    .fix_version()
+                    .map_err(|e| format!("session {id}: {e}"))?;
+                Ok((id, version))
+            })
+            .collect::<Result<_, String>>()?
     } else {
         named.to_vec()
     };

@@ -12,6 +12,7 @@
     clippy::unwrap_used
 )]
 
+pub mod dictionary;
 pub mod example;
 
 use std::io::{ErrorKind, Read, Write};
