@@ -290,3 +290,26 @@ fn quickfix_dictionaries_serve_every_version_by_name() {
     let mut client = Initiator::connect(addr, "VFIX44", OURS, FixVersion::Fix44);
     assert_validated(&mut client);
 }
+
+#[test]
+fn the_readme_example_parses_and_gives_each_session_its_version() {
+    let readme = include_str!("../README.md");
+    let section = &readme[readme
+        .find("## Validation and data dictionaries")
+        .expect("README has the section")..];
+    let start = section.find("```properties\n").expect("an example") + 14;
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let (config, warnings) = EngineConfig::from_properties_str(example).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(config.data_dictionary_directory(), Some(Path::new("spec")));
+    let tw42 = config.session_config("ISLD", "TW42");
+    assert_eq!(tw42.fix_version().unwrap(), FixVersion::Fix42);
+    assert_eq!(tw42.data_dictionary(), Some("FIX42"));
+    let tw50 = config.session_config("ISLD", "TW50");
+    assert_eq!(tw50.fix_version().unwrap(), FixVersion::Fix50Sp2);
+    assert_eq!(tw50.app_data_dictionary(), Some("FIX50SP2"));
+    assert_eq!(
+        config.session_config("ISLD", "OTHER").data_dictionary(),
+        Some("FIX44")
+    );
+}
