@@ -13,20 +13,12 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::dictionary::fix44;
+use common::dictionary::{fix44, spec_folder};
 use common::{Initiator, OURS, OrderApp, THEIRS, TestEngine, WAIT, config, initiator, order};
 use fixengine::{
     Dictionary, DictionaryError, EngineConfig, EngineError, FixEngine, FixVersion, Message,
     SessionConfig, SessionId, SessionParams, tags,
 };
-
-/// A folder holding `FIX44.xml` (TransactTime required) and nothing for other
-/// versions.
-fn spec_folder() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("FIX44.xml"), fix44(true)).unwrap();
-    dir
-}
 
 /// The test configuration with `DataDictionaryDirectory` set to `dir`.
 fn config_with_folder(dir: &Path) -> EngineConfig {
@@ -61,12 +53,13 @@ fn assert_validated(client: &mut Initiator) {
 
 #[test]
 fn a_session_configured_with_data_dictionary_rejects_an_order_missing_a_required_field() {
-    let dir = spec_folder();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_folder(dir.path());
     let text = format!(
         "ListenPort = 0\nListenAddress = 127.0.0.1\n\
          DataDictionaryDirectory = {}\n\
          Session.TEST1/TEST2.DataDictionary = FIX44\n",
-        dir.path().display()
+        spec.display()
     );
     let (config, warnings) = EngineConfig::from_properties_str(&text).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -80,16 +73,18 @@ fn a_session_configured_with_data_dictionary_rejects_an_order_missing_a_required
 
 #[test]
 fn with_the_folder_set_a_session_validates_against_its_versions_dictionary() {
-    let dir = spec_folder();
-    let (engine, addr) = TestEngine::start(config_with_folder(dir.path()));
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_folder(dir.path());
+    let (engine, addr) = TestEngine::start(config_with_folder(&spec));
     let _session = common::session(&engine, OrderApp::default());
     assert_validated(&mut initiator(addr));
 }
 
 #[test]
 fn a_dictionary_path_is_read_without_a_folder() {
-    let dir = spec_folder();
-    let path = dir.path().join("FIX44.xml");
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_folder(dir.path());
+    let path = spec.join("FIX44.xml");
     let (engine, addr) = TestEngine::start(config());
     let _session = common::session_with_config(
         &engine,
@@ -101,8 +96,9 @@ fn a_dictionary_path_is_read_without_a_folder() {
 
 #[test]
 fn use_data_dictionary_false_and_a_dictionary_given_in_code_beat_the_configuration() {
-    let dir = spec_folder();
-    let (engine, addr) = TestEngine::start(config_with_folder(dir.path()));
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_folder(dir.path());
+    let (engine, addr) = TestEngine::start(config_with_folder(&spec));
     let app = OrderApp::default();
     let session = common::session_with_config(
         &engine,
@@ -144,13 +140,14 @@ fn use_data_dictionary_false_and_a_dictionary_given_in_code_beat_the_configurati
 
 #[test]
 fn a_dictionary_that_cannot_be_loaded_is_the_callers_error() {
-    let dir = spec_folder();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_folder(dir.path());
     std::fs::write(
-        dir.path().join("FIX42.xml"),
+        spec.join("FIX42.xml"),
         "<fix major='4' minor='2'><messages>",
     )
     .unwrap();
-    let (engine, _addr) = TestEngine::start(config_with_folder(dir.path()));
+    let (engine, _addr) = TestEngine::start(config_with_folder(&spec));
     let create = |version, config: SessionConfig| {
         engine.create_session_with(
             SessionId::from_static(OURS, THEIRS),
@@ -174,7 +171,7 @@ fn a_dictionary_that_cannot_be_loaded_is_the_callers_error() {
     for part in [
         "session TEST1",
         "\"FIX43\"",
-        &dir.path().display().to_string(),
+        &spec.display().to_string(),
         "it holds FIX42, FIX44",
     ] {
         assert!(message.contains(part), "{message:?} does not say {part:?}");
@@ -186,7 +183,7 @@ fn a_dictionary_that_cannot_be_loaded_is_the_callers_error() {
     let err = create(FixVersion::Fix42, SessionConfig::default()).unwrap_err();
     assert!(
         err.to_string()
-            .contains(&dir.path().join("FIX42.xml").display().to_string()),
+            .contains(&spec.join("FIX42.xml").display().to_string()),
         "{err}"
     );
     // Another version's dictionary.
@@ -207,40 +204,37 @@ fn a_dictionary_that_cannot_be_loaded_is_the_callers_error() {
 fn a_dictionary_folder_that_is_missing_or_empty_stops_the_engine_from_starting() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("spec");
-    let err = FixEngine::new(config_with_folder(&missing)).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            EngineError::DictionaryDirectory {
-                source: DictionaryError::Folder { .. }
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("DataDictionaryDirectory"), "{err}");
-    assert!(
-        err.to_string().contains(&missing.display().to_string()),
-        "{err}"
-    );
+    // Why an engine on `missing` does not start; its message names the key and the folder.
+    let refusal = || {
+        let err = FixEngine::new(config_with_folder(&missing)).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("DataDictionaryDirectory"), "{message}");
+        assert!(
+            message.contains(&missing.display().to_string()),
+            "{message}"
+        );
+        match err {
+            EngineError::DictionaryDirectory { source } => source,
+            other => panic!("expected DictionaryDirectory, got {other:?}"),
+        }
+    };
+    let err = refusal();
+    assert!(matches!(err, DictionaryError::Folder { .. }), "{err:?}");
     std::fs::create_dir(&missing).unwrap();
     std::fs::write(missing.join("README.txt"), "no dictionaries here").unwrap();
-    let err = FixEngine::new(config_with_folder(&missing)).unwrap_err();
+    let err = refusal();
     assert!(
-        matches!(
-            err,
-            EngineError::DictionaryDirectory {
-                source: DictionaryError::EmptyFolder { .. }
-            }
-        ),
+        matches!(err, DictionaryError::EmptyFolder { .. }),
         "{err:?}"
     );
 }
 
 #[test]
 fn unregistered_sessions_get_their_versions_dictionary_from_the_folder() {
-    let dir = spec_folder();
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_folder(dir.path());
     let (engine, addr) = TestEngine::start(
-        config_with_folder(dir.path()).with_create_unregistered_acceptor_session(true),
+        config_with_folder(&spec).with_create_unregistered_acceptor_session(true),
     );
     // The default application answers orders with a BusinessMessageReject; a
     // Reject says the dictionary stopped the order first.

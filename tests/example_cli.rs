@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::dictionary::fix44;
+use common::dictionary::spec_folder;
 use common::example::{self, Example, run_to_end};
 use common::{Initiator, order};
 use fixengine::{Decoder, DictionarySet, FixVersion, Message, Validation, tags};
@@ -178,7 +178,7 @@ fn transient_prints_no_storage_path() {
 }
 
 #[test]
-fn the_banner_names_versions_as_the_wire_does() {
+fn the_banner_names_versions_as_the_wire_does_and_says_what_validates() {
     let dir = tempfile::tempdir().unwrap();
     let config = example::loopback_config(dir.path(), "engine.properties", "");
     let acceptor = Example::start(&[
@@ -202,6 +202,9 @@ fn the_banner_names_versions_as_the_wire_does() {
     for enum_name in ["FIX42", "FIX50SP2", "FIX44", "Fix4"] {
         acceptor.assert_banner_never_says(enum_name);
     }
+    // Nothing names a dictionary: the banner says so, and where to set one.
+    acceptor.assert_banner_says("data dictionaries: none");
+    acceptor.assert_banner_says("DataDictionaryDirectory");
 }
 
 #[test]
@@ -344,9 +347,7 @@ fn every_versions_execution_report_passes_its_dictionary() {
 #[test]
 fn sessions_named_in_the_configuration_take_their_begin_string_and_dictionary() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = dir.path().join("spec");
-    std::fs::create_dir(&spec).unwrap();
-    std::fs::write(spec.join("FIX44.xml"), fix44(true)).unwrap();
+    let spec = spec_folder(dir.path());
     let config = example::loopback_config(
         dir.path(),
         "engine.properties",
@@ -389,21 +390,6 @@ fn sessions_named_in_the_configuration_take_their_begin_string_and_dictionary() 
 }
 
 #[test]
-fn the_banner_says_when_nothing_is_validated_against_a_dictionary() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = example::loopback_config(dir.path(), "engine.properties", "");
-    let acceptor = Example::start(&[
-        "--config",
-        &config,
-        "--transient",
-        "--session",
-        "TEST1/TEST2",
-    ]);
-    acceptor.assert_banner_says("data dictionaries: none");
-    acceptor.assert_banner_says("DataDictionaryDirectory");
-}
-
-#[test]
 fn a_dictionary_that_cannot_be_loaded_stops_the_acceptor_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("spec");
@@ -419,8 +405,7 @@ fn a_dictionary_that_cannot_be_loaded_stops_the_acceptor_with_the_reason() {
         &["--config", &missing_folder, "--transient"],
         &["DataDictionaryDirectory", &spec.display().to_string()],
     );
-    std::fs::create_dir(&spec).unwrap();
-    std::fs::write(spec.join("FIX44.xml"), fix44(true)).unwrap();
+    spec_folder(dir.path());
     let unknown_name = example::loopback_config(
         dir.path(),
         "unknown.properties",

@@ -188,6 +188,16 @@ mod tests {
         Library::new(Some(dir)).unwrap()
     }
 
+    /// Fails unless `library` refuses a `version` session configured by
+    /// `config` with an error that says `part`.
+    fn assert_refused(library: &Library, config: &SessionConfig, version: FixVersion, part: &str) {
+        let err = library
+            .for_session(config, version)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(part), "{err:?} does not say {part:?}");
+    }
+
     fn versions(pair: &Option<DictionaryPair>) -> (&str, Option<&str>) {
         let (d, app) = pair.as_ref().expect("dictionaries");
         (
@@ -295,28 +305,20 @@ mod tests {
         let got = library.for_session(&config, FixVersion::Fix50Sp1).unwrap();
         assert_eq!(versions(&got), ("FIXT.1.1", Some("FIX.5.0")));
         std::fs::remove_file(dir.path().join("FIXT11.xml")).unwrap();
-        let err = library
-            .for_session(&config, FixVersion::Fix50Sp1)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("TransportDataDictionary"), "{err}");
+        let fix50 = FixVersion::Fix50Sp1;
+        assert_refused(&library, &config, fix50, "TransportDataDictionary");
         // A name needs a folder.
-        let err = library
-            .for_session(
-                &SessionConfig::default().with_data_dictionary("FIX44"),
-                FixVersion::Fix44,
-            )
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("no DataDictionaryDirectory"), "{err}");
+        let named = SessionConfig::default().with_data_dictionary("FIX44");
+        assert_refused(
+            &library,
+            &named,
+            FixVersion::Fix44,
+            "no DataDictionaryDirectory",
+        );
         // A transport dictionary alone validates nothing of the application's.
         let transport_only =
             SessionConfig::default().with_transport_data_dictionary("x/FIXT11.xml");
-        let err = library
-            .for_session(&transport_only, FixVersion::Fix50)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("AppDataDictionary"), "{err}");
+        assert_refused(&library, &transport_only, fix50, "AppDataDictionary");
     }
 
     #[test]
@@ -336,10 +338,7 @@ mod tests {
         );
         // A FIX.5.0 session's DataDictionary is the application's, not FIXT11.
         let config = SessionConfig::default().with_data_dictionary("FIXT11");
-        let err = library
-            .for_session(&config, FixVersion::Fix50Sp2)
-            .unwrap_err();
-        assert!(err.to_string().contains("not FIX.5.0"), "{err}");
+        assert_refused(&library, &config, FixVersion::Fix50Sp2, "not FIX.5.0");
     }
 
     #[test]

@@ -69,3 +69,12 @@ const FIX44: &str = r"<fix major='4' minor='4'>
 pub fn fix44(time_required: bool) -> String {
     FIX44.replace("{time}", if time_required { "Y" } else { "N" })
 }
+
+/// Makes `dir/spec` holding `FIX44.xml` (TransactTime required) and nothing
+/// for other versions; returns it.
+pub fn spec_folder(dir: &std::path::Path) -> std::path::PathBuf {
+    let spec = dir.join("spec");
+    std::fs::create_dir_all(&spec).unwrap();
+    std::fs::write(spec.join("FIX44.xml"), fix44(true)).unwrap();
+    spec
+}
