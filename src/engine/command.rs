@@ -7,6 +7,17 @@ use crossbeam_channel::Sender;
 
 use super::EngineError;
 
+/// A local change to a session's sequence numbers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SeqChange {
+    /// Both back to 1, store emptied.
+    Reset,
+    /// The next outbound number.
+    Sender(u64),
+    /// The next inbound number expected.
+    Target(u64),
+}
+
 /// Commands that steer a session's worker. They travel on their own unbounded
 /// channel, beside the bounded queue of puts, so that a full queue or an outbound
 /// backlog never holds up a disconnect, a handoff or finalization.
@@ -26,8 +37,11 @@ pub(crate) enum Command {
         graceful: bool,
         done: Sender<()>,
     },
-    /// Reset both sequence numbers locally.
-    Reset(Sender<Result<(), EngineError>>),
+    /// Reset or set sequence numbers locally.
+    Sequence {
+        change: SeqChange,
+        done: Sender<Result<(), EngineError>>,
+    },
     /// Release everything and end the thread: the `finalizing` flag says so; this
     /// command only wakes the worker sooner.
     Finalize,

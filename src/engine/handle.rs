@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use super::command::SeqChange;
 use super::put_queue::{PUT_QUEUE_CAPACITY, Refused};
 use super::{Command, Core, EngineError, Entry, Key, PutError, SessionState, lock};
 use crate::codec::Message;
@@ -157,6 +158,23 @@ impl Session {
         self.end_connection(reason, false)
     }
 
+    /// As [`Session::disconnect`], without waiting: the Logout exchange runs on the
+    /// session's thread while the caller goes on (FIX Antenna's
+    /// `disconnectAsync`). `state()` reads `WaitForLogout`, then `WaitForLogon`
+    /// once it is over.
+    ///
+    /// # Errors
+    /// [`EngineError::Finalized`] or [`EngineError::Stopped`].
+    pub fn disconnect_async(&self, reason: &str) -> Result<(), EngineError> {
+        // Nobody waits on the confirmation: the worker's send to it fails quietly.
+        let (done, _) = crossbeam_channel::bounded(1);
+        self.command(Command::Disconnect {
+            reason: reason.to_owned(),
+            graceful: true,
+            done,
+        })
+    }
+
     fn end_connection(&self, reason: &str, graceful: bool) -> Result<(), EngineError> {
         let (done, wait) = crossbeam_channel::bounded(1);
         self.command(Command::Disconnect {
@@ -181,17 +199,43 @@ impl Session {
     /// [`EngineError::InCallback`] from the session's own callbacks;
     /// [`EngineError::Finalized`], [`EngineError::Stopped`], [`EngineError::Timeout`].
     pub fn reset_seq_num_local(&self) -> Result<(), EngineError> {
+        self.change_sequence(SeqChange::Reset, "reset_seq_num_local")
+    }
+
+    /// Sets the MsgSeqNum(34) of our next message, as an operator does to match
+    /// what the counterparty expects; blocks until the session's thread has done
+    /// it. Stored: it survives a restart. Only while no counterparty is connected.
+    /// Going back to numbers already used starts the store over (its messages are
+    /// archived, and a ResendRequest for them is answered with a GapFill).
+    ///
+    /// # Errors
+    /// As [`Session::reset_seq_num_local`]; [`EngineError::Reset`] for 0.
+    pub fn set_next_sender_seq(&self, seq: u64) -> Result<(), EngineError> {
+        self.change_sequence(SeqChange::Sender(seq), "set_next_sender_seq")
+    }
+
+    /// Sets the MsgSeqNum(34) expected on the counterparty's next message; blocks
+    /// until the session's thread has done it. Stored: it survives a restart. Only
+    /// while no counterparty is connected.
+    ///
+    /// # Errors
+    /// As [`Session::set_next_sender_seq`].
+    pub fn set_next_target_seq(&self, seq: u64) -> Result<(), EngineError> {
+        self.change_sequence(SeqChange::Target(seq), "set_next_target_seq")
+    }
+
+    fn change_sequence(&self, change: SeqChange, what: &'static str) -> Result<(), EngineError> {
         if self.on_worker_thread() {
             return Err(EngineError::InCallback {
                 id: self.inner.entry.shared.id.clone(),
-                what: "reset_seq_num_local",
+                what,
             });
         }
         let (done, wait) = crossbeam_channel::bounded(1);
-        self.command(Command::Reset(done))?;
+        self.command(Command::Sequence { change, done })?;
         match wait.recv_timeout(COMMAND_SLACK) {
             Ok(result) => result,
-            Err(_) => Err(self.timeout("reset_seq_num_local", COMMAND_SLACK)),
+            Err(_) => Err(self.timeout(what, COMMAND_SLACK)),
         }
     }
 

@@ -24,7 +24,7 @@ pub enum SendError {
     Store(#[from] StoreError),
 }
 
-/// Why sequence numbers could not be reset locally.
+/// Why sequence numbers could not be reset or set locally.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum ResetError {
@@ -37,6 +37,9 @@ pub enum ResetError {
         /// The session's state at the time.
         state: State,
     },
+    /// MsgSeqNum(34) 0 does not exist: numbers start at 1.
+    #[error("sequence number 0 asked for: FIX sequence numbers start at 1")]
+    Zero,
     /// The store could not be reset.
     #[error(transparent)]
     Store(#[from] StoreError),

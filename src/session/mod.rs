@@ -388,12 +388,62 @@ impl<S: MessageStore> SessionMachine<S> {
     /// [`ResetError::Connected`] while a transport is attached; the store's error
     /// when the reset cannot be stored.
     pub fn reset_sequence_numbers(&mut self) -> Result<(), ResetError> {
+        self.check_disconnected()?;
+        self.reset_sequence()?;
+        Ok(())
+    }
+
+    /// Sets the MsgSeqNum(34) of our next message, as an operator does to match a
+    /// counterparty's expectation (FIX Antenna's `setOutSeqNum`). Stored: it
+    /// survives a restart. Only while no transport is attached, as
+    /// [`SessionMachine::reset_sequence_numbers`].
+    ///
+    /// Numbers already used cannot be used again in the same store, which keeps
+    /// one message per number: going back starts the store over (its messages
+    /// are archived, a ResendRequest for them is then answered with a GapFill),
+    /// keeping the inbound number. Going forward leaves a gap the counterparty
+    /// asks for and gets as a GapFill.
+    ///
+    /// # Errors
+    /// [`ResetError::Connected`] while a transport is attached, [`ResetError::Zero`]
+    /// for 0, the store's error when the number cannot be stored.
+    pub fn set_next_sender_seq(&mut self, seq: u64) -> Result<(), ResetError> {
+        self.check_disconnected()?;
+        if seq == 0 {
+            return Err(ResetError::Zero);
+        }
+        if seq < self.store.next_sender_seq() {
+            let target = self.store.next_target_seq();
+            self.reset_sequence()?;
+            self.store.set_next_target_seq(target)?;
+        }
+        self.store.set_next_sender_seq(seq)?;
+        Ok(())
+    }
+
+    /// Sets the MsgSeqNum(34) expected on the counterparty's next message (FIX
+    /// Antenna's `setInSeqNum`). Stored: it survives a restart. Only while no
+    /// transport is attached.
+    ///
+    /// # Errors
+    /// As [`SessionMachine::set_next_sender_seq`].
+    pub fn set_next_target_seq(&mut self, seq: u64) -> Result<(), ResetError> {
+        self.check_disconnected()?;
+        if seq == 0 {
+            return Err(ResetError::Zero);
+        }
+        self.store.set_next_target_seq(seq)?;
+        Ok(())
+    }
+
+    /// With a counterparty connected, the two sides would disagree on the
+    /// numbers: changes to them wait for the disconnect.
+    fn check_disconnected(&self) -> Result<(), ResetError> {
         if self.phase != Phase::Disconnected {
             return Err(ResetError::Connected {
                 state: self.state(),
             });
         }
-        self.reset_sequence()?;
         Ok(())
     }
 }

@@ -34,7 +34,7 @@ fn refuse_commands(
             Command::Disconnect { done, .. } => {
                 let _ = done.send(());
             }
-            Command::Reset(done) => {
+            Command::Sequence { done, .. } => {
                 let _ = done.send(Err(error(shared.id.clone())));
             }
             Command::Handoff { stream, remote, .. } => {

@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::{Events, Poll, Token, Waker};
 
+use super::command::SeqChange;
 use super::dictionaries::DictionaryPair;
 use super::probe::Probe;
 use super::{Application, Command, EngineError, Origin, Registration, SessionState, Shared, now};
@@ -366,12 +367,15 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                         }
                     }
                 }
-                Command::Reset(done) => {
-                    let result = self.machine.reset_sequence_numbers().map_err(|source| {
-                        EngineError::Reset {
-                            id: self.shared.id.clone(),
-                            source,
-                        }
+                Command::Sequence { change, done } => {
+                    let result = match change {
+                        SeqChange::Reset => self.machine.reset_sequence_numbers(),
+                        SeqChange::Sender(seq) => self.machine.set_next_sender_seq(seq),
+                        SeqChange::Target(seq) => self.machine.set_next_target_seq(seq),
+                    }
+                    .map_err(|source| EngineError::Reset {
+                        id: self.shared.id.clone(),
+                        source,
                     });
                     self.publish_seq_nums();
                     let _ = done.send(result);
