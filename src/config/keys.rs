@@ -305,6 +305,23 @@ macro_rules! session_keys {
             /// last work before it parks. Default 10 ms.
             SpinTime: value Duration = Duration::from_millis(10),
                 spin_time / with_spin_time(time), parse micros();
+
+            /// `EnableLastMsgSeqNumProcessed` (QuickFIX/J's name): every message we
+            /// send carries LastMsgSeqNumProcessed(369), the last inbound MsgSeqNum
+            /// processed when it was written (a resent message keeps its own).
+            /// Default `false`.
+            EnableLastMsgSeqNumProcessed: value bool = false,
+                enable_last_msg_seq_num_processed / with_enable_last_msg_seq_num_processed(enable),
+                parse boolean();
+
+            /// `ResendRequestChunkSize` (QuickFIX/J's name): ask for a gap in
+            /// ResendRequests of at most this many messages, the next one when the
+            /// previous is filled (every number in it received or covered by a
+            /// GapFill); the one that reaches the gap's end asks to the end.
+            /// Default 0: one request, to the end.
+            ResendRequestChunkSize: value u64 = 0,
+                resend_request_chunk_size / with_resend_request_chunk_size(messages),
+                parse number(EXPECTED_COUNT);
         }
     };
 }

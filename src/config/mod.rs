@@ -94,6 +94,8 @@
 //! | `StorageSync` | `none` \| `every` (each message on disk before it is sent, synced in groups by a background thread) \| a count N (msync every N messages) | `none` |
 //! | `IdleStrategy` | `park` (efficiency) \| `spin` (latency) | `park` |
 //! | `SpinTime` | microseconds a spinning worker polls after its last work before parking | `10000` |
+//! | `EnableLastMsgSeqNumProcessed` | boolean: LastMsgSeqNumProcessed(369) on every message sent | `false` |
+//! | `ResendRequestChunkSize` | count: ask for a gap in ResendRequests of at most this many messages; 0 = one request to the end | `0` |
 //!
 //! Booleans are `true`/`false`, `yes`/`no`, `y`/`n` or `1`/`0`, in any case.
 //!

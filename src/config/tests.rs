@@ -683,7 +683,9 @@ fn builder_round_trip() {
         .with_username("bob")
         .with_password("pw")
         .with_allowed_remote_addresses([net("10.0.0.0/8"), net("::1")])
-        .with_listen_port(9990);
+        .with_listen_port(9990)
+        .with_enable_last_msg_seq_num_processed(true)
+        .with_resend_request_chunk_size(5);
     let config = EngineConfig::default()
         .listen_port(9880)
         .listen_port(9881)
@@ -738,6 +740,8 @@ Session.ISLD/TW.Username = bob
 Session.ISLD/TW.Password = pw
 Session.ISLD/TW.AllowedRemoteAddresses = 10.0.0.0/8, ::1
 Session.ISLD/TW.ListenPort = 9990
+Session.ISLD/TW.EnableLastMsgSeqNumProcessed = true
+Session.ISLD/TW.ResendRequestChunkSize = 5
 ";
     let (parsed, warnings) = parse(text);
     assert!(warnings.is_empty(), "{warnings:?}");

@@ -21,6 +21,15 @@ impl<S: MessageStore> SessionMachine<S> {
         self.version.default_time_precision()
     }
 
+    /// LastMsgSeqNumProcessed(369) for a message written now, when the
+    /// configuration asks for it: the last inbound number processed (0 before
+    /// the first).
+    pub(super) fn last_processed(&self) -> Option<u64> {
+        self.config
+            .enable_last_msg_seq_num_processed()
+            .then(|| self.store.next_target_seq().saturating_sub(1))
+    }
+
     /// Encodes, stores and queues a session-level message; `body` adds its fields.
     pub(super) fn send_admin(
         &mut self,
@@ -31,6 +40,7 @@ impl<S: MessageStore> SessionMachine<S> {
         let seq = self.store.next_sender_seq();
         let time = self.clock.now_utc();
         self.scratch.clear();
+        let last = self.last_processed();
         let mut e = Encoder::start(&mut self.scratch, self.version.begin_string(), mt);
         e.uint(tags::MSG_SEQ_NUM, seq)
             .bytes(tags::SENDER_COMP_ID, self.id.sender().as_bytes())
@@ -40,6 +50,9 @@ impl<S: MessageStore> SessionMachine<S> {
                 self.version.default_time_precision(),
             )
             .bytes(tags::TARGET_COMP_ID, self.id.target().as_bytes());
+        if let Some(last) = last {
+            e.uint(tags::LAST_MSG_SEQ_NUM_PROCESSED, last);
+        }
         body(&mut e);
         if mt == msg_type::LOGON {
             // FIXT: the Logon carries the application version (ours is the session's),

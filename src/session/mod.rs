@@ -276,6 +276,7 @@ impl<S: MessageStore> SessionMachine<S> {
         // Messages that arrived ahead of a gap, now next in line.
         let result = result.and_then(|()| self.drain_queue(now, &mut decoder, handler));
         self.decoder = decoder;
+        let result = result.and_then(|()| self.request_next_chunk(now));
         self.notify(handler);
         result
     }
@@ -347,14 +348,21 @@ impl<S: MessageStore> SessionMachine<S> {
         let seq_text = format_u64(seq, &mut seq_buf);
         let mut time_buf = [0u8; MAX_TIMESTAMP_LEN];
         let time = self.clock.now_utc().format(self.precision(), &mut time_buf);
-        let header: [(u32, &[u8]); 4] = [
+        let mut last_buf = [0u8; 20];
+        let last = self.last_processed();
+        let header: [(u32, &[u8]); 5] = [
             (tags::MSG_SEQ_NUM, seq_text),
             (tags::SENDER_COMP_ID, self.id.sender().as_bytes()),
             (tags::SENDING_TIME, time),
             (tags::TARGET_COMP_ID, self.id.target().as_bytes()),
+            (
+                tags::LAST_MSG_SEQ_NUM_PROCESSED,
+                last.map_or(&[][..], |n| format_u64(n, &mut last_buf)),
+            ),
         ];
+        let fields = if last.is_some() { 5 } else { 4 };
         self.scratch.clear();
-        message.encode(self.version, &header, &mut self.scratch);
+        message.encode(self.version, &header[..fields], &mut self.scratch);
         self.store.append(seq, &self.scratch)?;
         if self.is_transmitting() {
             self.outbox.extend_from_slice(&self.scratch);

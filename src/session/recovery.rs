@@ -19,6 +19,9 @@ pub(super) struct Recovery {
     /// Our outstanding ResendRequest: inbound messages up to this number are being
     /// resent.
     requested_to: Option<u64>,
+    /// Asking in chunks (ResendRequestChunkSize): the last number of the gap still
+    /// to ask for once the outstanding chunk is filled.
+    gap_end: Option<u64>,
     /// Messages received ahead of the gap, by MsgSeqNum (`None`: already acted on,
     /// only its number remains to be consumed).
     queue: BTreeMap<u64, Option<Vec<u8>>>,
@@ -30,6 +33,7 @@ impl Recovery {
     /// Forgets the gap: a new transport, or a new FIX session.
     pub(super) fn clear(&mut self) {
         self.requested_to = None;
+        self.gap_end = None;
         self.queue.clear();
         self.queued_bytes = 0;
     }
@@ -56,6 +60,20 @@ impl Recovery {
         if self.requested_to.is_some_and(|to| next > to) {
             self.requested_to = None;
         }
+    }
+
+    /// Asking in chunks: the first number of the next chunk, once the outstanding
+    /// one is filled (or moved past by a GapFill) and the gap goes on beyond it.
+    pub(super) fn next_chunk(&mut self, expected: u64) -> Option<u64> {
+        let end = self.gap_end?;
+        if self.requested_to.is_some() {
+            return None;
+        }
+        if expected > end {
+            self.gap_end = None;
+            return None;
+        }
+        Some(expected)
     }
 
     /// Whether a frame of `len` bytes can still be held.
@@ -113,19 +131,44 @@ impl<S: MessageStore> SessionMachine<S> {
         Ok(())
     }
 
-    /// Asks for everything from `expected` on, having received `received`.
+    /// Asks for everything from `expected` on, having received `received`: to the
+    /// end at once, or in chunks of ResendRequestChunkSize (QuickFIX/J's way: each
+    /// chunk names its last number, and the one that reaches the gap's end asks
+    /// to the end).
     pub(super) fn request_resend(
         &mut self,
         now: Instant,
         expected: u64,
         received: u64,
     ) -> Result<(), StoreError> {
-        self.recovery.requested(received - 1);
+        self.request_from(now, expected, received - 1)
+    }
+
+    /// Asks for the next chunk of a gap asked for in chunks, when one is due.
+    pub(super) fn request_next_chunk(&mut self, now: Instant) -> Result<(), StoreError> {
+        match (
+            self.recovery.gap_end,
+            self.recovery.next_chunk(self.store.next_target_seq()),
+        ) {
+            (Some(gap_end), Some(begin)) => self.request_from(now, begin, gap_end),
+            _ => Ok(()),
+        }
+    }
+
+    /// One ResendRequest from `begin`, for a gap known to end at `gap_end`.
+    fn request_from(&mut self, now: Instant, begin: u64, gap_end: u64) -> Result<(), StoreError> {
+        let expected = begin;
+        let chunk = self.config.resend_request_chunk_size();
+        let chunk_end = (chunk > 0)
+            .then(|| begin.saturating_add(chunk - 1))
+            .filter(|&end| end < gap_end);
+        self.recovery.requested(chunk_end.unwrap_or(gap_end));
+        self.recovery.gap_end = chunk_end.map(|_| gap_end);
         // "To the end": 0 from FIX.4.2 on, 999999 before.
-        let end = if self.version.uses_999999_as_infinity() {
-            999_999
-        } else {
-            0
+        let end = match chunk_end {
+            Some(end) => end,
+            None if self.version.uses_999999_as_infinity() => 999_999,
+            None => 0,
         };
         self.send_admin(now, msg_type::RESEND_REQUEST, |e| {
             e.uint(tags::BEGIN_SEQ_NO, expected)

@@ -273,5 +273,6 @@ mod heartbeat;
 mod logon;
 mod logout;
 mod next_expected;
+mod options;
 mod resend;
 mod sequence_reset;

@@ -1,0 +1,115 @@
+//! Session options operations teams reach for (issue 14): LastMsgSeqNumProcessed,
+//! ResendRequestChunkSize, a cap on an inbound ResendRequest.
+
+use super::*;
+
+const ORIG: &str = "122=20261125-20:16:26.000";
+
+fn with(config: SessionConfig) -> Harness {
+    Harness::with_config(FixVersion::Fix44, config)
+}
+
+// ---- LastMsgSeqNumProcessed(369) ------------------------------------------------------
+
+#[test]
+fn last_msg_seq_num_processed_is_on_every_message_when_enabled() {
+    let mut h = with(SessionConfig::default().with_enable_last_msg_seq_num_processed(true));
+    h.send("A", 1, "98=0|108=30");
+    assert_eq!(
+        h.out(),
+        ["35=A|34=1|49=ISLD|52=T|56=TW|369=0|98=0|108=30"],
+        "written before the Logon it answers is counted"
+    );
+    h.send("1", 2, "112=HI");
+    assert_eq!(h.out(), ["35=0|34=2|49=ISLD|52=T|56=TW|369=2|112=HI"]);
+    // The application answers an order before the session counts it, as in
+    // QuickFIX/J.
+    h.send("D", 3, ORDER);
+    assert_eq!(
+        h.out(),
+        [format!("35=D|34=3|49=ISLD|52=T|56=TW|369=2|{ORDER}")]
+    );
+    h.send("0", 4, "");
+    // A resent message keeps the 369 it was written with.
+    h.send("2", 5, "7=3|16=3");
+    assert_eq!(
+        h.out(),
+        [format!(
+            "35=D|34=3|43=Y|49=ISLD|52=T|56=TW|122=T|369=2|{ORDER}"
+        )]
+    );
+}
+
+#[test]
+fn last_msg_seq_num_processed_is_absent_by_default() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("D", 2, ORDER);
+    assert!(!h.out()[0].contains("369="));
+}
+
+// ---- ResendRequestChunkSize ------------------------------------------------------------
+
+/// A session expecting 4, with chunks of 5 messages.
+fn chunked() -> Harness {
+    let mut h = with(SessionConfig::default().with_resend_request_chunk_size(5));
+    h.logon();
+    h.send("0", 2, "");
+    h.send("0", 3, "");
+    h
+}
+
+/// QuickFIX/J's acceptance script: message 10 arrives while 4 is expected; the
+/// gap is asked for as 4..8, then, once 8 is processed, 9 to the end.
+#[test]
+fn a_gap_is_asked_for_in_chunks_the_next_when_the_previous_is_filled() {
+    let mut h = chunked();
+    h.send("0", 10, "");
+    assert_eq!(h.out(), ["35=2|34=2|49=ISLD|52=T|56=TW|7=4|16=8"]);
+    for seq in 4..8 {
+        h.send("0", seq, &format!("43=Y|{ORIG}"));
+        assert!(
+            h.out().is_empty(),
+            "no new request before the chunk is filled"
+        );
+    }
+    h.send("0", 8, &format!("43=Y|{ORIG}"));
+    assert_eq!(h.out(), ["35=2|34=3|49=ISLD|52=T|56=TW|7=9|16=0"]);
+    h.send("0", 9, &format!("43=Y|{ORIG}"));
+    assert!(h.out().is_empty());
+    assert_eq!(h.seqs().1, 11, "the queued 10 is processed once 9 is");
+}
+
+/// A chunk is filled once every number in it came, resent or covered by a
+/// GapFill; a GapFill past a chunk's end brings the next chunk from its NewSeqNo.
+/// (QuickFIX/J asks again from a NewSeqNo that only reaches the chunk's last
+/// number, which that number's own resend then duplicates.)
+#[test]
+fn a_gap_fill_past_a_chunk_brings_the_next_chunk() {
+    let mut h = chunked();
+    h.send("0", 15, "");
+    assert_eq!(h.out(), ["35=2|34=2|49=ISLD|52=T|56=TW|7=4|16=8"]);
+    // 4..7 filled; 8, the chunk's last number, still to come.
+    h.send("4", 4, &format!("43=Y|{ORIG}|123=Y|36=8"));
+    assert!(h.out().is_empty());
+    h.send("0", 8, &format!("43=Y|{ORIG}"));
+    assert_eq!(h.out(), ["35=2|34=3|49=ISLD|52=T|56=TW|7=9|16=13"]);
+    // Past the chunk's end at once.
+    h.send("4", 9, &format!("43=Y|{ORIG}|123=Y|36=14"));
+    assert_eq!(
+        h.out(),
+        ["35=2|34=4|49=ISLD|52=T|56=TW|7=14|16=0"],
+        "the chunk that reaches the gap's end asks to the end"
+    );
+    h.send("4", 14, &format!("43=Y|{ORIG}|123=Y|36=15"));
+    assert!(h.out().is_empty());
+    assert_eq!(h.seqs().1, 16, "the queued 15 is processed");
+}
+
+#[test]
+fn without_a_chunk_size_one_request_asks_to_the_end() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("0", 20, "");
+    assert_eq!(h.out(), ["35=2|34=2|49=ISLD|52=T|56=TW|7=2|16=0"]);
+}
