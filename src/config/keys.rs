@@ -322,6 +322,16 @@ macro_rules! session_keys {
             ResendRequestChunkSize: value u64 = 0,
                 resend_request_chunk_size / with_resend_request_chunk_size(messages),
                 parse number(EXPECTED_COUNT);
+
+            /// `ResendRequestNumberOfMessagesLimit` (FIX Antenna's
+            /// `resendRequestNumberOfMessagesLimit`): the most messages one of the
+            /// counterparty's ResendRequests gets resent. A larger range gets its
+            /// newest messages this many, and one GapFill over everything before
+            /// them, as FIX Antenna does. Default 0: no limit.
+            ResendRequestNumberOfMessagesLimit: value u64 = 0,
+                resend_request_number_of_messages_limit
+                    / with_resend_request_number_of_messages_limit(messages),
+                parse number(EXPECTED_COUNT);
         }
     };
 }

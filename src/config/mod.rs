@@ -96,6 +96,7 @@
 //! | `SpinTime` | microseconds a spinning worker polls after its last work before parking | `10000` |
 //! | `EnableLastMsgSeqNumProcessed` | boolean: LastMsgSeqNumProcessed(369) on every message sent | `false` |
 //! | `ResendRequestChunkSize` | count: ask for a gap in ResendRequests of at most this many messages; 0 = one request to the end | `0` |
+//! | `ResendRequestNumberOfMessagesLimit` | count: the most messages a ResendRequest gets resent (the newest; a GapFill covers the rest); 0 = no limit | `0` |
 //!
 //! Booleans are `true`/`false`, `yes`/`no`, `y`/`n` or `1`/`0`, in any case.
 //!

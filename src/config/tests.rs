@@ -685,7 +685,8 @@ fn builder_round_trip() {
         .with_allowed_remote_addresses([net("10.0.0.0/8"), net("::1")])
         .with_listen_port(9990)
         .with_enable_last_msg_seq_num_processed(true)
-        .with_resend_request_chunk_size(5);
+        .with_resend_request_chunk_size(5)
+        .with_resend_request_number_of_messages_limit(1000);
     let config = EngineConfig::default()
         .listen_port(9880)
         .listen_port(9881)
@@ -742,6 +743,7 @@ Session.ISLD/TW.AllowedRemoteAddresses = 10.0.0.0/8, ::1
 Session.ISLD/TW.ListenPort = 9990
 Session.ISLD/TW.EnableLastMsgSeqNumProcessed = true
 Session.ISLD/TW.ResendRequestChunkSize = 5
+Session.ISLD/TW.ResendRequestNumberOfMessagesLimit = 1000
 ";
     let (parsed, warnings) = parse(text);
     assert!(warnings.is_empty(), "{warnings:?}");

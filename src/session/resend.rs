@@ -45,6 +45,19 @@ impl Progress {
         }
     }
 
+    /// As [`Progress::new`], resending only the newest `limit` messages of the
+    /// range: everything before them goes out as one GapFill (FIX Antenna's
+    /// resendRequestNumberOfMessagesLimit, as its code does it).
+    pub(super) fn newest(begin: u64, end: u64, limit: u64) -> Self {
+        let mut progress = Self::new(begin, end);
+        let first = progress.end.saturating_sub(limit - 1).max(begin);
+        if first > begin {
+            progress.next = first;
+            progress.gap_start = Some(begin);
+        }
+        progress
+    }
+
     /// Serves up to `batch` stored messages; true when the range is done.
     pub(super) fn step<S: MessageStore>(
         &mut self,
@@ -239,7 +252,12 @@ impl<S: MessageStore> SessionMachine<S> {
             return Ok(());
         }
         // Replace any resend in progress: the counterparty's latest request wins.
-        self.serving = Some(Progress::new(begin, end));
+        let limit = self.config.resend_request_number_of_messages_limit();
+        self.serving = Some(if limit > 0 {
+            Progress::newest(begin, end, limit)
+        } else {
+            Progress::new(begin, end)
+        });
         self.serve_resend_batch()
     }
 

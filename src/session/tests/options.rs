@@ -113,3 +113,55 @@ fn without_a_chunk_size_one_request_asks_to_the_end() {
     h.send("0", 20, "");
     assert_eq!(h.out(), ["35=2|34=2|49=ISLD|52=T|56=TW|7=2|16=0"]);
 }
+
+// ---- a cap on the counterparty's ResendRequest ------------------------------------
+
+/// A session that sent its Logon (1) and nine ExecutionReports (2 to 10).
+fn with_reports(limit: u64) -> Harness {
+    let mut h = with(SessionConfig::default().with_resend_request_number_of_messages_limit(limit));
+    h.logon();
+    for i in 0..9u64 {
+        h.m.send(h.now, &Message::new("8").with(tags::EXEC_ID, i))
+            .unwrap();
+    }
+    h.out();
+    h
+}
+
+/// Above the limit, the newest messages are resent and one GapFill covers the
+/// rest, as FIX Antenna's code does (its documentation speaks of a reject).
+#[test]
+fn a_resend_request_over_the_limit_gets_the_newest_messages() {
+    let mut h = with_reports(3);
+    h.send("2", 2, "7=1|16=0");
+    let out = h.out();
+    assert_eq!(
+        out,
+        [
+            "35=4|34=1|43=Y|49=ISLD|52=T|56=TW|122=T|36=8|123=Y",
+            "35=8|34=8|43=Y|49=ISLD|52=T|56=TW|122=T|17=6",
+            "35=8|34=9|43=Y|49=ISLD|52=T|56=TW|122=T|17=7",
+            "35=8|34=10|43=Y|49=ISLD|52=T|56=TW|122=T|17=8",
+        ]
+    );
+    assert!(h.events().contains(&SessionEvent::ResendServed {
+        begin: 1,
+        end: 10,
+        resent: 3,
+        gap_filled: 7
+    }));
+}
+
+#[test]
+fn a_resend_request_within_the_limit_is_served_whole() {
+    let mut h = with_reports(3);
+    h.send("2", 2, "7=8|16=10");
+    assert_eq!(h.out().len(), 3);
+    let mut h = with_reports(0);
+    h.send("2", 2, "7=1|16=0");
+    assert_eq!(
+        h.out().len(),
+        10,
+        "a GapFill over the Logon, then nine reports"
+    );
+}
