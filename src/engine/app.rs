@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::codec::{Message, MessageView};
+use crate::codec::{Encoder, Message, MessageView};
 use crate::id::{FixVersion, SessionId};
 use crate::session::{Reply, SendError, SessionEvent};
 
@@ -86,6 +86,29 @@ pub trait Application: Send + 'static {
         let _ = event;
     }
 
+    /// A session-level message the session acts on (Heartbeat, TestRequest,
+    /// ResendRequest, Reject, SequenceReset, Logout, an accepted Logon),
+    /// read-only, before it is acted on: QuickFIX's `fromAdmin`.
+    fn on_admin(&mut self, message: &MessageView<'_>) {
+        let _ = message;
+    }
+
+    /// The session writes its Logon reply or a Logout (`msg_type` says which):
+    /// fields added to `body` go out in it, after the session's own (QuickFIX's
+    /// `toAdmin`), e.g. a venue's extra tags.
+    fn to_admin(&mut self, msg_type: &[u8], body: &mut Encoder<'_>) {
+        let _ = (msg_type, body);
+    }
+
+    /// A stored application message is about to be resent in answer to a
+    /// ResendRequest: `false` vetoes it, and it goes out inside a GapFill instead
+    /// (QuickFIX's `DoNotSend` on resend, FIX Antenna's `onResend`). The classic
+    /// use: never resend stale orders after a reconnect.
+    fn on_resend(&mut self, message: &MessageView<'_>) -> bool {
+        let _ = message;
+        true
+    }
+
     /// A message given to [`Session::put`] was not sent, and is handed back: it
     /// could not be stored (the session then logs out), or the session ended with
     /// it still queued and it could not be stored for a later run.
@@ -109,6 +132,18 @@ impl Application for Box<dyn Application> {
 
     fn on_event(&mut self, event: &SessionEvent) {
         (**self).on_event(event);
+    }
+
+    fn on_admin(&mut self, message: &MessageView<'_>) {
+        (**self).on_admin(message);
+    }
+
+    fn to_admin(&mut self, msg_type: &[u8], body: &mut Encoder<'_>) {
+        (**self).to_admin(msg_type, body);
+    }
+
+    fn on_resend(&mut self, message: &MessageView<'_>) -> bool {
+        (**self).on_resend(message)
     }
 
     fn on_send_failed(&mut self, message: Message, error: SendError) {

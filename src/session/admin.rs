@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::state::Phase;
-use super::{SessionEvent, SessionMachine};
+use super::{Handler, SessionEvent, SessionMachine};
 use crate::codec::{
     Encoder, Fields, MessageView, RejectReason, TimePrecision, format_u64, msg_type, tags,
 };
@@ -72,11 +72,13 @@ impl<S: MessageStore> SessionMachine<S> {
         &mut self,
         now: Instant,
         text: Option<&str>,
+        handler: &mut dyn Handler,
     ) -> Result<(), StoreError> {
         self.send_admin(now, msg_type::LOGOUT, |e| {
             if let Some(t) = text {
                 e.str(tags::TEXT, t);
             }
+            handler.to_admin(msg_type::LOGOUT, e);
         })?;
         self.tell(SessionEvent::LoggedOut {
             text: text.map(str::to_owned),
@@ -183,9 +185,10 @@ impl<S: MessageStore> SessionMachine<S> {
         view: &MessageView<'_>,
         seq: u64,
         reason: RejectReason,
+        handler: &mut dyn Handler,
     ) -> Result<(), StoreError> {
         self.reject(now, view, seq, reason, None)?;
-        self.send_logout(now, None)?;
+        self.send_logout(now, None, handler)?;
         self.await_logout(now);
         Ok(())
     }

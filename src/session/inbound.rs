@@ -49,42 +49,47 @@ impl<S: MessageStore> SessionMachine<S> {
         use ProtocolViolation as V;
         let mt = view.msg_type();
         if view.begin_string() != self.version.begin_string().as_bytes() {
-            return self.answer(now, view, 0, V::IncorrectBeginString);
+            return self.answer(now, view, 0, V::IncorrectBeginString, handler);
         }
         let Ok(seq) = view.msg_seq_num().map(SeqNum::get) else {
             // A SequenceReset-Reset ignores its own MsgSeqNum (which may be 0).
             if mt == msg_type::SEQUENCE_RESET && !is_gap_fill(view) {
-                return self.on_sequence_reset(now, view, 0);
+                self.admin_acted_on(view, handler);
+                return self.on_sequence_reset(now, view, 0, handler);
             }
-            return self.answer(now, view, 0, V::MsgSeqNumMissing);
+            return self.answer(now, view, 0, V::MsgSeqNumMissing, handler);
         };
         // Every path below may record seq + 1 as the next number expected.
         if seq == u64::MAX {
-            return self.answer(now, view, seq, V::MsgSeqNumExhausted);
+            return self.answer(now, view, seq, V::MsgSeqNumExhausted, handler);
         }
         if let Err(violation) = self.check_header(view) {
-            return self.answer(now, view, seq, violation);
+            return self.answer(now, view, seq, violation, handler);
         }
         let expected = self.store.next_target_seq();
 
         // SequenceReset-Reset ignores MsgSeqNum altogether.
         if mt == msg_type::SEQUENCE_RESET && !is_gap_fill(view) {
-            return self.on_sequence_reset(now, view, seq);
+            self.admin_acted_on(view, handler);
+            return self.on_sequence_reset(now, view, seq, handler);
         }
         // A Logon with ResetSeqNumFlag=Y on a live session starts the FIX session over.
         if mt == msg_type::LOGON && view.get_bool(tags::RESET_SEQ_NUM_FLAG) == Ok(true) {
-            return self.on_reset_logon(now, view, seq);
+            self.admin_acted_on(view, handler);
+            return self.on_reset_logon(now, view, seq, handler);
         }
         // Like QuickFIX, a Logout or a ResendRequest is acted on whatever its number:
         // answering either is harmless, and refusing a Logout helps nobody.
         if mt == msg_type::LOGOUT && seq != expected {
-            return self.on_logout(now, view);
+            self.admin_acted_on(view, handler);
+            return self.on_logout(now, view, handler);
         }
         if mt == msg_type::RESEND_REQUEST && seq < expected && !view.is_poss_dup() {
-            return self.on_resend_request(now, view, seq);
+            self.admin_acted_on(view, handler);
+            return self.on_resend_request(now, view, seq, handler);
         }
         if seq > expected {
-            return self.on_seq_too_high(now, view, seq, expected);
+            return self.on_seq_too_high(now, view, seq, expected, handler);
         }
         if seq < expected {
             if !view.is_poss_dup() {
@@ -92,13 +97,13 @@ impl<S: MessageStore> SessionMachine<S> {
                     expected,
                     received: seq,
                 };
-                return self.answer(now, view, seq, violation);
+                return self.answer(now, view, seq, violation, handler);
             }
             // A possible duplicate of something already processed: checked, then
             // ignored.
             return match check_poss_dup(view) {
                 Ok(()) => Ok(()),
-                Err(violation) => self.answer(now, view, seq, violation),
+                Err(violation) => self.answer(now, view, seq, violation, handler),
             };
         }
 
@@ -106,10 +111,13 @@ impl<S: MessageStore> SessionMachine<S> {
         if view.is_poss_dup()
             && let Err(violation) = check_poss_dup(view)
         {
-            return self.answer(now, view, seq, violation);
+            return self.answer(now, view, seq, violation, handler);
         }
         if let Some(violation) = self.validate(view) {
-            return self.answer(now, view, seq, V::Invalid(violation));
+            return self.answer(now, view, seq, V::Invalid(violation), handler);
+        }
+        if view.is_admin() && mt != msg_type::LOGON {
+            self.admin_acted_on(view, handler);
         }
         match mt {
             msg_type::HEARTBEAT => {
@@ -120,7 +128,7 @@ impl<S: MessageStore> SessionMachine<S> {
             }
             msg_type::TEST_REQUEST => {
                 let Some(id) = view.get(tags::TEST_REQ_ID).map(<[u8]>::to_vec) else {
-                    return self.answer(now, view, seq, V::TestReqIdMissing);
+                    return self.answer(now, view, seq, V::TestReqIdMissing, handler);
                 };
                 self.advance_inbound(seq)?;
                 self.send_admin(now, msg_type::HEARTBEAT, |e| {
@@ -128,7 +136,7 @@ impl<S: MessageStore> SessionMachine<S> {
                 })
             }
             msg_type::RESEND_REQUEST => {
-                self.on_resend_request(now, view, seq)?;
+                self.on_resend_request(now, view, seq, handler)?;
                 self.advance_inbound(seq)
             }
             msg_type::REJECT => {
@@ -138,12 +146,12 @@ impl<S: MessageStore> SessionMachine<S> {
                 });
                 self.advance_inbound(seq)
             }
-            msg_type::SEQUENCE_RESET => self.on_sequence_reset(now, view, seq),
+            msg_type::SEQUENCE_RESET => self.on_sequence_reset(now, view, seq, handler),
             msg_type::LOGOUT => {
                 self.advance_inbound(seq)?;
-                self.on_logout(now, view)
+                self.on_logout(now, view, handler)
             }
-            msg_type::LOGON => self.answer(now, view, seq, V::SecondLogon),
+            msg_type::LOGON => self.answer(now, view, seq, V::SecondLogon, handler),
             _ => {
                 // What the session produced before this message reaches the
                 // application before it.
@@ -154,6 +162,13 @@ impl<S: MessageStore> SessionMachine<S> {
                 self.advance_inbound(seq)
             }
         }
+    }
+
+    /// Shows the application a session-level message the session is about to act
+    /// on, after what the session produced before it.
+    fn admin_acted_on(&mut self, view: &MessageView<'_>, handler: &mut dyn Handler) {
+        self.notify(handler);
+        handler.on_admin(view);
     }
 
     /// The standard header's required fields, before anything reads them; then
@@ -188,18 +203,20 @@ impl<S: MessageStore> SessionMachine<S> {
         view: &MessageView<'_>,
         seq: u64,
         expected: u64,
+        handler: &mut dyn Handler,
     ) -> Result<(), StoreError> {
         let served = view.msg_type() == msg_type::RESEND_REQUEST;
         if served {
+            self.admin_acted_on(view, handler);
             // Serve the counterparty first, then ask for our gap (test case 20).
-            self.on_resend_request(now, view, seq)?;
+            self.on_resend_request(now, view, seq, handler)?;
         }
         if !self.recovery.has_room(view.frame().len()) {
             if matches!(self.phase, Phase::WaitForLogout { .. }) {
                 // Already logging out: one Logout is enough, the rest is dropped.
                 return Ok(());
             }
-            return self.answer(now, view, seq, ProtocolViolation::TooManyQueued);
+            return self.answer(now, view, seq, ProtocolViolation::TooManyQueued, handler);
         }
         // A served ResendRequest keeps its place in the sequence, not its frame.
         self.recovery.hold(seq, (!served).then(|| view.frame()));
@@ -259,6 +276,7 @@ impl<S: MessageStore> SessionMachine<S> {
         now: Instant,
         view: &MessageView<'_>,
         seq: u64,
+        handler: &mut dyn Handler,
     ) -> Result<(), StoreError> {
         let expected = self.store.next_target_seq();
         let gap_fill = is_gap_fill(view);
@@ -270,7 +288,13 @@ impl<S: MessageStore> SessionMachine<S> {
                     FieldError::Missing { .. } => RejectReason::RequiredTagMissing,
                     _ => RejectReason::IncorrectDataFormat,
                 };
-                return self.answer(now, view, seq, refused(reason, Some(tags::NEW_SEQ_NO)));
+                return self.answer(
+                    now,
+                    view,
+                    seq,
+                    refused(reason, Some(tags::NEW_SEQ_NO)),
+                    handler,
+                );
             }
         };
         if new_seq < expected || (gap_fill && new_seq == expected && seq != expected) {
@@ -280,6 +304,7 @@ impl<S: MessageStore> SessionMachine<S> {
                 view,
                 seq,
                 refused(RejectReason::ValueIsIncorrect, None),
+                handler,
             );
         }
         if new_seq == expected && !gap_fill {
@@ -299,6 +324,7 @@ impl<S: MessageStore> SessionMachine<S> {
         &mut self,
         now: Instant,
         view: &MessageView<'_>,
+        handler: &mut dyn Handler,
     ) -> Result<(), StoreError> {
         let text = view.get_str(tags::TEXT).ok().map(str::to_owned);
         let by_counterparty = self.phase == Phase::Established;
@@ -307,7 +333,7 @@ impl<S: MessageStore> SessionMachine<S> {
             by_counterparty,
         });
         if by_counterparty {
-            self.send_logout(now, None)?;
+            self.send_logout(now, None, handler)?;
         }
         if self.config.reset_seq_num_on_logout() {
             self.reset_sequence()?;

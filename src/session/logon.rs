@@ -34,6 +34,7 @@ impl<S: MessageStore> SessionMachine<S> {
             self.refuse_logon(reason);
             return Ok(());
         }
+        handler.on_admin(view);
         // From here the Logon is accepted: state may change.
         let reset_requested = view.get_bool(tags::RESET_SEQ_NUM_FLAG) == Ok(true);
         let reset = reset_requested || self.config.reset_seq_num_on_logon();
@@ -53,7 +54,7 @@ impl<S: MessageStore> SessionMachine<S> {
         if seq < expected {
             // Answer with a Logout and no Logon: the counterparty is behind us.
             self.move_to(Phase::Established);
-            self.send_logout(now, Some(&reasons::seq_too_low(expected, seq)))?;
+            self.send_logout(now, Some(&reasons::seq_too_low(expected, seq)), handler)?;
             self.close(reasons::LOGON_SEQ_TOO_LOW);
             return Ok(());
         }
@@ -68,7 +69,11 @@ impl<S: MessageStore> SessionMachine<S> {
         if let Some(n) = their_next_expected.filter(|&n| n > next_out || n == 0) {
             // It expects messages we never sent: nothing can repair that.
             self.move_to(Phase::Established);
-            self.send_logout(now, Some(&reasons::next_expected_too_high(n, next_out)))?;
+            self.send_logout(
+                now,
+                Some(&reasons::next_expected_too_high(n, next_out)),
+                handler,
+            )?;
             self.close(reasons::LOGON_NEXT_EXPECTED_TOO_HIGH);
             return Ok(());
         }
@@ -83,6 +88,7 @@ impl<S: MessageStore> SessionMachine<S> {
             if their_next_expected.is_some() {
                 e.uint(tags::NEXT_EXPECTED_MSG_SEQ_NUM, our_next_expected);
             }
+            handler.to_admin(msg_type::LOGON, e);
         })?;
         self.move_to(Phase::Established);
         self.tell(SessionEvent::LoggedOn {
@@ -108,7 +114,7 @@ impl<S: MessageStore> SessionMachine<S> {
                 }
                 if n < next_out {
                     self.serving = Some(resend::Progress::new(n, next_out));
-                    self.serve_resend_batch()?;
+                    self.serve_resend_batch(handler)?;
                 }
             }
             None if seq > expected => self.request_resend(now, expected, seq)?,
@@ -189,10 +195,17 @@ impl<S: MessageStore> SessionMachine<S> {
         now: Instant,
         view: &MessageView<'_>,
         seq: u64,
+        handler: &mut dyn Handler,
     ) -> Result<(), StoreError> {
         // The new session's HeartBtInt is held to the same bounds as any Logon's.
         let Ok(heart_bt_int) = self.heart_bt_int_of(view) else {
-            return self.answer(now, view, seq, ProtocolViolation::ResetLogonHeartBtInt);
+            return self.answer(
+                now,
+                view,
+                seq,
+                ProtocolViolation::ResetLogonHeartBtInt,
+                handler,
+            );
         };
         self.reset_sequence()?;
         self.liveness.heart_bt_int = Duration::from_secs(u64::from(heart_bt_int));
@@ -201,6 +214,7 @@ impl<S: MessageStore> SessionMachine<S> {
             e.uint(tags::ENCRYPT_METHOD, 0)
                 .uint(tags::HEART_BT_INT, u64::from(heart_bt_int))
                 .bool(tags::RESET_SEQ_NUM_FLAG, true);
+            handler.to_admin(msg_type::LOGON, e);
         })?;
         self.store.set_next_target_seq(seq + 1)?;
         self.tell(SessionEvent::LoggedOn {

@@ -317,7 +317,7 @@ impl<S: MessageStore> SessionMachine<S> {
         handler: &mut impl Handler,
     ) -> Result<usize, StoreError> {
         let served = if self.outbox.is_empty() && self.serving.is_some() {
-            self.serve_resend_batch()
+            self.serve_resend_batch(handler)
         } else {
             Ok(())
         };
@@ -382,7 +382,7 @@ impl<S: MessageStore> SessionMachine<S> {
         text: Option<&str>,
         handler: &mut impl Handler,
     ) -> Result<(), StoreError> {
-        let result = self.start_logout(now, text);
+        let result = self.start_logout(now, text, handler);
         self.notify(handler);
         result
     }

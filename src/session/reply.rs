@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Instant;
 
 use super::{SendError, SessionEvent, SessionMachine, State};
-use crate::codec::{Message, MessageView, UtcTimestamp, msg_type, tags};
+use crate::codec::{Encoder, Message, MessageView, UtcTimestamp, msg_type, tags};
 use crate::id::{FixVersion, SeqNum};
 use crate::store::MessageStore;
 
@@ -38,6 +38,30 @@ pub trait Handler {
     /// A session-layer event.
     fn on_event(&mut self, event: &SessionEvent) {
         let _ = event;
+    }
+
+    /// A session-level message the session acts on (Heartbeat, TestRequest,
+    /// ResendRequest, Reject, SequenceReset, Logout, an accepted Logon), read-only,
+    /// before it is acted on (QuickFIX's `fromAdmin`). Refusing a Logon is
+    /// [`Handler::on_logon`]'s job.
+    fn on_admin(&mut self, message: &MessageView<'_>) {
+        let _ = message;
+    }
+
+    /// The session writes its Logon reply or a Logout (`msg_type` says which):
+    /// fields added to `body` go out in it, after the session's own (QuickFIX's
+    /// `toAdmin`), e.g. a venue's extra tags. The header is the session's.
+    fn to_admin(&mut self, msg_type: &[u8], body: &mut Encoder<'_>) {
+        let _ = (msg_type, body);
+    }
+
+    /// A stored application message is about to be resent in answer to a
+    /// ResendRequest: `false` vetoes it, and it goes out inside a GapFill instead
+    /// (QuickFIX's `DoNotSend` on resend, FIX Antenna's `onResend`). The classic
+    /// use: never resend stale orders after a reconnect.
+    fn on_resend(&mut self, message: &MessageView<'_>) -> bool {
+        let _ = message;
+        true
     }
 }
 

@@ -12,7 +12,7 @@
 use std::time::Instant;
 
 use super::violation::ProtocolViolation;
-use super::{RESEND_BATCH, SessionEvent, SessionMachine};
+use super::{Handler, RESEND_BATCH, SessionEvent, SessionMachine};
 use crate::codec::{Decoder, Encoder, Fields, MAX_TIMESTAMP_LEN, MessageView, msg_type, tags};
 use crate::id::FixVersion;
 use crate::store::{MessageStore, StoreError};
@@ -102,7 +102,6 @@ impl Progress {
 }
 
 /// Writes resent messages and gap fills into the outbound buffer.
-#[derive(Debug)]
 pub(super) struct Writer<'a> {
     pub(super) version: FixVersion,
     pub(super) sender: &'a [u8],
@@ -111,6 +110,8 @@ pub(super) struct Writer<'a> {
     pub(super) sending_time: &'a [u8],
     pub(super) out: &'a mut Vec<u8>,
     pub(super) decoder: &'a mut Decoder,
+    /// Asked about each stored application message: `false` gap-fills it.
+    pub(super) approve: &'a mut dyn FnMut(&MessageView<'_>) -> bool,
 }
 
 /// The most header fields a stored message may carry for the rewrite; more (a
@@ -143,11 +144,12 @@ impl Writer<'_> {
             sending_time,
             out,
             decoder,
+            approve,
         } = self;
         let Ok(view) = decoder.decode(frame) else {
             return false;
         };
-        if view.is_admin() || view.header().count() + 3 > MAX_HEADER_FIELDS {
+        if view.is_admin() || view.header().count() + 3 > MAX_HEADER_FIELDS || !approve(&view) {
             return false;
         }
         if let Some(g) = gap_start {
@@ -233,12 +235,19 @@ impl<S: MessageStore> SessionMachine<S> {
         now: Instant,
         view: &MessageView<'_>,
         seq: u64,
+        handler: &mut dyn Handler,
     ) -> Result<(), StoreError> {
         let (Ok(begin), Ok(end)) = (
             view.get_u64(tags::BEGIN_SEQ_NO),
             view.get_u64(tags::END_SEQ_NO),
         ) else {
-            return self.answer(now, view, seq, ProtocolViolation::ResendRangeMissing);
+            return self.answer(
+                now,
+                view,
+                seq,
+                ProtocolViolation::ResendRangeMissing,
+                handler,
+            );
         };
         let last_sent = self.store.next_sender_seq().saturating_sub(1);
         let infinite = end == 0 || (self.version.uses_999999_as_infinity() && end == 999_999);
@@ -258,10 +267,13 @@ impl<S: MessageStore> SessionMachine<S> {
         } else {
             Progress::new(begin, end)
         });
-        self.serve_resend_batch()
+        self.serve_resend_batch(handler)
     }
 
-    pub(super) fn serve_resend_batch(&mut self) -> Result<(), StoreError> {
+    pub(super) fn serve_resend_batch(
+        &mut self,
+        handler: &mut dyn Handler,
+    ) -> Result<(), StoreError> {
         let Some(mut progress) = self.serving.take() else {
             return Ok(());
         };
@@ -275,6 +287,7 @@ impl<S: MessageStore> SessionMachine<S> {
             sending_time: time,
             out: &mut self.outbox,
             decoder: &mut self.decoder,
+            approve: &mut |view| handler.on_resend(view),
         };
         let done = progress.step(&self.store, &mut resend, RESEND_BATCH)?;
         if done {
@@ -308,6 +321,7 @@ mod tests {
             sending_time: b"20261125-20:16:27.000",
             out: &mut out,
             decoder: &mut decoder,
+            approve: &mut |_| true,
         };
         let mut progress = Progress::new(begin, u64::MAX);
         assert!(progress.step(store, &mut writer, 10).unwrap(), "not done");

@@ -103,8 +103,13 @@ impl<S: MessageStore> SessionMachine<S> {
     }
 
     /// Our Logout, then the wait for the counterparty's.
-    pub(super) fn logout_and_wait(&mut self, now: Instant, text: &str) -> Result<(), StoreError> {
-        self.send_logout(now, Some(text))?;
+    pub(super) fn logout_and_wait(
+        &mut self,
+        now: Instant,
+        text: &str,
+        handler: &mut dyn Handler,
+    ) -> Result<(), StoreError> {
+        self.send_logout(now, Some(text), handler)?;
         self.await_logout(now);
         Ok(())
     }
@@ -113,10 +118,11 @@ impl<S: MessageStore> SessionMachine<S> {
         &mut self,
         now: Instant,
         text: Option<&str>,
+        handler: &mut dyn Handler,
     ) -> Result<(), StoreError> {
         match self.phase {
             Phase::Established => {
-                self.send_logout(now, text)?;
+                self.send_logout(now, text, handler)?;
                 self.await_logout(now);
             }
             Phase::WaitForLogon { .. } => self.close(reasons::LOGOUT_BEFORE_LOGON),
@@ -131,7 +137,7 @@ impl<S: MessageStore> SessionMachine<S> {
     }
 
     /// Hands what the session produced so far to the handler, in order.
-    pub(super) fn notify(&mut self, handler: &mut impl Handler) {
+    pub(super) fn notify(&mut self, handler: &mut (impl Handler + ?Sized)) {
         while let Some(notice) = self.notices.pop_front() {
             match notice {
                 Notice::State { from, to } => handler.on_state_change(from, to),

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::{SessionMachine, reasons};
+use super::{Handler, SessionMachine, reasons};
 use crate::codec::{MessageView, RejectReason, tags};
 use crate::dictionary::Violation;
 use crate::store::{MessageStore, StoreError};
@@ -60,29 +60,44 @@ impl<S: MessageStore> SessionMachine<S> {
         view: &MessageView<'_>,
         seq: u64,
         violation: ProtocolViolation,
+        handler: &mut dyn Handler,
     ) -> Result<(), StoreError> {
         use ProtocolViolation as V;
         match violation {
             // The session cannot go on: Logout, and the counterparty's is awaited.
-            V::IncorrectBeginString => self.logout_and_wait(now, reasons::INCORRECT_BEGIN_STRING),
-            V::MsgSeqNumExhausted => self.logout_and_wait(now, reasons::SEQ_NUM_EXHAUSTED),
-            V::ResetLogonHeartBtInt => self.logout_and_wait(now, reasons::RESET_LOGON_HEART_BT_INT),
-            V::TooManyQueued => self.logout_and_wait(now, reasons::TOO_MANY_QUEUED),
+            V::IncorrectBeginString => {
+                self.logout_and_wait(now, reasons::INCORRECT_BEGIN_STRING, handler)
+            }
+            V::MsgSeqNumExhausted => self.logout_and_wait(now, reasons::SEQ_NUM_EXHAUSTED, handler),
+            V::ResetLogonHeartBtInt => {
+                self.logout_and_wait(now, reasons::RESET_LOGON_HEART_BT_INT, handler)
+            }
+            V::TooManyQueued => self.logout_and_wait(now, reasons::TOO_MANY_QUEUED, handler),
             V::SecondLogon => {
                 self.advance_inbound(seq)?;
-                self.logout_and_wait(now, reasons::SECOND_LOGON)
+                self.logout_and_wait(now, reasons::SECOND_LOGON, handler)
             }
             // The counterparty is behind us: nothing it sends can be trusted.
             V::MsgSeqNumTooLow { expected, received } => {
-                self.send_logout(now, Some(&reasons::seq_too_low(expected, received)))?;
+                self.send_logout(
+                    now,
+                    Some(&reasons::seq_too_low(expected, received)),
+                    handler,
+                )?;
                 self.close(reasons::SEQ_TOO_LOW);
                 Ok(())
             }
             // Reject, then Logout.
-            V::SendingTime | V::OrigSendingTimeAfterSendingTime => {
-                self.reject_and_logout(now, view, seq, RejectReason::SendingTimeAccuracyProblem)
+            V::SendingTime | V::OrigSendingTimeAfterSendingTime => self.reject_and_logout(
+                now,
+                view,
+                seq,
+                RejectReason::SendingTimeAccuracyProblem,
+                handler,
+            ),
+            V::CompId => {
+                self.reject_and_logout(now, view, seq, RejectReason::CompIdProblem, handler)
             }
-            V::CompId => self.reject_and_logout(now, view, seq, RejectReason::CompIdProblem),
             // Reject; the number is used when the message has one that is in sequence
             // and is otherwise whole.
             V::MsgSeqNumMissing => self.reject(

@@ -2,7 +2,7 @@
 //! part on the way (the log, the state published to the session's handles).
 use std::sync::atomic::Ordering;
 
-use crate::codec::MessageView;
+use crate::codec::{Encoder, MessageView};
 use crate::engine::{Application, SessionState, Shared};
 use crate::session::{Handler, Reply, SessionEvent, State};
 
@@ -50,6 +50,18 @@ impl<A: Application> Handler for Deliver<'_, A> {
 
     fn on_message(&mut self, message: &MessageView<'_>, reply: &mut Reply<'_>) {
         self.app.on_message(message, reply);
+    }
+
+    fn on_admin(&mut self, message: &MessageView<'_>) {
+        self.app.on_admin(message);
+    }
+
+    fn to_admin(&mut self, msg_type: &[u8], body: &mut Encoder<'_>) {
+        self.app.to_admin(msg_type, body);
+    }
+
+    fn on_resend(&mut self, message: &MessageView<'_>) -> bool {
+        self.app.on_resend(message)
     }
 
     fn on_state_change(&mut self, _from: State, to: State) {

@@ -28,6 +28,12 @@ struct App {
     refuse_logon: Option<String>,
     /// Everything the session told, in order, since the test last looked.
     told: Vec<Told>,
+    /// The MsgTypes of the session-level messages shown to `on_admin`, in order.
+    admin: Vec<String>,
+    /// A field `to_admin` adds to the Logon reply and to Logouts.
+    admin_field: Option<(u32, &'static str)>,
+    /// `on_resend` vetoes stored messages carrying this ExecID(17).
+    veto_exec_id: Option<&'static str>,
 }
 
 /// One thing the session told the application.
@@ -69,6 +75,22 @@ impl Handler for App {
 
     fn on_event(&mut self, event: &SessionEvent) {
         self.told.push(Told::Event(event.clone()));
+    }
+
+    fn on_admin(&mut self, message: &MessageView<'_>) {
+        self.admin
+            .push(String::from_utf8_lossy(message.msg_type()).into_owned());
+    }
+
+    fn to_admin(&mut self, _msg_type: &[u8], body: &mut Encoder<'_>) {
+        if let Some((tag, value)) = self.admin_field {
+            body.str(tag, value);
+        }
+    }
+
+    fn on_resend(&mut self, message: &MessageView<'_>) -> bool {
+        self.veto_exec_id
+            .is_none_or(|id| message.get(tags::EXEC_ID) != Some(id.as_bytes()))
     }
 }
 

@@ -165,3 +165,59 @@ fn a_resend_request_within_the_limit_is_served_whole() {
         "a GapFill over the Logon, then nine reports"
     );
 }
+
+// ---- the application's hooks: on_admin, to_admin, on_resend ---------------------
+
+#[test]
+fn on_admin_sees_every_session_level_message_acted_on() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    h.send("0", 2, "");
+    h.send("1", 3, "112=T1");
+    h.send("D", 4, ORDER);
+    h.send("2", 5, "7=1|16=0");
+    h.send("4", 6, "123=Y|36=8");
+    h.send("5", 8, "");
+    assert_eq!(
+        h.app.admin,
+        ["A", "0", "1", "2", "4", "5"],
+        "orders are not admin"
+    );
+}
+
+#[test]
+fn to_admin_adds_fields_to_the_logon_reply_and_the_logout() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.app.admin_field = Some((5001, "VENUE-1"));
+    h.send("A", 1, "98=0|108=30");
+    assert_eq!(
+        h.out(),
+        ["35=A|34=1|49=ISLD|52=T|56=TW|98=0|108=30|5001=VENUE-1"]
+    );
+    h.m.logout(h.now, Some("bye"), &mut h.app).unwrap();
+    assert_eq!(
+        h.out(),
+        ["35=5|34=2|49=ISLD|52=T|56=TW|58=bye|5001=VENUE-1"]
+    );
+}
+
+#[test]
+fn a_vetoed_message_is_resent_as_a_gap_fill() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    h.logon();
+    for id in ["E1", "STALE", "E3"] {
+        h.m.send(h.now, &Message::new("8").with(tags::EXEC_ID, id))
+            .unwrap();
+    }
+    h.out();
+    h.app.veto_exec_id = Some("STALE");
+    h.send("2", 2, "7=2|16=0");
+    assert_eq!(
+        h.out(),
+        [
+            "35=8|34=2|43=Y|49=ISLD|52=T|56=TW|122=T|17=E1",
+            "35=4|34=3|43=Y|49=ISLD|52=T|56=TW|122=T|36=4|123=Y",
+            "35=8|34=4|43=Y|49=ISLD|52=T|56=TW|122=T|17=E3",
+        ]
+    );
+}
