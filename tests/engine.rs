@@ -213,9 +213,11 @@ fn a_second_logon_is_refused_without_disturbing_the_first() {
             .with(tags::ENCRYPT_METHOD, 0u32)
             .with(tags::HEART_BT_INT, 30u32),
     );
-    assert!(
-        second.closed_silently_within(WAIT),
-        "the duplicate is closed"
+    let refusal = second.refused_with_logout("already logged on");
+    assert_eq!(
+        refusal.seq(),
+        2,
+        "numbered with the session's next number, not using it"
     );
 
     first.send(&order("STILL-HERE"));
@@ -353,7 +355,7 @@ fn the_connection_hook_refuses_by_address_before_anything_changes() {
     engine.set_sessions_manager(manager.clone());
     let mut client = initiator(addr);
     client.logon_with_no_answer();
-    assert!(client.closed_silently_within(WAIT));
+    client.refused_with_logout("refused by the sessions manager");
     assert_eq!(session.next_target_seq(), 1, "no state changed");
     assert_eq!(app.log.lock().unwrap().logons, 0);
     let seen = manager.seen.lock().unwrap().clone();
@@ -382,11 +384,23 @@ fn allowed_remote_addresses_refuse_other_hosts() {
         8,
     )
     .unwrap()]);
-    let session = session_with_config(&engine, OrderApp::default(), restricted);
+    let session = session_with_config(&engine, OrderApp::default(), restricted.clone());
+    let mut client = initiator(addr);
+    client.logon_with_no_answer();
+    client.refused_with_logout("not in AllowedRemoteAddresses");
+    assert_eq!(session.state(), SessionState::WaitForLogon);
+    assert_eq!(
+        (session.next_sender_seq(), session.next_target_seq()),
+        (1, 1),
+        "the refusal moved no number"
+    );
+    // LogonRefusalReply = silent: as every refusal was before the key.
+    session.finalize();
+    let silent = restricted.with_logon_refusal_reply(fixengine::LogonRefusalReply::Silent);
+    let _session = session_with_config(&engine, OrderApp::default(), silent);
     let mut client = initiator(addr);
     client.logon_with_no_answer();
     assert!(client.closed_silently_within(WAIT));
-    assert_eq!(session.state(), SessionState::WaitForLogon);
 }
 
 #[test]
@@ -402,7 +416,7 @@ fn a_session_not_connected_accepts_nothing() {
     assert_eq!(session.state(), SessionState::Disconnected);
     let mut client = initiator(addr);
     client.logon_with_no_answer();
-    assert!(client.closed_silently_within(WAIT));
+    client.refused_with_logout("connect() not called");
     session.connect().unwrap();
     let mut client = initiator(addr);
     client.logon(30);

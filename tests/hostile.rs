@@ -14,7 +14,10 @@ use common::{
     Got, Initiator, OURS, OrderApp, THEIRS, WAIT, config, counterparty, engine_with, initiator,
     order, session, session_with_config, wait_until,
 };
-use fixengine::{EngineError, FixVersion, Message, SessionConfig, SessionId, SessionState, tags};
+use fixengine::{
+    EngineError, FixVersion, LogonRefusalReply, Message, SessionConfig, SessionId, SessionState,
+    tags,
+};
 
 /// Closed well before `limit`, without a reply.
 fn closed_within(client: &mut Initiator, limit: Duration) {
@@ -157,6 +160,20 @@ fn logon_as(user: &str, password: &str, reset: bool) -> Message {
 }
 
 #[test]
+fn a_silent_refusal_of_wrong_credentials_sends_nothing() {
+    let (engine, addr) = engine_with(config());
+    let config = SessionConfig::default()
+        .with_username("trader")
+        .with_password("s3cret")
+        .with_logon_refusal_reply(LogonRefusalReply::Silent);
+    let s = session_with_config(&engine, OrderApp::default(), config);
+    let mut intruder = initiator(addr);
+    intruder.send(&logon_as("trader", "guess", false));
+    assert!(intruder.closed_silently_within(WAIT));
+    assert_eq!((s.next_sender_seq(), s.next_target_seq()), (1, 1));
+}
+
+#[test]
 fn wrong_credentials_are_refused_before_any_state_changes() {
     let (engine, addr) = engine_with(config());
     let s = guarded(&engine);
@@ -179,10 +196,11 @@ fn wrong_credentials_are_refused_before_any_state_changes() {
         let mut intruder = initiator(addr);
         intruder.next_seq = 4;
         intruder.send(&logon_as(user, password, reset));
-        assert!(
-            intruder.closed_silently_within(WAIT),
-            "{user}/{password} refused"
-        );
+        // The session is known, so the refusal says why, in words that do not
+        // tell which of the two was wrong; the Logout is not stored and takes
+        // the number the next real Logon reply will use again.
+        let logout = intruder.refused_with_logout("Username(553) or Password(554)");
+        assert_eq!(logout.seq(), 4, "{user}/{password}");
         assert_eq!(
             (s.next_sender_seq(), s.next_target_seq()),
             numbers,

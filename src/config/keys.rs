@@ -332,6 +332,13 @@ macro_rules! session_keys {
                 resend_request_number_of_messages_limit
                     / with_resend_request_number_of_messages_limit(messages),
                 parse number(EXPECTED_COUNT);
+
+            /// `LogonRefusalReply`: a refused Logon for a known session gets a
+            /// Logout saying why, or silence. Default
+            /// [`LogonRefusalReply::Logout`].
+            LogonRefusalReply: value LogonRefusalReply = LogonRefusalReply::Logout,
+                logon_refusal_reply / with_logon_refusal_reply(reply),
+                parse logon_refusal_reply();
         }
     };
 }

@@ -14,7 +14,9 @@ use super::error::{ConfigError, ConfigWarning};
 use super::hints::{self, Scope};
 use super::keys::{engine_keys, field_type, session_keys};
 use super::net::IpNet;
-use super::session::{BeginString, IdleStrategy, Secret, SessionConfig, StorageType};
+use super::session::{
+    BeginString, IdleStrategy, LogonRefusalReply, Secret, SessionConfig, StorageType,
+};
 use crate::id::FixVersion;
 use crate::store::SyncPolicy;
 
@@ -318,6 +320,14 @@ impl Source<'_> {
         }
     }
 
+    fn logon_refusal_reply(&self) -> Result<LogonRefusalReply, ConfigError> {
+        match self.value.to_ascii_lowercase().as_str() {
+            "logout" => Ok(LogonRefusalReply::Logout),
+            "silent" => Ok(LogonRefusalReply::Silent),
+            _ => Err(self.bad(self.value, EXPECTED_LOGON_REFUSAL_REPLY)),
+        }
+    }
+
     /// The text (a username, a password), or `None` for an empty value; never
     /// an error, but a `Result` like every parser the key tables name.
     fn optional_text<T: From<String>>(&self) -> Result<Option<T>, ConfigError> {
@@ -415,6 +425,7 @@ const EXPECTED_COUNT: &str = "a whole number";
 const EXPECTED_SIZE: &str =
     "a size in bytes, optionally with a suffix B, Kb, Mb or Gb (1024-based), e.g. 1Mb";
 const EXPECTED_STORAGE_TYPE: &str = "persistent or transient";
+const EXPECTED_LOGON_REFUSAL_REPLY: &str = "logout or silent";
 const EXPECTED_IDLE_STRATEGY: &str = "park or spin";
 const EXPECTED_STORAGE_SYNC: &str = "none, every, or a message count from 1";
 const EXPECTED_MICROS: &str = "a whole number of microseconds";

@@ -152,6 +152,23 @@ pub enum IdleStrategy {
     Spin,
 }
 
+/// `LogonRefusalReply`: what a counterparty whose Logon names a known session is
+/// told when the Logon is refused (wrong credentials, an address not allowed, a
+/// second connection, the application or the sessions manager saying no).
+/// A Logon naming no known session is always closed without a word: nothing
+/// about the acceptor reaches a stranger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LogonRefusalReply {
+    /// A Logout whose Text(58) says why, then the connection closes, as QuickFIX
+    /// and FIX Antenna answer a refused authentication. It carries the session's
+    /// next outbound number without using it: the stored numbers do not move.
+    /// Spelled `logout`.
+    #[default]
+    Logout,
+    /// The connection closes without a reply. Spelled `silent`.
+    Silent,
+}
+
 /// `StorageType`: where a session keeps its sequence numbers and sent messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum StorageType {

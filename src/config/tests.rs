@@ -686,7 +686,8 @@ fn builder_round_trip() {
         .with_listen_port(9990)
         .with_enable_last_msg_seq_num_processed(true)
         .with_resend_request_chunk_size(5)
-        .with_resend_request_number_of_messages_limit(1000);
+        .with_resend_request_number_of_messages_limit(1000)
+        .with_logon_refusal_reply(LogonRefusalReply::Silent);
     let config = EngineConfig::default()
         .listen_port(9880)
         .listen_port(9881)
@@ -744,6 +745,7 @@ Session.ISLD/TW.ListenPort = 9990
 Session.ISLD/TW.EnableLastMsgSeqNumProcessed = true
 Session.ISLD/TW.ResendRequestChunkSize = 5
 Session.ISLD/TW.ResendRequestNumberOfMessagesLimit = 1000
+Session.ISLD/TW.LogonRefusalReply = silent
 ";
     let (parsed, warnings) = parse(text);
     assert!(warnings.is_empty(), "{warnings:?}");

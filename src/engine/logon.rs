@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::{Core, Decision, Entry, Incoming, Key, Origin, SessionsManager, lock};
 use crate::codec::{Fields, MessageView, msg_type, tags};
+use crate::config::LogonRefusalReply;
 use crate::id::{FixVersion, SessionId};
 
 /// The session a first frame asks for, from our side (its TargetCompID is our
@@ -44,8 +45,22 @@ pub(super) fn identify(logon: &MessageView<'_>) -> Result<(SessionId, FixVersion
 pub(super) enum Refusal {
     /// Closed without a reply, for this reason.
     Closed(String),
+    /// Refused by the known session `Entry` names, whose LogonRefusalReply asks
+    /// for a Logout saying why before the close.
+    LoggedOut(String, Entry),
     /// The engine-created session it belongs to is ending: try again shortly.
     Later,
+}
+
+/// A refusal for `why`: a Logout first when the Logon names a known session
+/// whose configuration asks for one, silence for a stranger.
+fn refusal(known: Option<Entry>, why: String) -> Refusal {
+    match known {
+        Some(entry) if entry.shared.config.logon_refusal_reply() == LogonRefusalReply::Logout => {
+            Refusal::LoggedOut(why, entry)
+        }
+        _ => Refusal::Closed(why),
+    }
 }
 
 /// Decides on a Logon: the session to hand it to, or why it is refused.
@@ -55,7 +70,8 @@ pub(super) fn decide(core: &Arc<Core>, incoming: &Incoming<'_>) -> Result<Entry,
         entry.shared.origin == Origin::Unregistered
             && entry.shared.finalizing.load(Ordering::Acquire)
     };
-    if lock(&core.registry).get(&key).is_some_and(ending) {
+    let known = lock(&core.registry).get(&key).cloned();
+    if known.as_ref().is_some_and(ending) {
         // It ended with its last connection and is releasing its store: the new
         // connection waits for it (a counterparty reconnecting at once is normal).
         // Asked before the sessions manager, which sees the Logon once.
@@ -64,13 +80,15 @@ pub(super) fn decide(core: &Arc<Core>, incoming: &Incoming<'_>) -> Result<Entry,
     let mut manager = lock(&core.manager);
     if let Some(m) = manager.as_mut() {
         m.on_incoming_connection(incoming)
-            .map_err(|why| Refusal::Closed(format!("refused by the sessions manager: {why}")))?;
+            .map_err(|why| refusal(known, format!("refused by the sessions manager: {why}")))?;
     }
     let entry = lock(&core.registry).get(&key).cloned();
     match entry {
         // It started ending since the first look.
         Some(entry) if ending(&entry) => Err(Refusal::Later),
-        Some(entry) => check(incoming, &key, entry).map_err(Refusal::Closed),
+        Some(entry) => {
+            check(incoming, &key, entry.clone()).map_err(|why| refusal(Some(entry), why))
+        }
         None => create(core, incoming, &key, &mut manager).map_err(Refusal::Closed),
     }
 }

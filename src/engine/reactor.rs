@@ -8,7 +8,7 @@
 //! anything else.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{ErrorKind, Read};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -22,6 +22,7 @@ use super::listen::listen;
 use super::logon::{Refusal, decide, identify};
 use super::{Command, Core, EngineError, Entry, Incoming, now};
 use crate::codec::{Decoder, Framer, Status};
+use crate::session::write_refusal;
 
 const WAKER: Token = Token(0);
 /// Listeners take tokens 1..=N; pending connections take tokens from here up.
@@ -293,6 +294,27 @@ impl Reactor {
         }
     }
 
+    /// Refuses a Logon for a known session with a Logout saying why, then closes.
+    /// The Logout carries the session's next outbound number without using it.
+    fn refuse_with_logout(&mut self, token: Token, why: &str, entry: &Entry) {
+        if let Some(p) = self.pending.get_mut(&token) {
+            let shared = &entry.shared;
+            let mut logout = Vec::new();
+            write_refusal(
+                shared.version,
+                &shared.id,
+                shared.next_sender.load(Ordering::Acquire),
+                self.core.clock.now_utc(),
+                &format!("Logon refused: {why}"),
+                &mut logout,
+            );
+            // A fresh connection's send buffer is empty: the write is whole or,
+            // for a peer already gone, nothing; the close follows either way.
+            let _ = p.stream.write(&logout);
+        }
+        self.refuse(token, why);
+    }
+
     /// The first frame of `token` is complete (`len` bytes): find its session and
     /// hand the connection over, or refuse it.
     fn route(&mut self, token: Token, len: usize) {
@@ -322,6 +344,7 @@ impl Reactor {
             Ok(entry) => self.hand_off(token, &entry),
             Err(Refusal::Later) => self.deferred.push(token),
             Err(Refusal::Closed(why)) => self.refuse(token, &why),
+            Err(Refusal::LoggedOut(why, entry)) => self.refuse_with_logout(token, &why, &entry),
         }
     }
 

@@ -6,9 +6,10 @@ use std::time::Instant;
 use super::state::Phase;
 use super::{Handler, SessionEvent, SessionMachine};
 use crate::codec::{
-    Encoder, Fields, MessageView, RejectReason, TimePrecision, format_u64, msg_type, tags,
+    Encoder, Fields, MessageView, RejectReason, TimePrecision, UtcTimestamp, format_u64, msg_type,
+    tags,
 };
-use crate::id::FixVersion;
+use crate::id::{FixVersion, SessionId};
 use crate::store::{MessageStore, StoreError};
 
 impl<S: MessageStore> SessionMachine<S> {
@@ -192,6 +193,28 @@ impl<S: MessageStore> SessionMachine<S> {
         self.await_logout(now);
         Ok(())
     }
+}
+
+/// A Logout refusing a Logon, written where no session runs the connection (the
+/// reactor, or a session already connected elsewhere) and by a session refusing
+/// a Logon: numbered `seq`, the session's next outbound number, which it does not
+/// use. Nothing is stored and no number moves: the peer has not proven it owns
+/// the session.
+pub(crate) fn write_refusal(
+    version: FixVersion,
+    id: &SessionId,
+    seq: u64,
+    now: UtcTimestamp,
+    text: &str,
+    out: &mut Vec<u8>,
+) {
+    let mut e = Encoder::start(out, version.begin_string(), msg_type::LOGOUT);
+    e.uint(tags::MSG_SEQ_NUM, seq)
+        .bytes(tags::SENDER_COMP_ID, id.sender().as_bytes())
+        .timestamp(tags::SENDING_TIME, now, version.default_time_precision())
+        .bytes(tags::TARGET_COMP_ID, id.target().as_bytes())
+        .str(tags::TEXT, text);
+    e.finish();
 }
 
 /// Reply header field <- inbound header field, in the ascending order of the reply's tags.

@@ -4,10 +4,12 @@
 
 use std::time::{Duration, Instant};
 
+use super::admin::write_refusal;
 use super::state::Phase;
 use super::violation::ProtocolViolation;
 use super::{Handler, SessionEvent, SessionMachine, reasons, resend};
 use crate::codec::{FieldError, Fields, MessageView, msg_type, tags};
+use crate::config::LogonRefusalReply;
 use crate::store::{MessageStore, StoreError};
 
 impl<S: MessageStore> SessionMachine<S> {
@@ -22,16 +24,21 @@ impl<S: MessageStore> SessionMachine<S> {
             self.close(reasons::FIRST_NOT_LOGON);
             return Ok(());
         }
+        if let Err(reason) = self.check_identity(view) {
+            // Not this session's counterparty: it hears nothing.
+            self.refuse_logon(reason, false);
+            return Ok(());
+        }
         let heart_bt_int = match self.check_logon(view) {
             Ok(heart_bt_int) => heart_bt_int,
             Err(reason) => {
-                self.refuse_logon(reason);
+                self.refuse_logon(reason, true);
                 return Ok(());
             }
         };
         self.notify(handler);
         if let Err(reason) = handler.on_logon(view) {
-            self.refuse_logon(reason);
+            self.refuse_logon(reason, true);
             return Ok(());
         }
         handler.on_admin(view);
@@ -126,16 +133,6 @@ impl<S: MessageStore> SessionMachine<S> {
     /// The checks that refuse a Logon before anything changes; the HeartBtInt(108)
     /// it asks for when it passes.
     fn check_logon(&self, view: &MessageView<'_>) -> Result<u32, String> {
-        if view.begin_string() != self.version.begin_string().as_bytes() {
-            return Err(format!(
-                "BeginString {:?} is not this session's {}",
-                String::from_utf8_lossy(view.begin_string()),
-                self.version.begin_string()
-            ));
-        }
-        if !self.comp_ids_ok(view) {
-            return Err("CompIDs do not match the session".into());
-        }
         if self.config.check_sending_time() && !self.sending_time_ok(view) {
             return Err("SendingTime(52) missing or outside the accepted window".into());
         }
@@ -150,17 +147,18 @@ impl<S: MessageStore> SessionMachine<S> {
             Ok(0) | Err(FieldError::Missing { .. }) => {}
             _ => return Err("EncryptMethod(98) must be 0 (none)".into()),
         }
-        if let Some(user) = self.config.username()
-            && view.get(tags::USERNAME) != Some(user.as_bytes())
-        {
-            return Err("Username(553) does not match".into());
-        }
-        if let Some(password) = self.config.password()
-            && !view
-                .get(tags::PASSWORD)
+        // One answer for either mismatch, so a refusal does not tell a guesser
+        // which user names exist.
+        let user_ok = self
+            .config
+            .username()
+            .is_none_or(|user| view.get(tags::USERNAME) == Some(user.as_bytes()));
+        let password_ok = self.config.password().is_none_or(|password| {
+            view.get(tags::PASSWORD)
                 .is_some_and(|given| same_secret(given, password.as_bytes()))
-        {
-            return Err("Password(554) does not match".into());
+        });
+        if !(user_ok && password_ok) {
+            return Err(reasons::CREDENTIALS.into());
         }
         Ok(heart_bt_int)
     }
@@ -180,12 +178,39 @@ impl<S: MessageStore> SessionMachine<S> {
         }
     }
 
-    fn refuse_logon(&mut self, reason: String) {
+    /// The Logon names this session: its BeginString and CompIDs. One that does
+    /// not is not this session's counterparty.
+    fn check_identity(&self, view: &MessageView<'_>) -> Result<(), String> {
+        if view.begin_string() != self.version.begin_string().as_bytes() {
+            return Err(format!(
+                "BeginString {:?} is not this session's {}",
+                String::from_utf8_lossy(view.begin_string()),
+                self.version.begin_string()
+            ));
+        }
+        if !self.comp_ids_ok(view) {
+            return Err("CompIDs do not match the session".into());
+        }
+        Ok(())
+    }
+
+    /// Closes without changing anything; tells the counterparty why when it named
+    /// this session (`known`) and the configuration asks for a Logout.
+    fn refuse_logon(&mut self, reason: String, known: bool) {
+        if known && self.config.logon_refusal_reply() == LogonRefusalReply::Logout {
+            // Numbered, not stored: the peer has not proven it owns the session.
+            write_refusal(
+                self.version,
+                &self.id,
+                self.store.next_sender_seq(),
+                self.clock.now_utc(),
+                &format!("Logon refused: {reason}"),
+                &mut self.outbox,
+            );
+        }
         self.tell(SessionEvent::LogonRefused {
             reason: reason.clone(),
         });
-        // Nothing is sent: a reply would use a sequence number of a session the
-        // peer has not proven to own.
         self.close(&format!("Logon refused: {reason}"));
     }
 

@@ -47,6 +47,8 @@ pub use event::SessionEvent;
 pub use reply::{Handler, Reply};
 pub use state::State;
 
+pub(crate) use admin::write_refusal;
+
 pub use crate::codec::RejectReason;
 
 use std::collections::VecDeque;
@@ -59,7 +61,7 @@ use state::{Notice, Phase};
 use timers::{Liveness, Timer};
 
 use crate::clock::Clock;
-use crate::codec::{Decoder, MAX_TIMESTAMP_LEN, Message, format_u64, tags};
+use crate::codec::{Decoder, MAX_TIMESTAMP_LEN, Message, UtcTimestamp, format_u64, tags};
 use crate::config::SessionConfig;
 use crate::dictionary::Dictionary;
 use crate::id::{FixVersion, SeqNum, SessionId};
@@ -170,6 +172,16 @@ impl<S: MessageStore> SessionMachine<S> {
     /// The FIX version spoken.
     pub fn version(&self) -> FixVersion {
         self.version
+    }
+
+    /// The session's configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// The UTC time the session stamps messages with, from its [`Clock`].
+    pub fn now_utc(&self) -> UtcTimestamp {
+        self.clock.now_utc()
     }
 
     /// The current state.

@@ -72,3 +72,7 @@ pub(crate) const LINK_LOST: &str = "TestRequest not answered: the link is lost";
 
 /// The TestReqID(112) of the TestRequests the engine sends.
 pub(crate) const TEST_REQ_ID: &str = "TEST";
+
+/// Logon refused: Username(553) or Password(554) is not the configured one. One
+/// text for both, so the reply does not confirm which user names exist.
+pub(crate) const CREDENTIALS: &str = "Username(553) or Password(554) does not match";

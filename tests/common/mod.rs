@@ -229,6 +229,22 @@ impl Initiator {
         }
     }
 
+    /// The acceptor refuses the Logon with a Logout whose Text contains `why`, then
+    /// closes; returns the Logout.
+    pub fn refused_with_logout(&mut self, why: &str) -> Received {
+        let logout = self.expect("5");
+        let text = logout.get(tags::TEXT).unwrap_or("");
+        assert!(
+            text.starts_with("Logon refused: ") && text.contains(why),
+            "Logout Text {text:?} should give why: {why:?}"
+        );
+        assert!(
+            matches!(self.recv_within(WAIT), Got::Closed),
+            "the acceptor closes after the refusal"
+        );
+        logout
+    }
+
     /// Sends Logout and waits for the acceptor's Logout and close.
     pub fn logout(&mut self) {
         self.send(&Message::new("5"));

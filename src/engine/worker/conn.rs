@@ -9,8 +9,16 @@ use mio::Interest;
 
 use super::{HIGH_WATER, SOCKET, Worker};
 use crate::codec::{FrameError, Status};
+use crate::config::LogonRefusalReply;
 use crate::engine::Application;
+use crate::session::write_refusal;
 use crate::store::MessageStore;
+
+/// Why a second connection's Logon is refused (its Logout's Text).
+const ALREADY_CONNECTED: &str = "a connection is already logged on for this session";
+
+/// Why a Logon is refused by a session that no longer accepts any.
+const NOT_ACCEPTING: &str = "the session does not accept Logons now";
 
 pub(super) struct Conn {
     pub(super) stream: mio::net::TcpStream,
@@ -121,17 +129,18 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         }
         let id = &self.shared.id;
         if let Some(conn) = &self.conn {
-            // The live connection is left alone; the newcomer gets nothing.
+            // The live connection is left alone; the newcomer is told why, without
+            // the other connection's address.
             log::warn!(
                 "session {id}: Logon from {remote} refused: already connected from {}",
                 conn.remote
             );
-            let _ = stream.shutdown(Shutdown::Both);
+            self.refuse(stream, ALREADY_CONNECTED);
             return;
         }
         if !self.shared.accepting.load(Ordering::Acquire) {
             log::warn!("session {id}: Logon from {remote} refused: not accepting");
-            let _ = stream.shutdown(Shutdown::Both);
+            self.refuse(stream, NOT_ACCEPTING);
             return;
         }
         let mut stream = stream;
@@ -159,6 +168,27 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         self.pump();
         // Bytes that arrived before the socket was registered raise no event.
         self.read(now);
+    }
+
+    /// Closes a handed-over connection whose Logon this session refuses: with a
+    /// Logout saying why when LogonRefusalReply asks for one, numbered with the
+    /// session's next outbound number without using it.
+    fn refuse(&mut self, mut stream: mio::net::TcpStream, why: &str) {
+        if self.machine.config().logon_refusal_reply() == LogonRefusalReply::Logout {
+            let mut logout = Vec::new();
+            write_refusal(
+                self.shared.version,
+                &self.shared.id,
+                self.machine.store().next_sender_seq(),
+                self.machine.now_utc(),
+                &format!("Logon refused: {why}"),
+                &mut logout,
+            );
+            // A fresh connection's send buffer is empty: the write is whole, or
+            // nothing for a peer already gone.
+            let _ = stream.write(&logout);
+        }
+        let _ = stream.shutdown(Shutdown::Both);
     }
 
     /// Reads until the socket has nothing more (edge-triggered), processing frames as

@@ -51,8 +51,8 @@ fn t1d_invalid_logon_bad_sending_time() {
     let old = UtcTimestamp::parse(b"20010101-00:00:00").unwrap();
     let f = h.frame_at("A", 1, "98=0|108=30", old, "TW", "ISLD");
     h.feed(&f);
-    assert!(h.out().is_empty());
-    assert!(h.m.wants_close());
+    h.assert_refused(1, "SendingTime(52) missing or outside the accepted window");
+    assert_eq!(h.seqs(), (1, 1), "the refusal used no number");
 }
 
 #[test]
@@ -86,8 +86,7 @@ fn logon_refused_by_the_application_changes_nothing() {
     h.app.refuse_logon = Some("bad password".into());
     // Even a reset request from a peer that fails authentication resets nothing.
     h.send("A", 1, "98=0|108=30|141=Y");
-    assert!(h.out().is_empty());
-    assert!(h.m.wants_close());
+    h.assert_refused(3, "bad password");
     assert_eq!(h.seqs(), before);
     assert_eq!(h.m.store().len(), 2, "the Logon reply and the echoed order");
 }
@@ -99,8 +98,7 @@ fn logon_credentials_from_the_configuration() {
         .with_password("pw");
     let mut h = Harness::with_config(FixVersion::Fix44, config.clone());
     h.send("A", 1, "98=0|108=30|553=tw|554=wrong");
-    assert!(h.out().is_empty());
-    assert!(h.m.wants_close());
+    h.assert_refused(1, reasons::CREDENTIALS);
     let mut h = Harness::with_config(FixVersion::Fix44, config);
     h.send("A", 1, "98=0|108=30|553=tw|554=pw");
     assert_eq!(h.out().len(), 1);
@@ -115,7 +113,10 @@ fn logon_heart_bt_int_outside_bounds_is_refused() {
     for hbi in ["1", "61", "x"] {
         let mut h = Harness::with_config(FixVersion::Fix44, config.clone());
         h.send("A", 1, &format!("98=0|108={hbi}"));
-        assert!(h.out().is_empty(), "HeartBtInt {hbi}");
+        let out = h.out();
+        assert_eq!(out.len(), 1, "HeartBtInt {hbi}");
+        assert!(out[0].starts_with("35=5|34=1|"), "{out:?}");
+        assert!(out[0].contains("HeartBtInt"), "{out:?}");
         assert!(h.m.wants_close());
     }
 }
@@ -124,8 +125,7 @@ fn logon_heart_bt_int_outside_bounds_is_refused() {
 fn logon_encrypt_method_must_be_none() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.send("A", 1, "98=1|108=30");
-    assert!(h.out().is_empty());
-    assert!(h.m.wants_close());
+    h.assert_refused(1, "EncryptMethod(98) must be 0 (none)");
 }
 
 #[test]
@@ -206,8 +206,10 @@ fn logon_with_max_msg_seq_num_is_refused() {
     h.send("4", 0, &format!("36={MAX_SEQ}"));
     h.reconnect();
     h.send("A", MAX_SEQ, "98=0|108=30");
-    assert!(h.out().is_empty());
-    assert!(h.m.wants_close());
+    h.assert_refused(
+        2,
+        "MsgSeqNum is the largest possible, no message can follow it",
+    );
     assert!(h.events().iter().any(|e| matches!(
         e,
         SessionEvent::LogonRefused { reason } if reason.contains("largest possible")
@@ -245,6 +247,19 @@ fn fixt_logon_carries_default_appl_ver_id() {
     // A FIXT Logon without DefaultApplVerID is refused.
     let mut h = Harness::new(FixVersion::Fix50Sp2);
     h.send("A", 1, "98=0|108=30");
+    h.assert_refused(1, "DefaultApplVerID(1137) missing from a FIXT.1.1 Logon");
+}
+
+/// LogonRefusalReply = silent: a refused Logon is closed without a word, as every
+/// refusal was before the key.
+#[test]
+fn a_silent_refusal_sends_nothing() {
+    let config = SessionConfig::default()
+        .with_password("pw")
+        .with_logon_refusal_reply(crate::config::LogonRefusalReply::Silent);
+    let mut h = Harness::with_config(FixVersion::Fix44, config);
+    h.send("A", 1, "98=0|108=30|554=wrong");
     assert!(h.out().is_empty());
     assert!(h.m.wants_close());
+    assert_eq!(h.seqs(), (1, 1));
 }

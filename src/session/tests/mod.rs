@@ -248,6 +248,20 @@ impl Harness {
         self.events();
     }
 
+    /// The Logon was refused with a Logout numbered `seq` saying `why`, and the
+    /// connection is to close; nothing was stored.
+    fn assert_refused(&mut self, seq: u64, why: &str) {
+        let stored = self.m.store().len();
+        assert_eq!(
+            self.out(),
+            [format!(
+                "35=5|34={seq}|49=ISLD|52=T|56=TW|58=Logon refused: {why}"
+            )]
+        );
+        assert!(self.m.wants_close());
+        assert_eq!(self.m.store().len(), stored);
+    }
+
     fn seqs(&self) -> (u64, u64) {
         (
             self.m.store().next_sender_seq(),
