@@ -57,7 +57,8 @@ fn main() -> Result<(), fixengine::Error> {
         Orders::default(),
     )?;
     session.connect()?; // Logons from TEST2 to TEST1 are accepted from now on
-    // From any thread: stored, and sent now or after the counterparty's next Logon.
+    // From any thread. Numbered, stored and sent; put while nobody is logged on,
+    // see "Messages put while nobody is logged on" in README.md.
     session.put(Message::new("B").with(tags::HEADLINE, "market opens"))?;
     let why = engine.wait_for_shutdown()?; // Ctrl-C, SIGTERM, or q and Enter
     log::info!("stopping: {why}");

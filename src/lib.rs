@@ -84,7 +84,7 @@ pub use codec::{
 };
 pub use config::{
     BeginString, ConfigError, ConfigWarning, DEFAULT_PROPERTIES, EngineConfig, IdleStrategy, IpNet,
-    LogonRefusalReply, SessionConfig, StorageType,
+    LogonRefusalReply, PutWhileDisconnected, SessionConfig, StorageType,
 };
 pub use dictionary::{Dictionary, DictionaryError, DictionarySet, Validation};
 pub use engine::{

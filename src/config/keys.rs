@@ -116,7 +116,7 @@ macro_rules! session_keys {
             /// `StorageType`: where sequence numbers and sent messages are kept.
             /// Default [`StorageType::Persistent`].
             StorageType: value StorageType = StorageType::Persistent,
-                storage_type / with_storage_type(storage_type), parse storage_type();
+                storage_type / with_storage_type(storage_type), parse choice();
 
             /// `MinHeartBtInt` (seconds): the smallest HeartBtInt(108) a Logon may
             /// ask for. Default 1.
@@ -299,7 +299,7 @@ macro_rules! session_keys {
             /// `IdleStrategy`: how the session's thread waits when it has nothing to do.
             /// Default [`IdleStrategy::Park`].
             IdleStrategy: value IdleStrategy = IdleStrategy::Park,
-                idle_strategy / with_idle_strategy(strategy), parse idle_strategy();
+                idle_strategy / with_idle_strategy(strategy), parse choice();
 
             /// `SpinTime`: how long a [`IdleStrategy::Spin`] session keeps polling after its
             /// last work before it parks. Default 10 ms.
@@ -338,7 +338,21 @@ macro_rules! session_keys {
             /// [`LogonRefusalReply::Logout`].
             LogonRefusalReply: value LogonRefusalReply = LogonRefusalReply::Logout,
                 logon_refusal_reply / with_logon_refusal_reply(reply),
-                parse logon_refusal_reply();
+                parse choice();
+
+            /// `PutWhileDisconnected`: what [`Session::put`](crate::Session::put)
+            /// does with a message while no counterparty is logged on. Default
+            /// [`PutWhileDisconnected::Store`], as QuickFIX does.
+            PutWhileDisconnected: value PutWhileDisconnected = PutWhileDisconnected::Store,
+                put_while_disconnected / with_put_while_disconnected(mode), parse choice();
+
+            /// `MessageTimeToLive` (FIX Antenna's name): with
+            /// [`PutWhileDisconnected::Queue`], how long a put message waits for a
+            /// counterparty to log on before it is handed back to
+            /// [`Application::on_send_failed`](crate::Application::on_send_failed).
+            /// Default zero: it waits as long as the session lives.
+            MessageTimeToLive: value Duration = Duration::ZERO,
+                message_time_to_live / with_message_time_to_live(ttl), parse millis();
         }
     };
 }

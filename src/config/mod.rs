@@ -98,6 +98,8 @@
 //! | `ResendRequestChunkSize` | count: ask for a gap in ResendRequests of at most this many messages; 0 = one request to the end | `0` |
 //! | `ResendRequestNumberOfMessagesLimit` | count: the most messages a ResendRequest gets resent (the newest; a GapFill covers the rest); 0 = no limit | `0` |
 //! | `LogonRefusalReply` | `logout` (a Logout saying why, for a known session) \| `silent` | `logout` |
+//! | `PutWhileDisconnected` | `store` (numbered and stored; recovered by the counterparty's ResendRequest) \| `queue` (numbered and sent after the next Logon) | `store` |
+//! | `MessageTimeToLive` | milliseconds a queued put waits for a Logon; 0 = as long as the session lives | `0` |
 //!
 //! Booleans are `true`/`false`, `yes`/`no`, `y`/`n` or `1`/`0`, in any case.
 //!
@@ -129,7 +131,9 @@ mod tests;
 pub use self::engine::EngineConfig;
 pub use self::error::{ConfigError, ConfigWarning};
 pub use self::net::IpNet;
-pub use self::session::{BeginString, IdleStrategy, LogonRefusalReply, SessionConfig, StorageType};
+pub use self::session::{
+    BeginString, IdleStrategy, LogonRefusalReply, PutWhileDisconnected, SessionConfig, StorageType,
+};
 pub use crate::store::SyncPolicy;
 
 /// The embedded default `engine.properties`: what the example acceptor runs

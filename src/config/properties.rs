@@ -15,7 +15,8 @@ use super::hints::{self, Scope};
 use super::keys::{engine_keys, field_type, session_keys};
 use super::net::IpNet;
 use super::session::{
-    BeginString, IdleStrategy, LogonRefusalReply, Secret, SessionConfig, StorageType,
+    BeginString, IdleStrategy, LogonRefusalReply, PutWhileDisconnected, Secret, SessionConfig,
+    StorageType,
 };
 use crate::id::FixVersion;
 use crate::store::SyncPolicy;
@@ -297,35 +298,19 @@ impl Source<'_> {
             .ok_or_else(|| self.bad(self.value, EXPECTED_SIZE))
     }
 
-    fn storage_type(&self) -> Result<StorageType, ConfigError> {
-        match self.value.to_ascii_lowercase().as_str() {
-            // FIX Antenna C++ names its memory-mapped store `persistentMM`; ours is one.
-            "persistent" | "persistentmm" => Ok(StorageType::Persistent),
-            "transient" => Ok(StorageType::Transient),
-            _ => Err(self.bad(self.value, EXPECTED_STORAGE_TYPE)),
-        }
-    }
-
     fn storage_sync(&self) -> Result<SyncPolicy, ConfigError> {
         self.value
             .parse()
             .map_err(|_| self.bad(self.value, EXPECTED_STORAGE_SYNC))
     }
 
-    fn idle_strategy(&self) -> Result<IdleStrategy, ConfigError> {
-        match self.value.to_ascii_lowercase().as_str() {
-            "park" => Ok(IdleStrategy::Park),
-            "spin" => Ok(IdleStrategy::Spin),
-            _ => Err(self.bad(self.value, EXPECTED_IDLE_STRATEGY)),
-        }
-    }
-
-    fn logon_refusal_reply(&self) -> Result<LogonRefusalReply, ConfigError> {
-        match self.value.to_ascii_lowercase().as_str() {
-            "logout" => Ok(LogonRefusalReply::Logout),
-            "silent" => Ok(LogonRefusalReply::Silent),
-            _ => Err(self.bad(self.value, EXPECTED_LOGON_REFUSAL_REPLY)),
-        }
+    /// One of the spellings `T` takes, in any case.
+    fn choice<T: Choice>(&self) -> Result<T, ConfigError> {
+        T::SPELLINGS
+            .iter()
+            .find(|(spelling, _)| self.value.eq_ignore_ascii_case(spelling))
+            .map(|&(_, value)| value)
+            .ok_or_else(|| self.bad(self.value, T::EXPECTED))
     }
 
     /// The text (a username, a password), or `None` for an empty value; never
@@ -424,9 +409,6 @@ const EXPECTED_MILLIS: &str = "a whole number of milliseconds";
 const EXPECTED_COUNT: &str = "a whole number";
 const EXPECTED_SIZE: &str =
     "a size in bytes, optionally with a suffix B, Kb, Mb or Gb (1024-based), e.g. 1Mb";
-const EXPECTED_STORAGE_TYPE: &str = "persistent or transient";
-const EXPECTED_LOGON_REFUSAL_REPLY: &str = "logout or silent";
-const EXPECTED_IDLE_STRATEGY: &str = "park or spin";
 const EXPECTED_STORAGE_SYNC: &str = "none, every, or a message count from 1";
 const EXPECTED_MICROS: &str = "a whole number of microseconds";
 const EXPECTED_IP_ADDRESS: &str = "an IPv4 or IPv6 address such as 0.0.0.0 or ::";
@@ -438,3 +420,39 @@ pub(super) const EXPECTED_CIDR: &str =
     "an IP address or CIDR block with no host bits set, e.g. 10.0.0.0/8 or 127.0.0.1";
 const EXPECTED_SESSION_KEY: &str = "Session.Default.<Key> or Session.<SenderCompID>/<TargetCompID>.<Key>, \
      where each CompID is 1 to 64 printable ASCII characters without '='";
+
+/// A key whose value is one of a few words.
+trait Choice: Copy + 'static {
+    /// Each accepted spelling (lower case; matched in any case) and its value.
+    const SPELLINGS: &'static [(&'static str, Self)];
+    /// What an error says was expected.
+    const EXPECTED: &'static str;
+}
+
+impl Choice for StorageType {
+    // FIX Antenna C++ names its memory-mapped store `persistentMM`; ours is one.
+    const SPELLINGS: &'static [(&'static str, Self)] = &[
+        ("persistent", Self::Persistent),
+        ("persistentmm", Self::Persistent),
+        ("transient", Self::Transient),
+    ];
+    const EXPECTED: &'static str = "persistent or transient";
+}
+
+impl Choice for IdleStrategy {
+    const SPELLINGS: &'static [(&'static str, Self)] =
+        &[("park", Self::Park), ("spin", Self::Spin)];
+    const EXPECTED: &'static str = "park or spin";
+}
+
+impl Choice for LogonRefusalReply {
+    const SPELLINGS: &'static [(&'static str, Self)] =
+        &[("logout", Self::Logout), ("silent", Self::Silent)];
+    const EXPECTED: &'static str = "logout or silent";
+}
+
+impl Choice for PutWhileDisconnected {
+    const SPELLINGS: &'static [(&'static str, Self)] =
+        &[("store", Self::Store), ("queue", Self::Queue)];
+    const EXPECTED: &'static str = "store or queue";
+}

@@ -169,6 +169,27 @@ pub enum LogonRefusalReply {
     Silent,
 }
 
+/// `PutWhileDisconnected`: what [`Session::put`](crate::Session::put) does with a
+/// message while no counterparty is logged on (no connection, or its Logon
+/// exchange not yet done).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PutWhileDisconnected {
+    /// Numbered and stored at once, sent only when the counterparty asks for it
+    /// with a ResendRequest after its next Logon, as QuickFIX, QuickFIX/J and
+    /// Artio do. A counterparty that logs on with ResetSeqNumFlag(141)=Y starts
+    /// a new sequence: such messages stay in the archived store and are never
+    /// sent. Spelled `store`.
+    #[default]
+    Store,
+    /// Waits unnumbered on the session's thread and is numbered and sent right
+    /// after the next Logon exchange, a reset one included (FIX Antenna's way).
+    /// With a `MessageTimeToLive`, one that waited longer is handed back to
+    /// [`Application::on_send_failed`](crate::Application::on_send_failed)
+    /// instead; so is every one still waiting when the session ends. Waiting
+    /// messages count against the put queue's capacity. Spelled `queue`.
+    Queue,
+}
+
 /// `StorageType`: where a session keeps its sequence numbers and sent messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum StorageType {

@@ -450,6 +450,19 @@ fn storage_sync_values() {
 }
 
 #[test]
+fn a_word_outside_a_keys_choices_names_them() {
+    for (key, value, expected) in [
+        ("IdleStrategy", "sleep", "park or spin"),
+        ("LogonRefusalReply", "reject", "logout or silent"),
+        ("PutWhileDisconnected", "drop", "store or queue"),
+    ] {
+        let err = parse_err(&format!("Session.Default.{key} = {value}\n"));
+        assert_bad_value(&err, 1, &format!("Session.Default.{key}"), value);
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+}
+
+#[test]
 fn bad_storage_type() {
     let err = parse_err("Session.Default.StorageType = disk\n");
     assert_bad_value(&err, 1, "Session.Default.StorageType", "disk");
@@ -687,7 +700,9 @@ fn builder_round_trip() {
         .with_enable_last_msg_seq_num_processed(true)
         .with_resend_request_chunk_size(5)
         .with_resend_request_number_of_messages_limit(1000)
-        .with_logon_refusal_reply(LogonRefusalReply::Silent);
+        .with_logon_refusal_reply(LogonRefusalReply::Silent)
+        .with_put_while_disconnected(PutWhileDisconnected::Queue)
+        .with_message_time_to_live(Duration::from_millis(750));
     let config = EngineConfig::default()
         .listen_port(9880)
         .listen_port(9881)
@@ -746,6 +761,8 @@ Session.ISLD/TW.EnableLastMsgSeqNumProcessed = true
 Session.ISLD/TW.ResendRequestChunkSize = 5
 Session.ISLD/TW.ResendRequestNumberOfMessagesLimit = 1000
 Session.ISLD/TW.LogonRefusalReply = silent
+Session.ISLD/TW.PutWhileDisconnected = QUEUE
+Session.ISLD/TW.MessageTimeToLive = 750
 ";
     let (parsed, warnings) = parse(text);
     assert!(warnings.is_empty(), "{warnings:?}");

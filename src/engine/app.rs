@@ -62,7 +62,9 @@ impl SessionState {
 pub trait Application: Send + 'static {
     /// Decides on a counterparty's Logon after the engine's own checks (CompIDs,
     /// BeginString, HeartBtInt, credentials) and before any state changes.
-    /// `Err(reason)` refuses it: the connection is closed without a reply.
+    /// `Err(reason)` refuses it: the counterparty gets a Logout whose Text gives
+    /// `reason` (or nothing, with LogonRefusalReply = silent), and the
+    /// connection closes; no sequence number moves.
     fn on_logon(&mut self, logon: &MessageView<'_>) -> Result<(), String> {
         let _ = logon;
         Ok(())
@@ -110,8 +112,11 @@ pub trait Application: Send + 'static {
     }
 
     /// A message given to [`Session::put`] was not sent, and is handed back: it
-    /// could not be stored (the session then logs out), or the session ended with
-    /// it still queued and it could not be stored for a later run.
+    /// could not be stored (the session then logs out), the session ended with
+    /// it still queued and it could not be stored for a later run, or, with
+    /// PutWhileDisconnected = queue, it waited past MessageTimeToLive
+    /// ([`SendError::Expired`]) or until the session ended
+    /// ([`SendError::SessionEnded`]) without a counterparty logging on.
     fn on_send_failed(&mut self, message: Message, error: SendError) {
         log::error!("message {:?} not sent: {error}", message.msg_type());
     }

@@ -88,15 +88,23 @@ impl Session {
     }
 
     /// Sends an application message: numbered, stored, and transmitted when a
-    /// counterparty is logged on. Put while nobody is connected, it is stored and
-    /// reaches the counterparty after its next Logon (its ResendRequest recovers it):
-    /// nothing is lost. Returns once the message is queued for the session's thread;
-    /// never blocks.
+    /// counterparty is logged on. Returns once the message is queued for the
+    /// session's thread; never blocks.
+    ///
+    /// Put while nobody is logged on, what happens is the session's
+    /// [`PutWhileDisconnected`](crate::PutWhileDisconnected): by default it is
+    /// numbered and stored, and reaches the counterparty when its ResendRequest
+    /// after the next Logon asks for it (a Logon with ResetSeqNumFlag(141)=Y
+    /// starts a new sequence without it); with `queue` it waits unnumbered and
+    /// is sent right after the next Logon exchange, or handed back to
+    /// [`Application::on_send_failed`](super::Application::on_send_failed)
+    /// past MessageTimeToLive.
     ///
     /// # Errors
     /// A session-level MsgType, an invalid message, a full queue (the counterparty
-    /// reads more slowly than the application sends) or a session that has ended;
-    /// the message is handed back in the error.
+    /// reads more slowly than the application sends, or, in `queue` mode,
+    /// [`PUT_QUEUE_CAPACITY`] messages wait for a Logon) or a session that has
+    /// ended; the message is handed back in the error.
     // The error hands the caller's message back, as crossbeam's `SendError<T>`
     // does: boxing it to pass the size lint would allocate on every refusal.
     #[allow(clippy::result_large_err)]

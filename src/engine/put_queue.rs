@@ -88,6 +88,20 @@ impl PutQueue {
         Some(message)
     }
 
+    /// The worker: the next message put, to be held on the worker's side (for a
+    /// Logon) while it keeps its place in the queue's capacity, so that held
+    /// messages bound puts as queued ones do. [`PutQueue::release`] gives the
+    /// place back.
+    pub(crate) fn take_to_hold(&self) -> Option<Message> {
+        self.rx.try_recv().ok()
+    }
+
+    /// The worker: a message [`PutQueue::take_to_hold`] took has left (sent,
+    /// expired or handed back).
+    pub(crate) fn release(&self) {
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+    }
+
     /// True when nothing waits.
     pub(crate) fn is_empty(&self) -> bool {
         self.rx.is_empty()
@@ -137,6 +151,27 @@ mod tests {
         let taken: Vec<_> = std::iter::from_fn(|| q.take()).collect();
         assert_eq!(taken.len(), 3);
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn held_messages_keep_their_place_until_released() {
+        let q = PutQueue::new();
+        let alive = AtomicBool::new(false);
+        for n in 0..PUT_QUEUE_CAPACITY as u64 {
+            assert!(q.put(message(n), &alive).is_ok());
+        }
+        let held: Vec<_> = std::iter::from_fn(|| q.take_to_hold()).collect();
+        assert_eq!(held.len(), PUT_QUEUE_CAPACITY);
+        assert!(q.is_empty());
+        assert!(
+            matches!(q.put(message(99), &alive), Err(Refused::Full(_))),
+            "held messages still count"
+        );
+        q.release();
+        assert!(
+            q.put(message(100), &alive).is_ok(),
+            "a released place is free"
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The errors of the session's callers: a send or a reset that could not be done.
 
+use std::time::Duration;
+
 use thiserror::Error;
 
 use super::State;
@@ -22,6 +24,17 @@ pub enum SendError {
     /// The message could not be stored, so it was not sent.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Queued for a Logon (PutWhileDisconnected = queue), it waited longer than
+    /// MessageTimeToLive; it was never numbered or sent.
+    #[error("not sent: waited {waited:?} for a counterparty to log on, past MessageTimeToLive")]
+    Expired {
+        /// How long it waited.
+        waited: Duration,
+    },
+    /// Queued for a Logon (PutWhileDisconnected = queue), it was still waiting
+    /// when the session ended; it was never numbered or sent.
+    #[error("not sent: the session ended before a counterparty logged on")]
+    SessionEnded,
 }
 
 /// Why sequence numbers could not be reset or set locally.

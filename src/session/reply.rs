@@ -18,7 +18,9 @@ use crate::store::MessageStore;
 /// a [`SessionMachine`] directly.
 pub trait Handler {
     /// Decides on a Logon before any session state changes (sequence numbers,
-    /// store): `Err(reason)` refuses it, and the transport is closed without a reply.
+    /// store): `Err(reason)` refuses it: a Logout whose Text gives `reason` is
+    /// written (not stored; none with LogonRefusalReply = silent) and the
+    /// session asks to close the transport.
     /// Built-in checks (CompIDs, BeginString, HeartBtInt, Username/Password from the
     /// configuration) run first.
     fn on_logon(&mut self, logon: &MessageView<'_>) -> Result<(), String> {

@@ -1,7 +1,6 @@
 //! How a session's worker ends: the Logout exchange of a finalizing session, the
 //! release of everything at the end, and the end after a panic.
 use std::net::Shutdown;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -59,11 +58,14 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             return false;
         }
         if !self.logging_out_to_end {
-            self.logging_out_to_end = true;
-            if self.machine.state() == State::Established {
+            let established = self.machine.state() == State::Established;
+            if established {
                 // What was put before finalize goes out ahead of the Logout; the
-                // rest is stored at the end, for a later run.
+                // rest is settled at the end (`settle_puts`).
                 self.take_puts(now);
+            }
+            self.logging_out_to_end = true;
+            if established {
                 self.logout(now, "session finalized");
                 self.pump();
             }
@@ -77,20 +79,14 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
 
     /// Finalization: the connection closes (after the Logout exchange `ending` ran,
     /// or with a Logout and no wait when the loop stopped another way), queued puts
-    /// are stored (so they are not lost), the store is flushed.
+    /// are stored or handed back (so none is lost), the store is flushed.
     pub(super) fn finish(mut self) -> Registration {
         let now = now();
         if self.machine.state() == State::Established {
             self.logout(now, "session finalized");
         }
         self.close("session finalized");
-        // Messages put before the end are kept in the store for a later run.
-        let shared = Arc::clone(&self.shared);
-        for message in shared.puts.drain() {
-            if let Err(e) = self.machine.send(now, &message) {
-                self.app.on_send_failed(message, e);
-            }
-        }
+        self.settle_puts(now);
         refuse_commands(
             &self.shared,
             &self.commands,

@@ -24,6 +24,7 @@ macro_rules! deliver {
 
 mod conn;
 mod deliver;
+mod held;
 mod lifecycle;
 mod outbox;
 
@@ -49,6 +50,7 @@ use crate::store::{MessageStore, StoreError};
 
 use conn::{Conn, InBuf};
 use deliver::Deliver;
+use held::Held;
 use lifecycle::end_unstarted;
 use outbox::Outbox;
 
@@ -191,6 +193,8 @@ struct Worker<A, S: MessageStore> {
     /// Finalizing: the Logout is sent and its reply awaited; puts wait in the queue
     /// (they are stored, not sent, when the session ends).
     logging_out_to_end: bool,
+    /// Puts held for a Logon (PutWhileDisconnected = queue).
+    held: Held,
     /// A connection was attached at least once: an engine-created session ends
     /// when it has none, but not before its first.
     served: bool,
@@ -211,6 +215,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             registration,
         } = setup;
         let validate_check_sum = config.validate_check_sum();
+        let held = Held::new(&config);
         let spin = (config.idle_strategy() == IdleStrategy::Spin).then(|| config.spin_time());
         let mut machine = SessionMachine::new(
             shared.id.clone(),
@@ -242,6 +247,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             busy: false,
             spin,
             logging_out_to_end: false,
+            held,
             served: false,
             registration,
         }
@@ -287,8 +293,12 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 if (self.logging_out_to_end || self.shared.puts.is_empty())
                     && self.commands.is_empty()
                 {
-                    self.machine
-                        .poll_timeout()
+                    let machine = self.machine.poll_timeout();
+                    let expiry = self.held.next_expiry();
+                    machine
+                        .into_iter()
+                        .chain(expiry)
+                        .min()
                         .map(|t| t.saturating_duration_since(now()))
                 } else {
                     Some(Duration::ZERO)
@@ -313,6 +323,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             if !self.take_commands(now) {
                 return;
             }
+            self.expire_held(now);
             if !self.logging_out_to_end {
                 self.take_puts(now);
             }
@@ -387,24 +398,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         }
     }
 
-    /// Sends queued puts, a bounded number per turn and only below the high-water
-    /// mark: beyond it they wait in the queue, and a full queue is the application's
-    /// signal to slow down.
-    fn take_puts(&mut self, now: Instant) {
-        for _ in 0..PUTS_PER_TURN {
-            if self.outbox.backlog() >= HIGH_WATER {
-                return;
-            }
-            let Some(message) = self.shared.puts.take() else {
-                return;
-            };
-            self.put(now, message);
-            // Moved out now so the high-water mark sees it; written once per turn,
-            // all the puts of one wake-up in one write.
-            self.transfer();
-        }
-    }
-
+    /// Numbers, stores and (when logged on) sends one put.
     fn put(&mut self, now: Instant, message: Message) {
         if let Err(e) = self.machine.send(now, &message) {
             let store_failed = matches!(e, SendError::Store(_));
@@ -504,7 +498,8 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     /// Work left that no event will announce: unread bytes or queued puts, with
     /// room to take them.
     fn has_work(&self) -> bool {
-        let puts_to_take = !self.logging_out_to_end && !self.shared.puts.is_empty();
+        let puts_to_take =
+            !self.logging_out_to_end && !self.shared.puts.is_empty() || self.held_to_send();
         self.outbox.backlog() < HIGH_WATER
             && (self.conn.as_ref().is_some_and(|c| c.read_pending) || puts_to_take)
     }
