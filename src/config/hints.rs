@@ -192,6 +192,92 @@ const FOREIGN: &[(&str, &str, Ours)] = &[
         "FIX Antenna Java",
         Ours::Same("LogonTimeout"),
     ),
+    (
+        "SendNextExpectedMsgSeqNum",
+        "QuickFIX",
+        Ours::Same("EnableNextExpectedMsgSeqNum"),
+    ),
+    // FIX Antenna's also adopts the counterparty's 789 as our next number.
+    (
+        "handleSeqNumAtLogon",
+        "FIX Antenna Java",
+        Ours::Closest("EnableNextExpectedMsgSeqNum"),
+    ),
+    (
+        "includeLastProcessed",
+        "FIX Antenna Java",
+        Ours::Same("EnableLastMsgSeqNumProcessed"),
+    ),
+    (
+        "maxRequestResendInBlock",
+        "FIX Antenna Java",
+        Ours::Same("ResendRequestChunkSize"),
+    ),
+    (
+        "MaxMessagesInResendRequest",
+        "QuickFIX/n",
+        Ours::Same("ResendRequestChunkSize"),
+    ),
+    (
+        "RejectMessageWhileNoConnection",
+        "FIX Antenna C++",
+        Ours::Closest("PutWhileDisconnected"),
+    ),
+    // Milliseconds in both.
+    (
+        "logoutWaitTimeout",
+        "FIX Antenna Java",
+        Ours::Same("LogoutTimeout"),
+    ),
+    (
+        "heartbeatReasonableTransmissionTime",
+        "FIX Antenna Java",
+        Ours::Same("ReasonableTransmissionTime"),
+    ),
+    // A fraction of HeartBtInt, where ours is a time.
+    (
+        "TestRequestDelayMultiplier",
+        "QuickFIX/J",
+        Ours::Closest("ReasonableTransmissionTime"),
+    ),
+    (
+        "checkSendingTimeAccuracy",
+        "FIX Antenna Java",
+        Ours::Same("CheckSendingTime"),
+    ),
+    // Milliseconds, where ours is in seconds.
+    (
+        "reasonableDelayInMs",
+        "FIX Antenna Java",
+        Ours::Closest("MaxSendingTimeDelta"),
+    ),
+    (
+        "senderTargetIdConsistencyCheck",
+        "FIX Antenna Java",
+        Ours::Same("ValidateCompIds"),
+    ),
+    // The reverse sense, and only below tag 5000.
+    (
+        "AllowUnknownMsgFields",
+        "QuickFIX",
+        Ours::Closest("ValidateUnknownFields"),
+    ),
+    ("FileStoreSync", "QuickFIX", Ours::Closest("StorageSync")),
+    (
+        "AcceptorTemplate",
+        "QuickFIX/J",
+        Ours::Closest("CreateUnregisteredAcceptorSession"),
+    ),
+    (
+        "intraDaySeqNumReset",
+        "FIX Antenna Java",
+        Ours::Closest("ResetSeqNumOnLogout"),
+    ),
+    (
+        "maxStorageSliceSize",
+        "FIX Antenna Java",
+        Ours::Closest("StorageSegmentSize"),
+    ),
 ];
 
 const SESSION_NAMED_IN_KEYS: &str = "a session is named in its keys: \

@@ -1063,6 +1063,42 @@ fn another_engines_names_lead_to_keys_of_ours() {
     }
 }
 
+/// README.md's configuration tables: for each row, its first cell (our keys)
+/// and the rest of the row.
+fn readme_key_rows() -> Vec<(&'static str, &'static str)> {
+    let readme = include_str!("../../README.md");
+    let section = readme
+        .split("## Configuration")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README.md has a Configuration section");
+    section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| "))
+        .filter_map(|row| row.split_once(" | "))
+        .collect()
+}
+
+#[test]
+fn the_readme_key_tables_name_every_key_and_the_other_engines_names() {
+    let rows = readme_key_rows();
+    let has_row = |key: &str| {
+        rows.iter()
+            .any(|(keys, _)| keys.split(" / ").any(|k| k.trim() == key))
+    };
+    for key in ENGINE_KEYS.iter().chain(SESSION_KEYS) {
+        assert!(has_row(key), "README.md's key tables have no row for {key}");
+    }
+    // Every other engine's name the reader points from is in its key's row.
+    for (theirs, key) in hints::foreign_names() {
+        let Some(key) = key else { continue };
+        let in_row = rows.iter().any(|(keys, rest)| {
+            keys.split(" / ").any(|k| k.trim() == key) && rest.contains(theirs)
+        });
+        assert!(in_row, "README.md's row for {key} does not name {theirs}");
+    }
+}
+
 #[test]
 fn a_session_key_written_bare_says_where_it_goes() {
     let (config, warnings) = parse("MaxHeartBtInt = 60\n");
