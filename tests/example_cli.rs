@@ -419,3 +419,41 @@ fn a_dictionary_that_cannot_be_loaded_stops_the_acceptor_with_the_reason() {
         &["session TEST1", "\"FIX43\"", "it holds FIX44"],
     );
 }
+
+#[test]
+fn session_options_are_taken_from_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example::loopback_config(
+        dir.path(),
+        "engine.properties",
+        "Session.TEST1/TEST2.Password = s3cret\n\
+         Session.TEST1/TEST2.LogonRefusalReply = silent\n\
+         Session.TEST1/TEST2.EnableLastMsgSeqNumProcessed = true\n\
+         Session.TEST1/TEST3.Password = s3cret\n",
+    );
+    let acceptor = Example::start(&["--config", &config, "--transient"]);
+    let logon = |password: &str| {
+        Message::new("A")
+            .with(tags::ENCRYPT_METHOD, 0u32)
+            .with(tags::HEART_BT_INT, 30u32)
+            .with(tags::PASSWORD, password)
+    };
+    // LogonRefusalReply = silent for TEST2; the default, a Logout, for TEST3.
+    let mut quiet = Initiator::connect(acceptor.addr, "TEST2", "TEST1", FixVersion::Fix44);
+    quiet.send(&logon("guess"));
+    assert!(quiet.closed_silently_within(common::WAIT));
+    let mut told = Initiator::connect(acceptor.addr, "TEST3", "TEST1", FixVersion::Fix44);
+    told.send(&logon("guess"));
+    told.refused_with_logout("Password(554)");
+    // EnableLastMsgSeqNumProcessed: the ExecutionReport, written while the order
+    // is being processed, names the message before it (as QuickFIX/J does).
+    let mut client = Initiator::connect(acceptor.addr, "TEST2", "TEST1", FixVersion::Fix44);
+    client.logon_with(logon("s3cret"));
+    let seq = client.send(&order("LAST"));
+    let report = client.expect("8");
+    assert_eq!(
+        report.get(tags::LAST_MSG_SEQ_NUM_PROCESSED),
+        Some((seq - 1).to_string().as_str())
+    );
+    client.logout();
+}

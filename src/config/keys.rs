@@ -308,7 +308,9 @@ macro_rules! session_keys {
 
             /// `EnableLastMsgSeqNumProcessed` (QuickFIX/J's name): every message we
             /// send carries LastMsgSeqNumProcessed(369), the last inbound MsgSeqNum
-            /// processed when it was written (a resent message keeps its own).
+            /// processed when it was written (a resent message keeps its own; a
+            /// reply sent from `on_message` names the message before the one it
+            /// answers, which is still being processed, as in QuickFIX/J).
             /// Default `false`.
             EnableLastMsgSeqNumProcessed: value bool = false,
                 enable_last_msg_seq_num_processed / with_enable_last_msg_seq_num_processed(enable),
