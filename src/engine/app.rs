@@ -88,24 +88,21 @@ pub trait Application: Send + 'static {
         let _ = event;
     }
 
-    /// A session-level message the session acts on (Heartbeat, TestRequest,
-    /// ResendRequest, Reject, SequenceReset, Logout, an accepted Logon),
-    /// read-only, before it is acted on: QuickFIX's `fromAdmin`.
+    /// Every session-level message the session acts on, read-only: QuickFIX's
+    /// `fromAdmin`. As [`Handler::on_admin`](crate::session::Handler::on_admin).
     fn on_admin(&mut self, message: &MessageView<'_>) {
         let _ = message;
     }
 
-    /// The session writes its Logon reply or a Logout (`msg_type` says which):
-    /// fields added to `body` go out in it, after the session's own (QuickFIX's
-    /// `toAdmin`), e.g. a venue's extra tags.
+    /// Fields added to our Logon reply and Logouts: QuickFIX's `toAdmin`. As
+    /// [`Handler::to_admin`](crate::session::Handler::to_admin).
     fn to_admin(&mut self, msg_type: &[u8], body: &mut Encoder<'_>) {
         let _ = (msg_type, body);
     }
 
-    /// A stored application message is about to be resent in answer to a
-    /// ResendRequest: `false` vetoes it, and it goes out inside a GapFill instead
-    /// (QuickFIX's `DoNotSend` on resend, FIX Antenna's `onResend`). The classic
-    /// use: never resend stale orders after a reconnect.
+    /// `false` keeps a stored message from being resent: a GapFill covers it
+    /// (QuickFIX's `DoNotSend`, FIX Antenna's `onResend`). As
+    /// [`Handler::on_resend`](crate::session::Handler::on_resend).
     fn on_resend(&mut self, message: &MessageView<'_>) -> bool {
         let _ = message;
         true
