@@ -335,7 +335,8 @@ macro_rules! session_keys {
                     / with_resend_request_number_of_messages_limit(messages),
                 parse number(EXPECTED_COUNT);
 
-            /// `LogonRefusalReply`: a refused Logon for a known session gets a
+            /// `LogonRefusalReply`: a Logon for a known session refused for its
+            /// counterparty (credentials, address, the application) gets a
             /// Logout saying why, or silence. Default
             /// [`LogonRefusalReply::Logout`].
             LogonRefusalReply: value LogonRefusalReply = LogonRefusalReply::Logout,

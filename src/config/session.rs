@@ -153,10 +153,12 @@ pub enum IdleStrategy {
 }
 
 /// `LogonRefusalReply`: what a counterparty whose Logon names a known session is
-/// told when the Logon is refused (wrong credentials, an address not allowed, a
-/// second connection, the application or the sessions manager saying no).
-/// A Logon naming no known session is always closed without a word: nothing
-/// about the acceptor reaches a stranger.
+/// told when a verdict on it refuses the Logon (wrong credentials, an address
+/// or port not allowed, the application or the sessions manager saying no).
+/// Other refusals are always closed without a word: a Logon naming no known
+/// session (nothing about the acceptor reaches a stranger), one breaking the
+/// protocol, or one the session's state refuses (a second connection), as
+/// QuickFIX does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum LogonRefusalReply {
     /// A Logout whose Text(58) says why, then the connection closes, as QuickFIX

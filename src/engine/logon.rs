@@ -86,48 +86,54 @@ pub(super) fn decide(core: &Arc<Core>, incoming: &Incoming<'_>) -> Result<Entry,
     match entry {
         // It started ending since the first look.
         Some(entry) if ending(&entry) => Err(Refusal::Later),
-        Some(entry) => {
-            check(incoming, &key, entry.clone()).map_err(|why| refusal(Some(entry), why))
-        }
+        Some(entry) => check(incoming, &key, entry),
         None => create(core, incoming, &key, &mut manager).map_err(Refusal::Closed),
     }
 }
 
 /// Whether the registered session `entry` takes this Logon.
-fn check(incoming: &Incoming<'_>, key: &Key, entry: Entry) -> Result<Entry, String> {
+fn check(incoming: &Incoming<'_>, key: &Key, entry: Entry) -> Result<Entry, Refusal> {
     let id = incoming.session_id;
     let shared = &entry.shared;
+    // The session's own state is no decision about this counterparty, and the
+    // peer has proven nothing yet: silence, as QuickFIX.
     if shared.died.load(Ordering::Acquire) {
-        return Err(format!(
+        return Err(Refusal::Closed(format!(
             "session {id} ({}) has stopped: its application panicked",
             key.begin_string
-        ));
+        )));
     }
     if shared.finalizing.load(Ordering::Acquire) {
-        return Err(format!("session {id} ({}) is ending", key.begin_string));
+        return Err(Refusal::Closed(format!(
+            "session {id} ({}) is ending",
+            key.begin_string
+        )));
     }
     if !shared.accepting.load(Ordering::Acquire) {
-        return Err(format!(
+        return Err(Refusal::Closed(format!(
             "session {id} ({}) exists but does not accept Logons (connect() not called)",
             key.begin_string
-        ));
+        )));
     }
+    // Where this counterparty connects from is a decision about it: told.
     if let Some(port) = shared.config.listen_port()
         && port != incoming.local_port
     {
-        return Err(format!(
+        let why = format!(
             "session {id} accepts on port {port}, not {}",
             incoming.local_port
-        ));
+        );
+        return Err(refusal(Some(entry), why));
     }
     if !shared
         .config
         .is_remote_address_allowed(incoming.remote.ip())
     {
-        return Err(format!(
+        let why = format!(
             "session {id}: {} is not in AllowedRemoteAddresses",
             incoming.remote.ip()
-        ));
+        );
+        return Err(refusal(Some(entry), why));
     }
     Ok(entry)
 }

@@ -24,21 +24,27 @@ impl<S: MessageStore> SessionMachine<S> {
             self.close(reasons::FIRST_NOT_LOGON);
             return Ok(());
         }
-        if let Err(reason) = self.check_identity(view) {
-            // Not this session's counterparty: it hears nothing.
-            self.refuse_logon(reason, false);
-            return Ok(());
-        }
-        let heart_bt_int = match self.check_logon(view) {
+        // A Logon for another session, or one that breaks the protocol, is
+        // closed without a word, as QuickFIX does (its acceptance suite holds
+        // us to it); a decision about this counterparty (its credentials, the
+        // application's verdict) is told, per LogonRefusalReply.
+        let checked = self
+            .check_identity(view)
+            .and_then(|()| self.check_logon(view));
+        let heart_bt_int = match checked {
             Ok(heart_bt_int) => heart_bt_int,
             Err(reason) => {
-                self.refuse_logon(reason, true);
+                self.refuse_logon(reason, Tell::Nothing);
                 return Ok(());
             }
         };
+        if let Err(reason) = self.check_credentials(view) {
+            self.refuse_logon(reason, Tell::Why);
+            return Ok(());
+        }
         self.notify(handler);
         if let Err(reason) = handler.on_logon(view) {
-            self.refuse_logon(reason, true);
+            self.refuse_logon(reason, Tell::Why);
             return Ok(());
         }
         handler.on_admin(view);
@@ -130,8 +136,8 @@ impl<S: MessageStore> SessionMachine<S> {
         Ok(())
     }
 
-    /// The checks that refuse a Logon before anything changes; the HeartBtInt(108)
-    /// it asks for when it passes.
+    /// The protocol checks that refuse a Logon before anything changes; the
+    /// HeartBtInt(108) it asks for when it passes.
     fn check_logon(&self, view: &MessageView<'_>) -> Result<u32, String> {
         if self.config.check_sending_time() && !self.sending_time_ok(view) {
             return Err("SendingTime(52) missing or outside the accepted window".into());
@@ -147,6 +153,11 @@ impl<S: MessageStore> SessionMachine<S> {
             Ok(0) | Err(FieldError::Missing { .. }) => {}
             _ => return Err("EncryptMethod(98) must be 0 (none)".into()),
         }
+        Ok(heart_bt_int)
+    }
+
+    /// Username(553) and Password(554), when the configuration names them.
+    fn check_credentials(&self, view: &MessageView<'_>) -> Result<(), String> {
         // One answer for either mismatch, so a refusal does not tell a guesser
         // which user names exist.
         let user_ok = self
@@ -157,10 +168,11 @@ impl<S: MessageStore> SessionMachine<S> {
             view.get(tags::PASSWORD)
                 .is_some_and(|given| same_secret(given, password.as_bytes()))
         });
-        if !(user_ok && password_ok) {
-            return Err(reasons::CREDENTIALS.into());
+        if user_ok && password_ok {
+            Ok(())
+        } else {
+            Err(reasons::CREDENTIALS.into())
         }
-        Ok(heart_bt_int)
     }
 
     /// The HeartBtInt(108) a Logon asks for, within the configured bounds.
@@ -194,10 +206,10 @@ impl<S: MessageStore> SessionMachine<S> {
         Ok(())
     }
 
-    /// Closes without changing anything; tells the counterparty why when it named
-    /// this session (`known`) and the configuration asks for a Logout.
-    fn refuse_logon(&mut self, reason: String, known: bool) {
-        if known && self.config.logon_refusal_reply() == LogonRefusalReply::Logout {
+    /// Closes without changing anything; tells the counterparty why when `tell`
+    /// and the configuration ask for a Logout.
+    fn refuse_logon(&mut self, reason: String, tell: Tell) {
+        if tell == Tell::Why && self.config.logon_refusal_reply() == LogonRefusalReply::Logout {
             // Numbered, not stored: the peer has not proven it owns the session.
             write_refusal(
                 self.version,
@@ -260,4 +272,13 @@ pub(super) fn same_secret(given: &[u8], expected: &[u8]) -> bool {
         diff |= usize::from(g ^ e);
     }
     diff == 0
+}
+
+/// Whether a refused Logon's counterparty may hear why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tell {
+    /// A decision about this counterparty: a Logout says why (LogonRefusalReply).
+    Why,
+    /// Another session's Logon, or one that breaks the protocol: silence.
+    Nothing,
 }

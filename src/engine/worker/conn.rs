@@ -9,16 +9,8 @@ use mio::Interest;
 
 use super::{HIGH_WATER, SOCKET, Worker};
 use crate::codec::{FrameError, Status};
-use crate::config::LogonRefusalReply;
 use crate::engine::Application;
-use crate::session::write_refusal;
 use crate::store::MessageStore;
-
-/// Why a second connection's Logon is refused (its Logout's Text).
-const ALREADY_CONNECTED: &str = "a connection is already logged on for this session";
-
-/// Why a Logon is refused by a session that no longer accepts any.
-const NOT_ACCEPTING: &str = "the session does not accept Logons now";
 
 pub(super) struct Conn {
     pub(super) stream: mio::net::TcpStream,
@@ -129,18 +121,19 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         }
         let id = &self.shared.id;
         if let Some(conn) = &self.conn {
-            // The live connection is left alone; the newcomer is told why, without
-            // the other connection's address.
+            // The live connection is left alone; the newcomer, which has proven
+            // nothing yet, learns nothing (as QuickFIX: its acceptance suite
+            // expects a silent close).
             log::warn!(
                 "session {id}: Logon from {remote} refused: already connected from {}",
                 conn.remote
             );
-            self.refuse(stream, ALREADY_CONNECTED);
+            let _ = stream.shutdown(Shutdown::Both);
             return;
         }
         if !self.shared.accepting.load(Ordering::Acquire) {
             log::warn!("session {id}: Logon from {remote} refused: not accepting");
-            self.refuse(stream, NOT_ACCEPTING);
+            let _ = stream.shutdown(Shutdown::Both);
             return;
         }
         let mut stream = stream;
@@ -168,27 +161,6 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         self.pump();
         // Bytes that arrived before the socket was registered raise no event.
         self.read(now);
-    }
-
-    /// Closes a handed-over connection whose Logon this session refuses: with a
-    /// Logout saying why when LogonRefusalReply asks for one, numbered with the
-    /// session's next outbound number without using it.
-    fn refuse(&mut self, mut stream: mio::net::TcpStream, why: &str) {
-        if self.machine.config().logon_refusal_reply() == LogonRefusalReply::Logout {
-            let mut logout = Vec::new();
-            write_refusal(
-                self.shared.version,
-                &self.shared.id,
-                self.machine.store().next_sender_seq(),
-                self.machine.now_utc(),
-                &format!("Logon refused: {why}"),
-                &mut logout,
-            );
-            // A fresh connection's send buffer is empty: the write is whole, or
-            // nothing for a peer already gone.
-            let _ = stream.write(&logout);
-        }
-        let _ = stream.shutdown(Shutdown::Both);
     }
 
     /// Reads until the socket has nothing more (edge-triggered), processing frames as

@@ -262,6 +262,15 @@ impl Harness {
         assert_eq!(self.m.store().len(), stored);
     }
 
+    /// A Logon refused without a word (another session's, or one breaking the
+    /// protocol, as QuickFIX closes those), nothing stored.
+    fn assert_closed_silently(&mut self, what: &str) {
+        let stored = self.m.store().len();
+        assert!(self.out().is_empty(), "{what}: nothing is sent");
+        assert!(self.m.wants_close(), "{what}: the transport closes");
+        assert_eq!(self.m.store().len(), stored, "{what}");
+    }
+
     fn seqs(&self) -> (u64, u64) {
         (
             self.m.store().next_sender_seq(),
