@@ -387,7 +387,8 @@ fn allowed_remote_addresses_refuse_other_hosts() {
     let session = session_with_config(&engine, OrderApp::default(), restricted.clone());
     let mut client = initiator(addr);
     client.logon_with_no_answer();
-    client.refused_with_logout("not in AllowedRemoteAddresses");
+    let logout = client.refused_with_logout("not in AllowedRemoteAddresses");
+    assert_eq!(logout.get(tags::LAST_MSG_SEQ_NUM_PROCESSED), None);
     assert_eq!(session.state(), SessionState::WaitForLogon);
     assert_eq!(
         (session.next_sender_seq(), session.next_target_seq()),
@@ -395,6 +396,17 @@ fn allowed_remote_addresses_refuse_other_hosts() {
         "the refusal moved no number"
     );
     // LogonRefusalReply = silent: as every refusal was before the key.
+    session.finalize();
+    // EnableLastMsgSeqNumProcessed: the refusal the reactor writes carries 369
+    // like every other message of the session.
+    let numbered = restricted
+        .clone()
+        .with_enable_last_msg_seq_num_processed(true);
+    let session = session_with_config(&engine, OrderApp::default(), numbered);
+    let mut client = initiator(addr);
+    client.logon_with_no_answer();
+    let logout = client.refused_with_logout("not in AllowedRemoteAddresses");
+    assert_eq!(logout.get(tags::LAST_MSG_SEQ_NUM_PROCESSED), Some("0"));
     session.finalize();
     let silent = restricted.with_logon_refusal_reply(fixengine::LogonRefusalReply::Silent);
     let _session = session_with_config(&engine, OrderApp::default(), silent);

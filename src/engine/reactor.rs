@@ -299,11 +299,15 @@ impl Reactor {
     fn refuse_with_logout(&mut self, token: Token, why: &str, entry: &Entry) {
         if let Some(p) = self.pending.get_mut(&token) {
             let shared = &entry.shared;
+            let last = shared
+                .config
+                .enable_last_msg_seq_num_processed()
+                .then(|| shared.next_target.load(Ordering::Acquire).saturating_sub(1));
             let mut logout = Vec::new();
             write_refusal(
                 shared.version,
                 &shared.id,
-                shared.next_sender.load(Ordering::Acquire),
+                (shared.next_sender.load(Ordering::Acquire), last),
                 self.core.clock.now_utc(),
                 &format!("Logon refused: {why}"),
                 &mut logout,

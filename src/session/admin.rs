@@ -199,11 +199,12 @@ impl<S: MessageStore> SessionMachine<S> {
 /// reactor, or a session already connected elsewhere) and by a session refusing
 /// a Logon: numbered `seq`, the session's next outbound number, which it does not
 /// use. Nothing is stored and no number moves: the peer has not proven it owns
-/// the session.
+/// the session. `last` is LastMsgSeqNumProcessed(369) when the session's
+/// configuration asks for it on every message.
 pub(crate) fn write_refusal(
     version: FixVersion,
     id: &SessionId,
-    seq: u64,
+    (seq, last): (u64, Option<u64>),
     now: UtcTimestamp,
     text: &str,
     out: &mut Vec<u8>,
@@ -212,8 +213,11 @@ pub(crate) fn write_refusal(
     e.uint(tags::MSG_SEQ_NUM, seq)
         .bytes(tags::SENDER_COMP_ID, id.sender().as_bytes())
         .timestamp(tags::SENDING_TIME, now, version.default_time_precision())
-        .bytes(tags::TARGET_COMP_ID, id.target().as_bytes())
-        .str(tags::TEXT, text);
+        .bytes(tags::TARGET_COMP_ID, id.target().as_bytes());
+    if let Some(last) = last {
+        e.uint(tags::LAST_MSG_SEQ_NUM_PROCESSED, last);
+    }
+    e.str(tags::TEXT, text);
     e.finish();
 }
 

@@ -214,7 +214,7 @@ impl<S: MessageStore> SessionMachine<S> {
             write_refusal(
                 self.version,
                 &self.id,
-                self.store.next_sender_seq(),
+                (self.store.next_sender_seq(), self.last_processed()),
                 self.clock.now_utc(),
                 &format!("Logon refused: {reason}"),
                 &mut self.outbox,

@@ -41,6 +41,24 @@ fn last_msg_seq_num_processed_is_on_every_message_when_enabled() {
 }
 
 #[test]
+fn last_msg_seq_num_processed_is_on_a_logon_refusal_too() {
+    let mut h = with(SessionConfig::default().with_enable_last_msg_seq_num_processed(true));
+    h.send("A", 1, "98=0|108=30");
+    h.send("D", 2, ORDER);
+    h.out();
+    h.m.handle_disconnect(&mut h.app).unwrap();
+    h.m.handle_connect(h.now, Duration::from_secs(5), &mut h.app);
+    h.app.refuse_logon = Some("not today".into());
+    h.send("A", 3, "98=0|108=30");
+    // The refused Logon is not processed: 369 names the order before it.
+    assert_eq!(
+        h.out(),
+        ["35=5|34=3|49=ISLD|52=T|56=TW|369=2|58=Logon refused: not today"]
+    );
+    assert!(h.m.wants_close());
+}
+
+#[test]
 fn last_msg_seq_num_processed_is_absent_by_default() {
     let mut h = Harness::new(FixVersion::Fix44);
     h.logon();
