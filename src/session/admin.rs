@@ -164,7 +164,11 @@ impl<S: MessageStore> SessionMachine<S> {
                 if let Some(tag) = ref_tag {
                     e.bytes(tags::REF_TAG_ID, tag);
                 }
-                e.bytes(tags::REF_MSG_TYPE, &ref_msg_type);
+                // A message whose MsgType(35) is empty (accepted as such with
+                // ValidateFieldsHaveValues off) has none to refer to.
+                if !ref_msg_type.is_empty() {
+                    e.bytes(tags::REF_MSG_TYPE, &ref_msg_type);
+                }
                 if reason_defined {
                     e.uint(tags::SESSION_REJECT_REASON, u64::from(reason.code()));
                 }

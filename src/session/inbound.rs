@@ -236,6 +236,15 @@ impl<S: MessageStore> SessionMachine<S> {
                 tag: Some(tag.to_string().into_bytes()),
             });
         }
+        if view.msg_type().is_empty() {
+            // Whatever ValidateFieldsHaveValues says, a message without a type can
+            // reach no handler (nor be business-rejected: RefMsgType(372) would be
+            // empty too).
+            return Some(Violation {
+                reason: RejectReason::TagSpecifiedWithoutValue,
+                tag: Some(tags::MSG_TYPE.to_string().into_bytes()),
+            });
+        }
         if let Some(dictionary) = &self.dictionary {
             // The session configuration is the one switch for each check.
             let c = &self.config;

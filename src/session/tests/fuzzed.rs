@@ -190,3 +190,18 @@ fn secrets_compare_equal_only_when_identical() {
     assert!(!same_secret(b"", b"s3cret"));
     assert!(same_secret(b"", b""));
 }
+
+#[test]
+fn a_reject_for_an_empty_msg_type_names_none() {
+    let config = SessionConfig::default().with_validate_fields_have_values(false);
+    let mut h = Harness::with_config(FixVersion::Fix44, config);
+    h.logon();
+    h.send("", 2, "");
+    // Not handed to the application, whose business reject could name no type.
+    assert_eq!(
+        h.out(),
+        ["35=3|34=2|49=ISLD|52=T|56=TW|45=2|58=Tag specified without a value|371=35|373=4"],
+        "no RefMsgType(372) to give"
+    );
+    assert!(h.app.received.is_empty());
+}
