@@ -146,6 +146,11 @@ impl<S: MessageStore> SessionMachine<S> {
 
     /// Asks for the next chunk of a gap asked for in chunks, when one is due.
     pub(super) fn request_next_chunk(&mut self, now: Instant) -> Result<(), StoreError> {
+        if self.wants_close() {
+            // The Logout exchange is over (a Logout in the gap filled the chunk):
+            // nothing follows our last Logout.
+            return Ok(());
+        }
         match (
             self.recovery.gap_end,
             self.recovery.next_chunk(self.store.next_target_seq()),

@@ -98,6 +98,21 @@ fn a_gap_is_asked_for_in_chunks_the_next_when_the_previous_is_filled() {
     assert_eq!(h.seqs().1, 11, "the queued 10 is processed once 9 is");
 }
 
+/// A Logout that fills a chunk ends the session: our Logout answers it and no
+/// request for the next chunk follows. (Found by the session fuzz target.)
+#[test]
+fn a_logout_filling_a_chunk_is_the_last_word() {
+    let mut h = chunked();
+    h.send("0", 10, "");
+    h.out();
+    for seq in 4..8 {
+        h.send("0", seq, &format!("43=Y|{ORIG}"));
+    }
+    h.send("5", 8, "");
+    assert_eq!(h.out(), ["35=5|34=3|49=ISLD|52=T|56=TW"]);
+    assert!(h.m.wants_close());
+}
+
 /// A chunk is filled once every number in it came, resent or covered by a
 /// GapFill; a GapFill past a chunk's end brings the next chunk from its NewSeqNo.
 /// (QuickFIX/J asks again from a NewSeqNo that only reaches the chunk's last
