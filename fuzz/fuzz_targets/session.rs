@@ -8,13 +8,18 @@
 //!   ResetSeqNumOnLogon, bit 4 ResetSeqNumOnLogout, bit 5 ResetSeqNumOnDisconnect,
 //!   bit 6 EnableNextExpectedMsgSeqNum, bit 7 "lazy" draining (one `poll_transmit`
 //!   per call, so a resend in batches stays in progress across calls);
-//! - `config2` bit 0 turns CheckSendingTime off, bit 1 ValidateFieldsHaveValues off.
+//! - `config2` bit 0 turns CheckSendingTime off, bit 1 ValidateFieldsHaveValues off,
+//!   bit 2 EnableLastMsgSeqNumProcessed on; bits 3-4 pick ResendRequestChunkSize
+//!   and bits 5-6 ResendRequestNumberOfMessagesLimit (0, 1, 3, 300); bit 7
+//!   LogonRefusalReply=silent.
 //! - ops, `op % 16`: 0-5 and 15 a well-formed frame from TW (6 argument bytes, see
 //!   `Driver::build_frame`); 6 raw bytes `[mode][len][len bytes]` (mode bit 0: behind
 //!   a valid header and trailer, else cut by `Framer` as a read loop would); 7-8
 //!   advance time by `[hi][lo]` scaled to 0-60 s, running the timers that fall due;
 //!   9 an application send `[kind]`; 10 a burst of sends `[count]`; 11 logout
-//!   `[text?]`; 12 disconnect and/or connect `[mode]`; 13 drain `poll_transmit` until
+//!   `[text?]`; 12 disconnect and/or connect `[mode]` (mode bit 7: also
+//!   `set_next_sender_seq`/`set_next_target_seq` `[which][value]` on the way);
+//!   13 drain `poll_transmit` until
 //!   empty; 14 flood `[n]` Heartbeats ahead of a gap (up to past `MAX_QUEUED`).
 //!
 //! Asserts (see `Driver::settle`): every byte written is complete frames of the
@@ -37,6 +42,18 @@
 //! event is `heart_bt_int()`; one queue-overflow Logout per connection; stored
 //! messages and events stay proportional to the work fed in.
 //!
+//! The session options and hooks of issue 14: LastMsgSeqNumProcessed(369) on every
+//! new message iff enabled, never above an inbound number expected, kept as written
+//! on a resend; our ResendRequests ask for at most ResendRequestChunkSize numbers,
+//! the next chunk only once the previous is filled; an inbound ResendRequest over
+//! the limit resends only the newest numbers, the rest in GapFills; the frames of a
+//! resend cover its range once, in order, and `ResendServed` counts them (see
+//! `session/resend.rs`); a refused Logon is answered by one Logout only when the
+//! application refused it and LogonRefusalReply=logout, else closed silently;
+//! `on_admin` sees every inbound session message processed and never an
+//! application one; `to_admin`'s field is in exactly the Logon replies and Logouts
+//! it was called for; a message `on_resend` vetoes goes out inside a GapFill.
+//!
 //! Env: `SESSION_TRACE=1` prints calls, frames and events; `SESSION_KNOWN=a,b` skips
 //! the checks of known bugs (names in fuzz/README.md) to fuzz past them.
 //!
@@ -54,11 +71,15 @@ mod checks;
 mod driver;
 #[path = "session/frames.rs"]
 mod frames;
+#[path = "session/resend.rs"]
+mod resend;
 
 use std::time::{Duration, Instant};
 
 use fixengine::session::{MAX_QUEUED, State};
-use fixengine::{Clock, Encoder, FixVersion, SessionConfig, Status, TimePrecision, tags};
+use fixengine::{
+    Clock, Encoder, FixVersion, LogonRefusalReply, SessionConfig, Status, TimePrecision, tags,
+};
 use libfuzzer_sys::fuzz_target;
 
 use driver::{Cfg, Driver, Input, MAX_FRAMES, MAX_SENDS, Step, TYPES, trace};
@@ -76,6 +97,10 @@ fuzz_target!(|data: &[u8]| {
         reset_on_disconnect: c & 32 != 0,
         next_expected: c & 64 != 0,
         lazy: c & 128 != 0,
+        last_processed: c2 & 4 != 0,
+        chunk: [0, 1, 3, 300][usize::from((c2 >> 3) & 3)],
+        limit: [0, 1, 3, 300][usize::from((c2 >> 5) & 3)],
+        refusal_silent: c2 & 128 != 0,
     };
     let config = SessionConfig::default()
         .with_reset_seq_num_on_logon(cfg.reset_on_logon)
@@ -83,7 +108,15 @@ fuzz_target!(|data: &[u8]| {
         .with_reset_seq_num_on_disconnect(cfg.reset_on_disconnect)
         .with_enable_next_expected_msg_seq_num(cfg.next_expected)
         .with_check_sending_time(c2 & 1 == 0)
-        .with_validate_fields_have_values(c2 & 2 == 0);
+        .with_validate_fields_have_values(c2 & 2 == 0)
+        .with_enable_last_msg_seq_num_processed(cfg.last_processed)
+        .with_resend_request_chunk_size(cfg.chunk)
+        .with_resend_request_number_of_messages_limit(cfg.limit)
+        .with_logon_refusal_reply(if cfg.refusal_silent {
+            LogonRefusalReply::Silent
+        } else {
+            LogonRefusalReply::Logout
+        });
 
     // The one read of the monotonic clock: time only moves forward from here.
     #[allow(clippy::disallowed_methods)]
@@ -97,7 +130,12 @@ fuzz_target!(|data: &[u8]| {
         }
         let op = input.byte();
         if trace() {
-            eprintln!("op {op} ({}), {:?} {:?}", op % 16, d.m.state(), d.now - origin);
+            eprintln!(
+                "op {op} ({}), {:?} {:?}",
+                op % 16,
+                d.m.state(),
+                d.now - origin
+            );
         }
         match op % 16 {
             0..=5 | 15 => {
@@ -127,7 +165,8 @@ fuzz_target!(|data: &[u8]| {
                         e.raw(b"\x01");
                     }
                     e.finish();
-                    if matches!(d.framer.parse(&frame), Ok(Status::Complete(n)) if n == frame.len()) {
+                    if matches!(d.framer.parse(&frame), Ok(Status::Complete(n)) if n == frame.len())
+                    {
                         d.feed(&frame);
                     }
                 } else {
@@ -173,19 +212,30 @@ fuzz_target!(|data: &[u8]| {
             }
             12 => {
                 let mode = input.byte();
+                // Bit 7: sequence numbers set by hand, `[which][value]`, while
+                // disconnected (refused when tried while connected).
+                let set = (mode & 0x80 != 0).then(|| (input.byte(), input.byte()));
+                let set = |d: &mut Driver| {
+                    if let Some((which, v)) = set {
+                        d.set_seq(which, v);
+                    }
+                };
                 match mode % 3 {
                     0 => {
                         d.disconnect();
+                        set(&mut d);
                         d.connect();
                     }
-                    1 => d.disconnect(),
+                    1 => {
+                        d.disconnect();
+                        set(&mut d);
+                    }
                     _ => {
-                        if d.m.state() == State::Disconnected {
-                            d.connect();
-                        } else {
+                        set(&mut d);
+                        if d.m.state() != State::Disconnected {
                             d.disconnect();
-                            d.connect();
                         }
+                        d.connect();
                     }
                 }
             }

@@ -1,18 +1,20 @@
 //! The driver: the machine, the clock, the handler and what the checks remember
 //! between calls; one method per kind of call.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fixengine::clock::ManualClock;
-use fixengine::session::{SessionMachine, State};
+use fixengine::session::{ResetError, SessionMachine, State};
 use fixengine::store::{MemoryStore, MessageStore};
 use fixengine::{
     Decoder, Fields, FixVersion, Framer, Message, SessionConfig, SessionId, UtcTimestamp, msg_type,
     tags,
 };
 
-use crate::app::App;
+use crate::app::{App, STALE};
+use crate::resend::{Resends, Start};
 
 const T0: &[u8] = b"20261125-20:16:27.000";
 const LOGON_TIMEOUT: Duration = Duration::from_secs(5);
@@ -58,6 +60,35 @@ pub(crate) struct Cfg {
     pub(crate) reset_on_disconnect: bool,
     pub(crate) next_expected: bool,
     pub(crate) lazy: bool,
+    /// EnableLastMsgSeqNumProcessed.
+    pub(crate) last_processed: bool,
+    /// ResendRequestChunkSize (0: one request to the end).
+    pub(crate) chunk: u64,
+    /// ResendRequestNumberOfMessagesLimit (0: none).
+    pub(crate) limit: u64,
+    /// LogonRefusalReply = silent (else logout).
+    pub(crate) refusal_silent: bool,
+}
+
+/// What a frame fed is, read before the machine sees it.
+pub(crate) struct Fed {
+    pub(crate) seq: Option<u64>,
+    /// BeginString and CompIDs are the session's: a refused Logon is told why.
+    pub(crate) identity_ok: bool,
+    /// What it resends, if it is served: a ResendRequest, or a Logon with
+    /// NextExpectedMsgSeqNum below our next number.
+    pub(crate) resend: Option<Start>,
+    /// No inbound number expected after it can be above this one (its MsgSeqNum + 1,
+    /// a SequenceReset's NewSeqNo).
+    pub(crate) target_bound: u64,
+}
+
+/// An application message stored, as written: a resend must carry the same.
+pub(crate) struct Sent {
+    pub(crate) msg_type: Vec<u8>,
+    /// LastMsgSeqNumProcessed(369), raw.
+    pub(crate) last: Option<Vec<u8>>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// What the driver knows before a machine call, for `settle`.
@@ -74,6 +105,10 @@ pub(crate) struct Step {
     /// The MsgSeqNum of the frame fed, when it was below the expected number as
     /// it arrived: the only message a "MsgSeqNum too low" Logout may name.
     pub(crate) fed_too_low: Option<u64>,
+    /// The call is `handle_frame`: the frame, when it decodes.
+    pub(crate) fed: Option<Fed>,
+    /// The call is `handle_frame`.
+    pub(crate) frame: bool,
 }
 
 pub(crate) struct Driver {
@@ -99,6 +134,15 @@ pub(crate) struct Driver {
     pub(crate) steps: usize,
     pub(crate) events_total: usize,
     pub(crate) counter: u64,
+    /// The application messages stored, by MsgSeqNum (since the last reset).
+    pub(crate) sent: BTreeMap<u64, Sent>,
+    /// The next inbound number expected is never above this: bounds
+    /// LastMsgSeqNumProcessed(369) in steps that feed a frame.
+    pub(crate) in_hi: u64,
+    /// Our ResendRequest outstanding: the last number it asks for (the chunk's end,
+    /// or the gap's) and the gap's last number.
+    pub(crate) requested: Option<(u64, u64)>,
+    pub(crate) resends: Resends,
 }
 
 /// `SESSION_TRACE=1` prints every call and every frame written, to read a crash.
@@ -159,12 +203,17 @@ impl Driver {
             steps: 0,
             events_total: 0,
             counter: 0,
+            sent: BTreeMap::new(),
+            in_hi: 1,
+            requested: None,
+            resends: Resends::default(),
         }
     }
 
     pub(crate) fn connect(&mut self) {
         assert_eq!(self.m.state(), State::Disconnected);
-        self.m.handle_connect(self.now, LOGON_TIMEOUT, &mut self.app);
+        self.m
+            .handle_connect(self.now, LOGON_TIMEOUT, &mut self.app);
         self.close_reason = None;
         self.overflow_logouts = 0;
         assert!(!self.m.wants_close());
@@ -181,30 +230,87 @@ impl Driver {
     pub(crate) fn feed(&mut self, frame: &[u8]) {
         self.frames_fed += 1;
         if trace() {
-            eprintln!("feed {}", String::from_utf8_lossy(frame).replace('\x01', "|"));
+            eprintln!(
+                "feed {}",
+                String::from_utf8_lossy(frame).replace('\x01', "|")
+            );
         }
         // What the frame is, to know whether a reset may follow.
         let expected = self.expected_in();
-        let (logon_fed, reset_flag, fed_too_low) = match self.decoder.decode(frame) {
-            Ok(v) => (
-                v.msg_type() == msg_type::LOGON,
-                v.get_bool(tags::RESET_SEQ_NUM_FLAG) == Ok(true),
-                v.msg_seq_num().ok().map(|s| s.get()).filter(|&s| s < expected),
-            ),
-            Err(_) => (false, false, None),
+        let sender = self.m.store().next_sender_seq();
+        let (logon_fed, reset_flag, fed_too_low, fed) = match self.decoder.decode(frame) {
+            Ok(v) => {
+                let mt = v.msg_type();
+                let seq = v.msg_seq_num().ok().map(|s| s.get());
+                let version = self.cfg.version;
+                let resend = if mt == msg_type::RESEND_REQUEST {
+                    // As the session reads it: 0 (999999 before FIX.4.2) is "to the
+                    // end", which is our last number, as is anything past it.
+                    match (v.get_u64(tags::BEGIN_SEQ_NO), v.get_u64(tags::END_SEQ_NO)) {
+                        (Ok(b), Ok(e)) => {
+                            let last = sender.saturating_sub(1);
+                            let infinite =
+                                e == 0 || (version.uses_999999_as_infinity() && e == 999_999);
+                            let end = if infinite { last } else { e.min(last) }.min(u64::MAX - 1);
+                            let begin = b.max(1);
+                            (begin <= end).then_some(Start {
+                                begin,
+                                end,
+                                limited: true,
+                            })
+                        }
+                        _ => None,
+                    }
+                } else if mt == msg_type::LOGON && self.cfg.next_expected {
+                    // Our Logon reply, numbered `sender`, is covered too.
+                    v.get_u64(tags::NEXT_EXPECTED_MSG_SEQ_NUM)
+                        .ok()
+                        .filter(|&n| n > 0 && n < sender)
+                        .map(|n| Start {
+                            begin: n,
+                            end: sender,
+                            limited: false,
+                        })
+                } else {
+                    None
+                };
+                let mut target_bound = seq.map_or(0, |s| s.saturating_add(1));
+                if mt == msg_type::SEQUENCE_RESET
+                    && let Ok(n) = v.get_u64(tags::NEW_SEQ_NO)
+                {
+                    target_bound = target_bound.max(n);
+                }
+                let identity_ok = v.begin_string() == version.begin_string().as_bytes()
+                    && v.sender_comp_id() == Some(&b"TW"[..])
+                    && v.target_comp_id() == Some(&b"ISLD"[..]);
+                (
+                    mt == msg_type::LOGON,
+                    v.get_bool(tags::RESET_SEQ_NUM_FLAG) == Ok(true),
+                    seq.filter(|&s| s < expected),
+                    Some(Fed {
+                        seq,
+                        identity_ok,
+                        resend,
+                        target_bound,
+                    }),
+                )
+            }
+            Err(_) => (false, false, None, None),
         };
         let closing = self.m.wants_close();
         let state = self.m.state();
         self.m
             .handle_frame(self.now, frame, &mut self.app)
             .expect("handle_frame");
-        let reset_allowed = logon_fed
-            && (reset_flag || (self.cfg.reset_on_logon && state == State::WaitForLogon));
+        let reset_allowed =
+            logon_fed && (reset_flag || (self.cfg.reset_on_logon && state == State::WaitForLogon));
         self.settle(
             Step {
                 reset_allowed,
                 logon_fed,
                 fed_too_low,
+                fed,
+                frame: true,
                 ..Step::default()
             },
             closing,
@@ -239,7 +345,11 @@ impl Driver {
         }
         self.settle(Step::default(), closing);
         if early {
-            assert_eq!(self.m.store().next_sender_seq(), sent, "an early handle_timeout sent");
+            assert_eq!(
+                self.m.store().next_sender_seq(),
+                sent,
+                "an early handle_timeout sent"
+            );
             assert_eq!(self.m.store().len(), stored);
             assert_eq!(self.m.state(), state);
         }
@@ -252,7 +362,10 @@ impl Driver {
         let mut rounds = 0;
         while let Some(at) = self.m.poll_timeout().filter(|&at| at <= end) {
             rounds += 1;
-            assert!(rounds <= 1_000, "timers keep firing: {rounds} rounds within {d:?}");
+            assert!(
+                rounds <= 1_000,
+                "timers keep firing: {rounds} rounds within {d:?}"
+            );
             let step = at.saturating_duration_since(self.now);
             self.clock.advance(step);
             self.now = at.max(self.now);
@@ -267,6 +380,10 @@ impl Driver {
         self.sends += 1;
         self.counter += 1;
         let message = match kind % 8 {
+            // Bit 6: a stale report, which the application never lets be resent.
+            0..=3 if kind & 0x40 != 0 => {
+                Message::new("8").with(tags::EXEC_ID, format!("{STALE}{}", self.counter))
+            }
             0..=3 => Message::new("8").with(tags::EXEC_ID, self.counter),
             4 => Message::new("D")
                 .with(tags::CL_ORD_ID, "O")
@@ -285,6 +402,10 @@ impl Driver {
         let silent = match &result {
             Ok(seq) => {
                 assert_eq!(seq.get(), before, "send used MsgSeqNum {seq:?}");
+                if !transmitting {
+                    // Never seen on the wire unless resent: remember it as stored.
+                    self.remember_stored(before);
+                }
                 u64::from(!transmitting)
             }
             Err(_) => {
@@ -301,7 +422,11 @@ impl Driver {
             closing,
         );
         if result.is_ok() && transmitting && !self.cfg.lazy {
-            assert_eq!(self.wire_next, before + 1, "an application message was not sent");
+            assert_eq!(
+                self.wire_next,
+                before + 1,
+                "an application message was not sent"
+            );
         }
     }
 
@@ -328,5 +453,132 @@ impl Driver {
             },
             closing,
         );
+        // Nothing held behind a gap, asked for or being resent survives the transport.
+        self.in_hi = self.expected_in();
+        self.requested = None;
+        self.resends.clear();
+    }
+
+    /// Remembers the application message just stored as `seq` without being
+    /// transmitted, as the store holds it; its LastMsgSeqNumProcessed(369) is the
+    /// last inbound number processed, as nothing was processed during the send.
+    fn remember_stored(&mut self, seq: u64) {
+        let want = self
+            .cfg
+            .last_processed
+            .then(|| (self.expected_in() - 1).to_string().into_bytes());
+        let mut frame = Vec::new();
+        self.m
+            .store()
+            .read_range(seq, seq, 1, &mut |s, f| {
+                assert_eq!(s, seq);
+                frame = f.to_vec();
+            })
+            .expect("read_range");
+        let view = self
+            .decoder
+            .decode(&frame)
+            .unwrap_or_else(|e| panic!("stored message {seq} does not decode: {e}"));
+        let last = view.get(tags::LAST_MSG_SEQ_NUM_PROCESSED);
+        assert_eq!(
+            last,
+            want.as_deref(),
+            "LastMsgSeqNumProcessed(369) of a message stored while not logged on"
+        );
+        let sent = Sent {
+            msg_type: view.msg_type().to_vec(),
+            last: last.map(<[u8]>::to_vec),
+            body: view.body_bytes().to_vec(),
+        };
+        self.sent.insert(seq, sent);
+    }
+
+    /// `set_next_sender_seq` (`which` bit 0 clear) or `set_next_target_seq` (set) to
+    /// a number picked by `v`, both when `which` bit 1 is set. Refused while a
+    /// transport is attached, and for 0; otherwise the store says the number set,
+    /// the other one unchanged, and a sender number set back empties the store.
+    pub(crate) fn set_seq(&mut self, which: u8, v: u8) {
+        let targets: &[bool] = match which & 3 {
+            0 => &[false],
+            1 => &[true],
+            _ => &[false, true],
+        };
+        for &target in targets {
+            let store = self.m.store();
+            let (sender, next_in, stored) = (
+                store.next_sender_seq(),
+                store.next_target_seq(),
+                store.len(),
+            );
+            let current = if target { next_in } else { sender };
+            let k = u64::from(v >> 3);
+            let n = match v % 8 {
+                0 => 0,
+                1 => 1,
+                2 => current.saturating_sub(k + 1).max(1),
+                3 => current,
+                4 => current + k + 1,
+                5 => current + 300 * (k + 1),
+                6 => 1 << 32,
+                _ => u64::MAX / 4,
+            };
+            let state = self.m.state();
+            let result = if target {
+                self.m.set_next_target_seq(n)
+            } else {
+                self.m.set_next_sender_seq(n)
+            };
+            if trace() {
+                eprintln!(
+                    "set next {} {n}: {result:?}",
+                    if target { "target" } else { "sender" }
+                );
+            }
+            let store = self.m.store();
+            match result {
+                Err(ResetError::Connected { state: s }) => {
+                    assert_ne!(state, State::Disconnected, "refused while disconnected");
+                    assert_eq!(s, state);
+                }
+                Err(ResetError::Zero) => assert_eq!(n, 0),
+                Err(e) => panic!("set_next_*_seq({n}): {e}"),
+                Ok(()) => {
+                    assert_eq!(state, State::Disconnected, "set while connected");
+                    assert_ne!(n, 0);
+                    if target {
+                        assert_eq!(store.next_target_seq(), n);
+                        assert_eq!(store.next_sender_seq(), sender);
+                        assert_eq!(store.len(), stored);
+                        self.prev_target = n;
+                        self.in_hi = n;
+                        // The same numbers may come again.
+                        self.last_delivered = None;
+                    } else {
+                        assert_eq!(store.next_sender_seq(), n);
+                        assert_eq!(store.next_target_seq(), next_in);
+                        if n < sender {
+                            // Back: the store starts over, its messages gone.
+                            assert_eq!(store.len(), 0, "set back to {n} from {sender}");
+                            self.sent.clear();
+                        } else {
+                            assert_eq!(store.len(), stored);
+                        }
+                        self.wire_next = n;
+                    }
+                    continue;
+                }
+            }
+            assert_eq!(
+                (
+                    store.next_sender_seq(),
+                    store.next_target_seq(),
+                    store.len()
+                ),
+                (sender, next_in, stored),
+                "a refused set_next_*_seq changed the store"
+            );
+        }
+        let closing = self.m.wants_close();
+        self.settle(Step::default(), closing);
     }
 }
