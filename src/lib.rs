@@ -73,6 +73,7 @@ pub mod dictionary;
 pub mod engine;
 pub mod error;
 mod id;
+mod mmap;
 pub mod session;
 pub mod store;
 

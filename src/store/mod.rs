@@ -24,7 +24,6 @@ mod file;
 mod flusher;
 mod layout;
 mod memory;
-mod mmap;
 mod naming;
 mod prealloc;
 

@@ -30,9 +30,10 @@ use std::thread::{self, JoinHandle};
 use crossbeam_channel::{Receiver, Sender};
 use memmap2::MmapMut;
 
-use super::file::{PAGE, ZEROS};
+use super::file::PAGE;
 use super::layout;
-use super::mmap::map;
+use crate::mmap::ZEROS;
+use crate::mmap::map;
 
 /// The temporary name a prepared segment `number` has until the roll renames it
 /// to its segment name. It ends in `.tmp`, which recovery removes on open.

@@ -4,15 +4,12 @@
 
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use memmap2::MmapMut;
-
 use super::options::{FileStoreOptions, SyncPolicy};
+pub(super) use crate::mmap::{extend_and_map, write_zeros};
 use crate::store::StoreError;
 use crate::store::layout::{self, FormatError};
-use crate::store::mmap::map;
 
 pub(super) const LOCK: &str = "lock";
 pub(super) const KEY: &str = "key";
@@ -20,8 +17,6 @@ pub(super) const CURRENT: &str = "current";
 pub(super) const CURRENT_TMP: &str = "current.tmp";
 pub(super) const ARCHIVE: &str = "archive";
 pub(super) const HEADER: &str = "header";
-
-pub(in crate::store) static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
 pub(super) fn io_at(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
@@ -115,29 +110,6 @@ pub(super) fn sync_dir(dir: &Path, options: &FileStoreOptions) -> Result<(), Sto
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io_at(dir))
-}
-
-/// Extends `file` from `old_len` to `new_len` bytes of allocated zeros and maps all
-/// of it. On error the file is cut back to `old_len`, giving back what was taken.
-pub(super) fn extend_and_map(file: &File, old_len: u64, new_len: u64) -> io::Result<MmapMut> {
-    let attempt = || -> io::Result<MmapMut> {
-        write_zeros(file, old_len, new_len)?;
-        map(file)
-    };
-    attempt().inspect_err(|_| {
-        let _ = file.set_len(old_len);
-    })
-}
-
-/// Writes zeros over `from..to`, allocating the blocks.
-pub(super) fn write_zeros(file: &File, from: u64, to: u64) -> io::Result<()> {
-    let mut at = from;
-    while at < to {
-        let n = (to - at).min(ZEROS.len() as u64) as usize;
-        file.write_all_at(&ZEROS[..n], at)?;
-        at += n as u64;
-    }
-    Ok(())
 }
 
 pub(super) fn segment_name(number: u32) -> String {

@@ -9,9 +9,9 @@ use memmap2::MmapMut;
 
 use super::disk::{format_error, io_at};
 use super::options::{FileStoreOptions, SyncPolicy};
+use crate::mmap::map;
 use crate::store::StoreError;
 use crate::store::layout::{self, FormatError, Identity, Slot};
-use crate::store::mmap::map;
 
 pub(super) struct Header {
     pub(super) path: PathBuf,

@@ -7,7 +7,7 @@
 //! (what a store is opened with), [`generation`] (a header and its segments:
 //! append, roll, retention, read, sync), [`segment`] (one log file), [`header`]
 //! (the sequence-number slots) and [`disk`] (locking, renames, zero-fill,
-//! naming); the one `unsafe` call, mapping a file, is in [`crate::store::mmap`].
+//! naming); the one `unsafe` call, mapping a file, is in [`crate::mmap`].
 //!
 //! # On disk
 //!
@@ -69,7 +69,7 @@
 //!
 //! # Safety of the maps
 //!
-//! Every file is mapped through [`crate::store::mmap`], whose docs hold the whole
+//! Every file is mapped through [`crate::mmap`], whose docs hold the whole
 //! argument. What it relies on from this module: the session folder's lock is
 //! held for the store's life, and a mapped file is written through its map and
 //! only ever grown, never cut shorter than a live map.
@@ -147,7 +147,6 @@ use super::flusher::{Flusher, Marks};
 use super::naming;
 use crate::store::{MessageStore, StoreError, SyncMarks, SyncWake};
 
-pub(super) use self::disk::ZEROS;
 pub use self::options::{FileStoreOptions, SyncPolicy};
 pub(super) use self::segment::PAGE;
 

@@ -15,9 +15,9 @@ use super::disk::{
 };
 use super::generation::Entry;
 use super::options::{FileStoreOptions, MIN_SEGMENT_LEN, SyncPolicy};
+use crate::mmap::map;
 use crate::store::StoreError;
 use crate::store::layout::{self, FormatError};
-use crate::store::mmap::map;
 
 pub(super) struct Segment {
     pub(super) number: u32,
