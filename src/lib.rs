@@ -73,6 +73,7 @@ pub mod dictionary;
 pub mod engine;
 pub mod error;
 mod id;
+pub mod message_log;
 mod mmap;
 pub mod session;
 pub mod store;
@@ -85,7 +86,7 @@ pub use codec::{
 };
 pub use config::{
     BeginString, ConfigError, ConfigWarning, DEFAULT_PROPERTIES, EngineConfig, IdleStrategy, IpNet,
-    LogonRefusalReply, PutWhileDisconnected, SessionConfig, StorageType,
+    LogonRefusalReply, MessageLogMode, PutWhileDisconnected, SessionConfig, StorageType,
 };
 pub use dictionary::{Dictionary, DictionaryError, DictionarySet, Validation};
 pub use engine::{

@@ -130,6 +130,12 @@ const FOREIGN: &[(&str, &str, Ours)] = &[
         Ours::Same("ListenAddress"),
     ),
     ("FileStorePath", "QuickFIX", Ours::Same("StorageDirectory")),
+    ("FileLogPath", "QuickFIX", Ours::Same("MessageLogDirectory")),
+    (
+        "FileLogHeartbeats",
+        "QuickFIX/J",
+        Ours::Same("LogHeartbeats"),
+    ),
     ("ResetOnLogon", "QuickFIX", Ours::Same("ResetSeqNumOnLogon")),
     (
         "ResetOnLogout",

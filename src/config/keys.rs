@@ -102,6 +102,14 @@ macro_rules! engine_keys {
             DataDictionaryDirectory: optional_path PathBuf = None,
                 data_dictionary_directory / with_data_dictionary_directory(directory),
                 parse optional_directory();
+
+            /// `MessageLogDirectory`: the root under which each session's message log
+            /// is written, in `<session folder>/messages/` as under
+            /// `StorageDirectory`. Default none: beside the store, under
+            /// `StorageDirectory`.
+            MessageLogDirectory: optional_path PathBuf = None,
+                message_log_directory / with_message_log_directory(directory),
+                parse optional_directory();
         }
     };
 }
@@ -356,6 +364,42 @@ macro_rules! session_keys {
             /// Default zero: it waits as long as the session lives.
             MessageTimeToLive: value Duration = Duration::ZERO,
                 message_time_to_live / with_message_time_to_live(ttl), parse millis();
+
+            /// `MessageLog`: whether every message received and sent is written to
+            /// the session's message log (see [`crate::message_log`]). Default
+            /// [`MessageLogMode::File`].
+            MessageLog: value MessageLogMode = MessageLogMode::File,
+                message_log / with_message_log(mode), parse choice();
+
+            /// `LogHeartbeats`: whether Heartbeats go into the message log. Default
+            /// `true` (QuickFIX/J's `FileLogHeartbeats` leaves them out when false).
+            LogHeartbeats: value bool = true,
+                log_heartbeats / with_log_heartbeats(log), parse boolean();
+
+            /// `MaskedTags`: the fields whose values the message log replaces with
+            /// `***`, as configured. Default `None`: the secrets
+            /// [`DEFAULT_MASKED_TAGS`](crate::config::DEFAULT_MASKED_TAGS); an empty
+            /// list (`none` in the file) masks nothing. Read it resolved with
+            /// [`log_masked_tags`](Self::log_masked_tags).
+            MaskedTags: list u32 = None,
+                masked_tags / with_masked_tags(tags), parse tag_list();
+
+            /// `MessageLogFileSize` (bytes): a message-log file is closed, and the
+            /// next one started, before it would grow past this. Default 256 MiB.
+            MessageLogFileSize: value u64 = 256 << 20,
+                message_log_file_size / with_message_log_file_size(bytes), parse byte_size();
+
+            /// `MessageLogMaxFiles`: the most message-log files kept; older ones are
+            /// deleted when a new one starts. Default 0: every file is kept.
+            MessageLogMaxFiles: value usize = 0,
+                message_log_max_files / with_message_log_max_files(files),
+                parse number(EXPECTED_COUNT);
+
+            /// `MessageLogMaxAge` (days in the file): message-log files last written
+            /// longer ago are deleted when a new one starts. Default 0: kept however
+            /// old.
+            MessageLogMaxAge: value Duration = Duration::ZERO,
+                message_log_max_age / with_message_log_max_age(age), parse days();
         }
     };
 }

@@ -56,6 +56,7 @@
 //! | `MaxPendingConnections` | count | `1024` |
 //! | `MaxMessageSize` | bytes, or with a `Kb` / `Mb` / `Gb` suffix (1024-based) | `1Mb` (1048576) |
 //! | `DataDictionaryDirectory` | directory path: where dictionary names are looked up (`FIX44` is `FIX44.xml`); empty = none | none |
+//! | `MessageLogDirectory` | directory path: the root of the message logs; empty = `StorageDirectory` | none |
 //!
 //! # Session keys (`Session.Default.<Key>` or `Session.<Sender>/<Target>.<Key>`)
 //!
@@ -100,6 +101,12 @@
 //! | `LogonRefusalReply` | `logout` (a Logout saying why, for a known session) \| `silent` | `logout` |
 //! | `PutWhileDisconnected` | `store` (numbered and stored; recovered by the counterparty's ResendRequest) \| `queue` (numbered and sent after the next Logon) | `store` |
 //! | `MessageTimeToLive` | milliseconds a queued put waits for a Logon; 0 = as long as the session lives | `0` |
+//! | `MessageLog` | `file` (every message in and out, in text files beside the store) \| `none` | `file` |
+//! | `LogHeartbeats` | boolean: Heartbeats in the message log | `true` |
+//! | `MaskedTags` | comma list of tags whose values the message log replaces with `***`; `none` = none; empty = the secrets | `554,925,1402,1404` |
+//! | `MessageLogFileSize` | bytes, or with a `Kb` / `Mb` / `Gb` suffix: a log file's size before the next one starts | `256Mb` |
+//! | `MessageLogMaxFiles` | count: log files kept; 0 = all | `0` |
+//! | `MessageLogMaxAge` | days: log files last written longer ago are deleted; 0 = kept | `0` |
 //!
 //! Booleans are `true`/`false`, `yes`/`no`, `y`/`n` or `1`/`0`, in any case.
 //!
@@ -132,7 +139,8 @@ pub use self::engine::EngineConfig;
 pub use self::error::{ConfigError, ConfigWarning};
 pub use self::net::IpNet;
 pub use self::session::{
-    BeginString, IdleStrategy, LogonRefusalReply, PutWhileDisconnected, SessionConfig, StorageType,
+    BeginString, DEFAULT_MASKED_TAGS, IdleStrategy, LogonRefusalReply, MessageLogMode,
+    PutWhileDisconnected, SessionConfig, StorageType,
 };
 pub use crate::store::SyncPolicy;
 

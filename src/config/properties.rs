@@ -15,8 +15,8 @@ use super::hints::{self, Scope};
 use super::keys::{engine_keys, field_type, session_keys};
 use super::net::IpNet;
 use super::session::{
-    BeginString, IdleStrategy, LogonRefusalReply, PutWhileDisconnected, Secret, SessionConfig,
-    StorageType,
+    BeginString, IdleStrategy, LogonRefusalReply, MessageLogMode, PutWhileDisconnected, Secret,
+    SessionConfig, StorageType,
 };
 use crate::id::FixVersion;
 use crate::store::SyncPolicy;
@@ -354,6 +354,33 @@ impl Source<'_> {
             .ok_or_else(|| self.bad(self.value, EXPECTED_APPL_VER_ID))
     }
 
+    /// A comma list of tag numbers; `none` is the empty list, an empty value
+    /// the default.
+    fn tag_list(&self) -> Result<Option<Vec<u32>>, ConfigError> {
+        if self.value.is_empty() {
+            return Ok(None);
+        }
+        if self.value.eq_ignore_ascii_case("none") {
+            return Ok(Some(Vec::new()));
+        }
+        self.value
+            .split(',')
+            .map(|item| {
+                let item = item.trim();
+                item.parse::<u32>()
+                    .ok()
+                    .filter(|&tag| tag > 0 && item.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| self.bad(item, EXPECTED_TAGS))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    fn days(&self) -> Result<Duration, ConfigError> {
+        self.number::<u64>(EXPECTED_DAYS)
+            .map(|days| Duration::from_secs(days.saturating_mul(86_400)))
+    }
+
     fn ip_nets(&self) -> Result<Option<Vec<IpNet>>, ConfigError> {
         if self.value.is_empty() || self.value == "*" {
             return Ok(None);
@@ -411,6 +438,8 @@ const EXPECTED_SIZE: &str =
     "a size in bytes, optionally with a suffix B, Kb, Mb or Gb (1024-based), e.g. 1Mb";
 const EXPECTED_STORAGE_SYNC: &str = "none, every, or a message count from 1";
 const EXPECTED_MICROS: &str = "a whole number of microseconds";
+const EXPECTED_DAYS: &str = "a whole number of days";
+const EXPECTED_TAGS: &str = "a comma list of tag numbers (such as 554,925), or none";
 const EXPECTED_IP_ADDRESS: &str = "an IPv4 or IPv6 address such as 0.0.0.0 or ::";
 const EXPECTED_DIRECTORY: &str = "a directory path";
 const EXPECTED_BEGIN_STRING: &str = "FIX.4.0, FIX.4.1, FIX.4.2, FIX.4.3, FIX.4.4, FIXT.1.1 \
@@ -449,6 +478,12 @@ impl Choice for LogonRefusalReply {
     const SPELLINGS: &'static [(&'static str, Self)] =
         &[("logout", Self::Logout), ("silent", Self::Silent)];
     const EXPECTED: &'static str = "logout or silent";
+}
+
+impl Choice for MessageLogMode {
+    const SPELLINGS: &'static [(&'static str, Self)] =
+        &[("none", Self::None), ("file", Self::File)];
+    const EXPECTED: &'static str = "none or file";
 }
 
 impl Choice for PutWhileDisconnected {

@@ -1,5 +1,6 @@
 //! `SessionConfig`: one session's resolved settings, and the value types of
-//! its keys (`StorageType`, `IdleStrategy`, the password kept as a secret).
+//! its keys (`StorageType`, `IdleStrategy`, `MessageLogMode`, the password kept
+//! as a secret).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use super::error::{ConfigError, invalid};
 use super::keys::{config_struct, session_keys};
 use super::net::IpNet;
+use crate::codec::tags;
 use crate::id::FixVersion;
 use crate::store::SyncPolicy;
 
@@ -21,7 +23,23 @@ session_keys!(config_struct
     pub struct SessionConfig {}
 );
 
+/// The fields the message log masks unless `MaskedTags` says otherwise: the
+/// secrets the codec never prints either (Password(554), NewPassword(925),
+/// EncryptedPassword(1402), EncryptedNewPassword(1404)).
+pub const DEFAULT_MASKED_TAGS: &[u32] = &[
+    tags::PASSWORD,
+    tags::NEW_PASSWORD,
+    tags::ENCRYPTED_PASSWORD,
+    tags::ENCRYPTED_NEW_PASSWORD,
+];
+
 impl SessionConfig {
+    /// The fields the message log masks: `MaskedTags`, or
+    /// [`DEFAULT_MASKED_TAGS`] when it is not set.
+    pub fn log_masked_tags(&self) -> &[u32] {
+        self.masked_tags.as_deref().unwrap_or(DEFAULT_MASKED_TAGS)
+    }
+
     /// Whether a connection from `address` is allowed by
     /// [`allowed_remote_addresses`](Self::allowed_remote_addresses).
     pub fn is_remote_address_allowed(&self, address: IpAddr) -> bool {
@@ -190,6 +208,18 @@ pub enum PutWhileDisconnected {
     /// instead; so is every one still waiting when the session ends. Waiting
     /// messages count against the put queue's capacity. Spelled `queue`.
     Queue,
+}
+
+/// `MessageLog`: whether a session writes the messages it receives and sends to
+/// its message log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MessageLogMode {
+    /// Nothing is logged. Spelled `none`.
+    None,
+    /// Text files under the session's folder (see [`crate::message_log`]).
+    /// Spelled `file`.
+    #[default]
+    File,
 }
 
 /// `StorageType`: where a session keeps its sequence numbers and sent messages.

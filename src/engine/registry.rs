@@ -18,9 +18,10 @@ use super::{
     session_store, worker,
 };
 use crate::clock::Clock;
-use crate::config::{EngineConfig, SessionConfig};
+use crate::config::{EngineConfig, MessageLogMode, SessionConfig};
 use crate::dictionary::DictionarySet;
 use crate::id::{CompId, FixVersion, SessionId};
+use crate::message_log::LogOptions;
 use crate::store::MessageStore;
 
 /// Who created a session.
@@ -314,6 +315,16 @@ impl Core {
             shared: Arc::clone(&shared),
             ended: ended_tx,
         };
+        let message_log = (config.message_log() == MessageLogMode::File).then(|| {
+            let root = core
+                .config
+                .message_log_directory()
+                .unwrap_or(core.config.storage_directory());
+            (
+                session_store::message_log_dir(root, &id, version),
+                LogOptions::from_config(&config),
+            )
+        });
         let setup = worker::Setup {
             shared: Arc::clone(&shared),
             commands: commands_rx,
@@ -324,6 +335,7 @@ impl Core {
             logon_timeout: core.config.logon_timeout(),
             max_message_size: core.config.max_message_size(),
             registration,
+            message_log,
         };
         let spawned = worker::spawn(setup, store)?;
         let entry = Entry {

@@ -2,12 +2,14 @@
 //! under the engine's StorageDirectory, or memory only.
 
 use std::num::NonZeroUsize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::{SessionConfig, StorageType};
 use crate::id::{FixVersion, SessionId};
+use crate::message_log;
 use crate::store::{
     FileStore, FileStoreOptions, MemoryStore, MessageStore, StoreError, SyncMarks, SyncWake,
+    folder_name,
 };
 
 /// The first segment file of a new session's log.
@@ -33,7 +35,7 @@ impl SessionStore {
         match config.storage_type() {
             StorageType::Transient => Ok(Self::Memory(MemoryStore::new())),
             StorageType::Persistent => {
-                let key = format!("{}-{}-{}", version.begin_string(), id.sender(), id.target());
+                let key = session_key(id, version);
                 let options = FileStoreOptions::default()
                     .with_sync(config.storage_sync())
                     .with_segment_size(config.storage_segment_size())
@@ -46,6 +48,20 @@ impl SessionStore {
             }
         }
     }
+}
+
+/// The name a session's files go by: its BeginString and both CompIDs.
+fn session_key(id: &SessionId, version: FixVersion) -> String {
+    format!("{}-{}-{}", version.begin_string(), id.sender(), id.target())
+}
+
+/// The folder of a session's message log under `root`: in the session's folder,
+/// beside its store when `root` is the StorageDirectory.
+pub(crate) fn message_log_dir(root: &Path, id: &SessionId, version: FixVersion) -> PathBuf {
+    let key = session_key(id, version);
+    // CompIDs are never empty, so neither is the key.
+    let folder = folder_name(&key).unwrap_or(key);
+    root.join(folder).join(message_log::FOLDER)
 }
 
 /// Delegates to the store held.

@@ -72,4 +72,17 @@ pub enum SessionEvent {
         /// True for GapFill mode.
         gap_fill: bool,
     },
+    /// The message log stopped writing (a full disk, a folder it may not write):
+    /// the session goes on, unlogged, and the log tries again every few seconds.
+    /// Told by the engine, once per failure.
+    MessageLogFailed {
+        /// What failed, naming the file or folder.
+        error: String,
+    },
+    /// The message log writes again after [`MessageLogFailed`](Self::MessageLogFailed).
+    MessageLogResumed {
+        /// Messages it could not write meanwhile (a `note` record in the log says
+        /// so too).
+        lost: u64,
+    },
 }

@@ -30,6 +30,7 @@ mod prealloc;
 pub use error::StoreError;
 pub use file::{FileStore, FileStoreOptions, SyncPolicy};
 pub use memory::MemoryStore;
+pub(crate) use naming::folder_name;
 
 /// The batching rule of [`MessageStore::read_range`], for stores that keep an index
 /// ascending by sequence number: `entries` starts at the first entry at or after

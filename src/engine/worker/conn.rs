@@ -206,14 +206,23 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         }
     }
 
-    /// Feeds every complete frame held to the state machine.
+    /// Feeds every complete frame held to the state machine, logging each as it
+    /// goes (before any answer is written to the socket).
     pub(super) fn process(&mut self, now: Instant) {
+        // One clock reading stamps the frames of one read.
+        let mut received = None;
         while self.conn.is_some() && !self.machine.wants_close() {
             match self.framer.parse(self.inbuf.data()) {
                 Ok(Status::Complete(len)) => {
                     self.garbled_run = 0;
                     let frame = &self.inbuf.buf[self.inbuf.start..self.inbuf.start + len];
                     let result = self.machine.handle_frame(now, frame, &mut deliver!(self));
+                    if let Some(log) = self.log.as_mut() {
+                        let time = *received.get_or_insert_with(|| self.machine.now_utc());
+                        let why = self.garbled_why.take();
+                        let event = log.inbound(time, frame, why.as_deref());
+                        self.report_log(event);
+                    }
                     self.inbuf.consume(len);
                     if let Err(e) = result {
                         log::error!("session {}: store failure: {e}", self.shared.id);
@@ -250,6 +259,13 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                         garbled.len,
                         garbled.error
                     );
+                    if let Some(log) = self.log.as_mut() {
+                        let time = *received.get_or_insert_with(|| self.machine.now_utc());
+                        let bytes = &self.inbuf.data()[..garbled.len];
+                        let why = garbled.error.to_string();
+                        let event = log.inbound(time, bytes, Some(&why));
+                        self.report_log(event);
+                    }
                     self.inbuf.consume(garbled.len);
                     self.garbled_run += garbled.len;
                     if self.garbled_run > self.max_message_size {
@@ -288,11 +304,14 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 Err(e) => {
                     log::info!("session {}: write failed: {e}", self.shared.id);
                     // The read side will see the close; drop what cannot be sent.
+                    self.log_outbound();
                     self.outbox.discard();
                     return;
                 }
             }
         }
+        // After the socket has the bytes: the log is off the wire's path.
+        self.log_outbound();
         self.outbox.compact(HIGH_WATER);
     }
 
@@ -330,6 +349,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         }
         let _ = stream.shutdown(Shutdown::Both);
         drop(stream);
+        self.log_outbound();
         self.outbox.discard();
         self.inbuf.clear();
         self.garbled_run = 0;

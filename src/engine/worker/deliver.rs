@@ -16,6 +16,8 @@ pub(super) struct Deliver<'a, A> {
     pub(super) published: &'a mut SessionState,
     /// A connection is attached.
     pub(super) connected: bool,
+    /// Why the frame being handled was dropped as garbled, for the message log.
+    pub(super) garbled: &'a mut Option<String>,
 }
 
 impl<A: Application> Deliver<'_, A> {
@@ -94,6 +96,10 @@ impl<A: Application> Handler for Deliver<'_, A> {
             ),
             SessionEvent::LogonRefused { reason } => {
                 log::warn!("session {id}: Logon refused: {reason}");
+            }
+            SessionEvent::Garbled { error } => {
+                *self.garbled = Some(error.clone());
+                log::debug!("session {id}: {event:?}");
             }
             other => log::debug!("session {id}: {other:?}"),
         }

@@ -18,6 +18,7 @@ macro_rules! deliver {
             shared: &$worker.shared,
             published: &mut $worker.state,
             connected: $worker.conn.is_some(),
+            garbled: &mut $worker.garbled_why,
         }
     };
 }
@@ -29,6 +30,7 @@ mod lifecycle;
 mod outbox;
 
 use std::io::ErrorKind;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
@@ -45,7 +47,8 @@ use crate::clock::Clock;
 use crate::codec::{Framer, Message};
 use crate::config::{IdleStrategy, SessionConfig};
 use crate::dictionary::DictionaryError;
-use crate::session::{SendError, SessionMachine};
+use crate::message_log::{self, LogEvent, LogOptions, MessageLog};
+use crate::session::{SendError, SessionEvent, SessionMachine};
 use crate::store::{MessageStore, StoreError};
 
 use conn::{Conn, InBuf};
@@ -77,6 +80,9 @@ pub(crate) struct Setup<A> {
     /// The session's place in the engine's registry, released when the thread
     /// ends, however it ends.
     pub registration: Registration,
+    /// Where the message log goes and how it is written; none with `MessageLog =
+    /// none`. Opened on the worker's thread, after the store.
+    pub message_log: Option<(PathBuf, LogOptions)>,
 }
 
 /// The store a worker runs on: opened already, or to open on the worker's thread.
@@ -150,7 +156,8 @@ pub(crate) fn spawn<A: Application, S: MessageStore + Send + 'static>(
                     }
                 },
             };
-            let worker = Worker::new(setup, store, poll);
+            let mut worker = Worker::new(setup, store, poll);
+            worker.open_message_log();
             // Group commit: the store's sync thread wakes the worker to send what
             // became durable.
             worker.machine.store().on_background_sync(Arc::new(move || {
@@ -199,6 +206,11 @@ struct Worker<A, S: MessageStore> {
     /// when it has none, but not before its first.
     served: bool,
     registration: Registration,
+    /// The message log, once open; what to open it with until then.
+    log: Option<MessageLog>,
+    log_setup: Option<(PathBuf, LogOptions)>,
+    /// Why the state machine dropped the frame just handed to it as garbled.
+    garbled_why: Option<String>,
 }
 
 impl<A: Application, S: MessageStore> Worker<A, S> {
@@ -213,6 +225,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             logon_timeout,
             max_message_size,
             registration,
+            message_log,
         } = setup;
         let validate_check_sum = config.validate_check_sum();
         let held = Held::new(&config);
@@ -250,6 +263,55 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             held,
             served: false,
             registration,
+            log: None,
+            log_setup: message_log,
+            garbled_why: None,
+        }
+    }
+
+    /// Opens the message log, if the session has one. A failure is reported and
+    /// the session runs without it until the log recovers.
+    fn open_message_log(&mut self) {
+        let Some((dir, options)) = self.log_setup.take() else {
+            return;
+        };
+        let (log, event) = MessageLog::open(dir, options, self.machine.now_utc());
+        self.log = Some(log);
+        self.report_log(event);
+    }
+
+    /// Tells the application what the message log has to report.
+    fn report_log(&mut self, event: Option<LogEvent>) {
+        let event = match event {
+            None => return,
+            Some(LogEvent::Failed(error)) => SessionEvent::MessageLogFailed { error },
+            Some(LogEvent::Resumed { lost }) => SessionEvent::MessageLogResumed { lost },
+        };
+        self.app.on_event(&event);
+    }
+
+    /// Gives the message log what was produced for the socket since it last
+    /// looked: called once the bytes are written (or could not be), before the
+    /// buffer gives back their room.
+    fn log_outbound(&mut self) {
+        let Some(log) = self.log.as_mut() else {
+            return;
+        };
+        let bytes = self.outbox.unlogged();
+        if bytes.is_empty() {
+            return;
+        }
+        let event = log.outbound(self.machine.now_utc(), bytes);
+        self.outbox.logged();
+        self.report_log(event);
+    }
+
+    /// Work for the message log before the worker parks: growing its file ahead
+    /// of the appends, trying its disk again after a failure.
+    fn log_idle(&mut self) {
+        if let Some(log) = self.log.as_mut() {
+            let event = log.idle(self.machine.now_utc());
+            self.report_log(event);
         }
     }
 
@@ -287,6 +349,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
             let timeout = if self.busy || spinning {
                 Some(Duration::ZERO)
             } else {
+                self.log_idle();
                 // Announce the park before the last look at the queues: a put that
                 // lands after the look sees the flag and wakes us (both sides SeqCst).
                 self.shared.puts.park();
@@ -295,9 +358,16 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 {
                     let machine = self.machine.poll_timeout();
                     let expiry = self.held.next_expiry();
+                    // A failed message log tries its disk again this often.
+                    let log_retry = self
+                        .log
+                        .as_ref()
+                        .and_then(MessageLog::retry_at)
+                        .map(|_| now() + message_log::RETRY);
                     machine
                         .into_iter()
                         .chain(expiry)
+                        .chain(log_retry)
                         .min()
                         .map(|t| t.saturating_duration_since(now()))
                 } else {

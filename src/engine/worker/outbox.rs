@@ -25,6 +25,8 @@ pub(super) struct Outbox {
     /// `(produced, appends)` marks, oldest first: the bytes up to `produced` may go
     /// once the store's durable count reaches `appends`.
     held: VecDeque<(u64, u64)>,
+    /// Bytes ever appended that the message log has been given.
+    logged: u64,
 }
 
 impl Outbox {
@@ -109,12 +111,26 @@ impl Outbox {
         }
     }
 
+    /// The bytes appended since the message log last took them (see
+    /// [`Outbox::logged`]); they are still in the buffer, since the buffer only
+    /// gives back room once the owner has logged what it holds.
+    pub(super) fn unlogged(&self) -> &[u8] {
+        let n = (self.produced - self.logged) as usize;
+        &self.buf[self.buf.len().saturating_sub(n)..]
+    }
+
+    /// The message log took [`Outbox::unlogged`].
+    pub(super) fn logged(&mut self) {
+        self.logged = self.produced;
+    }
+
     /// Drops everything, written or not (the connection is gone or new).
     pub(super) fn discard(&mut self) {
         self.buf.clear();
         self.pos = 0;
         self.held.clear();
         self.released = self.produced;
+        self.logged = self.produced;
     }
 }
 
@@ -195,6 +211,28 @@ mod tests {
         o.written(2);
         o.compact(usize::MAX);
         assert_eq!(o.backlog(), 0);
+    }
+
+    #[test]
+    fn the_log_takes_each_byte_once() {
+        let mut o = Outbox::default();
+        produce(&mut o, b"one", marks(1, 1));
+        produce(&mut o, b"two", marks(2, 2));
+        assert_eq!(o.unlogged(), b"onetwo");
+        o.logged();
+        assert_eq!(o.unlogged(), b"");
+        o.written(6);
+        o.compact(0);
+        produce(&mut o, b"three", marks(3, 2));
+        assert_eq!(
+            o.unlogged(),
+            b"three",
+            "held or not, produced bytes are logged"
+        );
+        o.logged();
+        o.discard();
+        produce(&mut o, b"four", marks(4, 4));
+        assert_eq!(o.unlogged(), b"four");
     }
 
     #[test]

@@ -1,0 +1,246 @@
+//! One message-log file: text appended through a map, grown allocated ahead of
+//! the appends, and trimmed to its text when it is closed (or, after a crash,
+//! when the log is opened again).
+//!
+//! While a file is being written its end is zeros: the unwritten, allocated part
+//! of the map. Readers stop at the first zero byte where a record would start
+//! ([`Parsed::End`](super::Parsed::End)); `grep -a` and `fixcat` read it whole.
+//! Once closed it is plain text to the last newline.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use memmap2::{Advice, MmapMut};
+
+use crate::mmap::extend_and_map;
+
+/// How much a file grows by: allocated (zeros written) and mapped at once. Small
+/// enough that growing stalls the worker for well under a millisecond, large
+/// enough that it happens once per thousands of messages.
+pub(super) const GROW_STEP: usize = 2 << 20;
+
+/// A page: the unit the map is faulted in by.
+const PAGE: usize = 4096;
+
+/// The file being written.
+pub(super) struct LogFile {
+    path: PathBuf,
+    file: File,
+    map: MmapMut,
+    /// Where the next record goes.
+    end: usize,
+}
+
+impl LogFile {
+    /// Creates `path` (which must not exist) with `len` bytes allocated and mapped.
+    pub(super) fn create(path: PathBuf, len: usize) -> io::Result<Self> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        let map = match extend_and_map(&file, 0, len as u64) {
+            Ok(map) => map,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
+        };
+        populate(&map, 0);
+        Ok(Self {
+            path,
+            file,
+            map,
+            end: 0,
+        })
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes written.
+    pub(super) fn len(&self) -> usize {
+        self.end
+    }
+
+    /// Bytes that can be appended without growing.
+    pub(super) fn room(&self) -> usize {
+        self.map.len() - self.end
+    }
+
+    /// The next `n` bytes of the file, to write a record into (`n <= room()`).
+    pub(super) fn append(&mut self, n: usize) -> &mut [u8] {
+        let from = self.end;
+        self.end += n;
+        &mut self.map[from..from + n]
+    }
+
+    /// Grows the file so that `needed` more bytes fit, by whole [`GROW_STEP`]s.
+    /// On error the file and its map stay as they were.
+    pub(super) fn grow(&mut self, needed: usize) -> io::Result<()> {
+        let old = self.map.len();
+        let short = needed.saturating_sub(self.room());
+        let steps = short.div_ceil(GROW_STEP).max(1);
+        let new = old + steps * GROW_STEP;
+        let map = extend_and_map(&self.file, old as u64, new as u64)?;
+        // The old map is dropped after the new one exists: what was written is in
+        // the page cache either way.
+        self.map = map;
+        populate(&self.map, old);
+        Ok(())
+    }
+
+    /// Asks the kernel to write what was appended (not waiting for it).
+    pub(super) fn flush_async(&self) -> io::Result<()> {
+        self.map.flush_async_range(0, self.end)
+    }
+
+    /// Closes the file, cut to the text written: the zeros past it go.
+    pub(super) fn seal(self) -> io::Result<()> {
+        let Self { file, map, end, .. } = self;
+        // The map is gone before the file is made shorter than it.
+        drop(map);
+        file.set_len(end as u64)
+    }
+}
+
+/// Faults the map in for writing from `from` on, so that appends take no page
+/// faults; a kernel without MADV_POPULATE_WRITE (before 5.14) faults pages in as
+/// they are written.
+fn populate(map: &MmapMut, from: usize) {
+    let from = from / PAGE * PAGE;
+    if from < map.len() {
+        let _ = map.advise_range(Advice::PopulateWrite, from, map.len() - from);
+    }
+}
+
+/// Cuts a file left open by a crash (zeros at its end) to its text, and ends it
+/// with a newline if its last record was torn, so that whatever is appended to
+/// the folder later starts on a line of its own. Returns the bytes of a torn
+/// record kept (0 when the file ended cleanly).
+///
+/// Only a file no map covers may be trimmed: the caller holds the folder's lock
+/// and has not mapped it.
+pub(super) fn trim(path: &Path) -> io::Result<u64> {
+    let file = OpenOptions::new().read(true).write(true).open(path)?;
+    let len = file.metadata()?.len();
+    // The zeros are at most what growth allocated ahead: read back a block at a
+    // time from the end until a non-zero byte.
+    let mut end = len;
+    let mut block = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let from = end.saturating_sub(block.len() as u64);
+        let chunk = &mut block[..(end - from) as usize];
+        file.read_exact_at(chunk, from)?;
+        match chunk.iter().rposition(|&b| b != 0) {
+            Some(i) => {
+                end = from + i as u64 + 1;
+                break;
+            }
+            None => end = from,
+        }
+    }
+    if end == len {
+        return Ok(0);
+    }
+    file.set_len(end)?;
+    if end == 0 {
+        return Ok(0);
+    }
+    let mut last = [0u8; 1];
+    file.read_exact_at(&mut last, end - 1)?;
+    if last[0] == b'\n' {
+        return Ok(0);
+    }
+    // A torn record: its start is after the last newline.
+    file.write_all_at(b"\n", end)?;
+    let mut torn = 0u64;
+    let mut at = end;
+    while at > 0 {
+        let from = at.saturating_sub(block.len() as u64);
+        let chunk = &mut block[..(at - from) as usize];
+        file.read_exact_at(chunk, from)?;
+        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
+            torn = end - (from + i as u64 + 1);
+            break;
+        }
+        torn = end - from;
+        at = from;
+    }
+    Ok(torn)
+}
+
+/// The file name for day `date` (`YYYYMMDD`) and its `index`-th file that day.
+pub(super) fn file_name(date: &[u8; 8], index: u32) -> String {
+    format!("{}-{index:03}.log", String::from_utf8_lossy(date))
+}
+
+/// The day and index a log file's name holds.
+pub(super) fn parse_file_name(name: &str) -> Option<([u8; 8], u32)> {
+    let stem = name.strip_suffix(".log")?;
+    let (date, index) = stem.split_once('-')?;
+    let date: [u8; 8] = date.as_bytes().try_into().ok()?;
+    if !date.iter().all(u8::is_ascii_digit) || index.len() < 3 {
+        return None;
+    }
+    Some((date, index.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_grows_as_written_and_is_cut_to_its_text_when_sealed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("20261203-001.log");
+        let mut f = LogFile::create(path.clone(), GROW_STEP).unwrap();
+        assert_eq!(f.room(), GROW_STEP);
+        f.append(5).copy_from_slice(b"abcd\n");
+        f.grow(GROW_STEP).unwrap();
+        assert_eq!(f.room(), 2 * GROW_STEP - 5);
+        f.append(3).copy_from_slice(b"ef\n");
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            2 * GROW_STEP as u64
+        );
+        f.seal().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"abcd\nef\n");
+    }
+
+    #[test]
+    fn a_crashed_file_is_trimmed_and_a_torn_record_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.log");
+        let mut content = b"one\ntwo\n".to_vec();
+        content.resize(200_000, 0);
+        std::fs::write(&path, &content).unwrap();
+        assert_eq!(trim(&path).unwrap(), 0);
+        assert_eq!(std::fs::read(&path).unwrap(), b"one\ntwo\n");
+
+        let mut content = b"one\ntw".to_vec();
+        content.resize(70_000, 0);
+        std::fs::write(&path, &content).unwrap();
+        assert_eq!(trim(&path).unwrap(), 2);
+        assert_eq!(std::fs::read(&path).unwrap(), b"one\ntw\n");
+
+        std::fs::write(&path, [0u8; 10]).unwrap();
+        assert_eq!(trim(&path).unwrap(), 0);
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+    }
+
+    #[test]
+    fn file_names_carry_the_day_and_an_index() {
+        assert_eq!(file_name(b"20261203", 7), "20261203-007.log");
+        assert_eq!(parse_file_name("20261203-007.log"), Some((*b"20261203", 7)));
+        assert_eq!(
+            parse_file_name("20261203-1234.log"),
+            Some((*b"20261203", 1234))
+        );
+        assert_eq!(parse_file_name("2026120-007.log"), None);
+        assert_eq!(parse_file_name("lock"), None);
+    }
+}

@@ -1,0 +1,534 @@
+//! The message log: every message a session receives and sends, as text, in
+//! files beside its store; and the reading of those files back ([`parse`]).
+//!
+//! # On disk
+//!
+//! ```text
+//! <StorageDirectory or MessageLogDirectory>/<the session's folder>/messages/
+//!   lock               held with an exclusive file lock while the log is open
+//!   20261203-001.log   a day's first file, one record per line (see `record.rs`)
+//!   20261203-002.log   the next, once the first passed MessageLogFileSize
+//!   20261204-001.log   a new day (UTC) starts a new file
+//! ```
+//!
+//! # How it is written
+//!
+//! The session's worker writes each record into the current file through a
+//! memory map: a copy, no system call. The map is allocated and faulted in ahead
+//! of the appends ([`file::GROW_STEP`] at a time, when the worker is idle), so a
+//! full disk fails with an error while growing, never as SIGBUS on a write. What
+//! is written is in the page cache at once: a `kill -9` loses nothing written
+//! before it; a power cut loses what the kernel had not written back (the store,
+//! not the log, is what recovery rests on). A received message is logged before
+//! its answer is written to the socket, a sent one right after.
+//!
+//! An error (a full disk, a folder made read-only) never stops the session: the
+//! log reports it once ([`LogEvent::Failed`]), counts what it could not write,
+//! tries again every [`RETRY`], and when it can, starts a new file with a `note`
+//! record saying how many messages are missing ([`LogEvent::Resumed`]).
+//!
+//! When a file is closed (a new day, a full file, the session ending) it is cut
+//! to its text. A file left open by a crash is cut when the log is opened again,
+//! and a torn last record ended with a newline so that readers skip it.
+
+mod file;
+mod record;
+
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+pub use record::{Parsed, Record, RecordKind, TIME_LEN, parse};
+
+use crate::codec::UtcTimestamp;
+use crate::config::SessionConfig;
+use file::{GROW_STEP, LogFile, file_name, parse_file_name};
+
+/// The name of the folder, inside the session's folder, that holds its log.
+pub const FOLDER: &str = "messages";
+
+/// How long after an error the log tries its disk again.
+pub(crate) const RETRY: Duration = Duration::from_secs(5);
+
+/// What the value of a masked field is replaced with.
+const MASK: &[u8] = b"***";
+
+/// How a session's log is written: from the session's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogOptions {
+    /// A file is closed and the next one started before it would pass this size.
+    pub(crate) file_size: u64,
+    /// Heartbeats are logged.
+    pub(crate) heartbeats: bool,
+    /// Fields whose values are replaced by `***`.
+    pub(crate) masked: Vec<u32>,
+    /// At most this many files are kept (0: no limit).
+    pub(crate) max_files: usize,
+    /// Files last written longer ago than this are deleted (none: kept).
+    pub(crate) max_age: Option<Duration>,
+}
+
+impl LogOptions {
+    /// The options a session's configuration gives.
+    pub(crate) fn from_config(config: &SessionConfig) -> Self {
+        let max_age = config.message_log_max_age();
+        Self {
+            file_size: config.message_log_file_size(),
+            heartbeats: config.log_heartbeats(),
+            masked: config.log_masked_tags().to_vec(),
+            max_files: config.message_log_max_files(),
+            max_age: (!max_age.is_zero()).then_some(max_age),
+        }
+    }
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        Self::from_config(&SessionConfig::default())
+    }
+}
+
+/// What the owner must report about the log (once each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LogEvent {
+    /// The log stopped writing: why, naming the file or folder.
+    Failed(String),
+    /// The log writes again; `lost` records could not be written meanwhile.
+    Resumed {
+        /// Records not written while it failed.
+        lost: u64,
+    },
+}
+
+/// A session's message log, open for writing.
+pub(crate) struct MessageLog {
+    dir: PathBuf,
+    options: LogOptions,
+    /// The folder's lock, held while files are mapped (see `crate::mmap`).
+    lock: Option<File>,
+    file: Option<LogFile>,
+    /// The day of the current file (`YYYYMMDD`) and its index that day.
+    date: [u8; 8],
+    index: u32,
+    /// Masked copies of frames holding a masked field.
+    scratch: Vec<u8>,
+    failure: Option<Failure>,
+}
+
+struct Failure {
+    lost: u64,
+    since: UtcTimestamp,
+    retry_at: UtcTimestamp,
+    error: String,
+}
+
+impl MessageLog {
+    /// Opens the log in `dir` (created if need be): cuts a file a crash left
+    /// open, applies the retention policy, and starts a new file. An error leaves
+    /// a log that is failed, to try again later, and is returned to report.
+    pub(crate) fn open(
+        dir: PathBuf,
+        options: LogOptions,
+        now: UtcTimestamp,
+    ) -> (Self, Option<LogEvent>) {
+        let mut log = Self {
+            dir,
+            options,
+            lock: None,
+            file: None,
+            date: [b'0'; 8],
+            index: 0,
+            scratch: Vec::new(),
+            failure: None,
+        };
+        let event = match log.start(now) {
+            Ok(()) => None,
+            Err(error) => Some(log.fail(now, error)),
+        };
+        (log, event)
+    }
+
+    /// Locks the folder, recovers it and starts a file.
+    fn start(&mut self, now: UtcTimestamp) -> Result<(), String> {
+        if self.lock.is_none() {
+            fs::create_dir_all(&self.dir)
+                .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+            self.lock = Some(lock(&self.dir.join("lock"))?);
+            self.recover()?;
+        }
+        self.roll(now)
+    }
+
+    /// Cuts the newest file if a crash left it open (the only one that can be).
+    fn recover(&mut self) -> Result<(), String> {
+        if let Some((path, _, _)) = self.files()?.pop() {
+            match file::trim(&path) {
+                Ok(0) => {}
+                Ok(torn) => log::warn!(
+                    "message log {}: the last record ({torn} bytes) was cut short by a crash",
+                    path.display()
+                ),
+                Err(e) => return Err(format!("cannot recover {}: {e}", path.display())),
+            }
+        }
+        Ok(())
+    }
+
+    /// The log files in the folder, oldest first.
+    fn files(&self) -> Result<Vec<(PathBuf, [u8; 8], u32)>, String> {
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|e| format!("cannot list {}: {e}", self.dir.display()))?;
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|entry| {
+                let name = entry.file_name();
+                let (date, index) = parse_file_name(name.to_str()?)?;
+                Some((entry.path(), date, index))
+            })
+            .collect();
+        files.sort_by_key(|f| (f.1, f.2));
+        Ok(files)
+    }
+
+    /// Closes the current file and starts the next for `now`'s day.
+    fn roll(&mut self, now: UtcTimestamp) -> Result<(), String> {
+        self.seal();
+        let time = record::format_time(now);
+        let date: [u8; 8] = time[..8].try_into().unwrap_or([b'0'; 8]);
+        let files = self.files()?;
+        let index = files
+            .iter()
+            .filter(|(_, d, _)| *d == date)
+            .map(|(_, _, i)| i + 1)
+            .max()
+            .unwrap_or(1);
+        let path = self.dir.join(file_name(&date, index));
+        let len = GROW_STEP.min(usize::try_from(self.options.file_size).unwrap_or(usize::MAX));
+        let file = LogFile::create(path.clone(), len.max(4096))
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        self.file = Some(file);
+        self.date = date;
+        self.index = index;
+        self.retain(now);
+        Ok(())
+    }
+
+    /// Deletes the files the retention policy no longer keeps; never the current.
+    fn retain(&self, now: UtcTimestamp) {
+        let (max_files, max_age) = (self.options.max_files, self.options.max_age);
+        if max_files == 0 && max_age.is_none() {
+            return;
+        }
+        let Ok(files) = self.files() else { return };
+        let current = self.file.as_ref().map(LogFile::path);
+        let old: Vec<&PathBuf> = files
+            .iter()
+            .map(|(p, _, _)| p)
+            .filter(|p| Some(p.as_path()) != current)
+            .collect();
+        let excess = if max_files == 0 {
+            0
+        } else {
+            // The current file counts as one kept.
+            (old.len() + 1).saturating_sub(max_files)
+        };
+        let now = SystemTime::UNIX_EPOCH
+            + Duration::from_nanos(u64::try_from(now.unix_nanos()).unwrap_or(0));
+        for (i, path) in old.into_iter().enumerate() {
+            let too_old = max_age.is_some_and(|age| {
+                fs::metadata(path)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| now.duration_since(t).ok())
+                    .is_some_and(|d| d > age)
+            });
+            if i < excess || too_old {
+                match fs::remove_file(path) {
+                    Ok(()) => log::info!("message log: retention deleted {}", path.display()),
+                    Err(e) => log::warn!("message log: cannot delete {}: {e}", path.display()),
+                }
+            }
+        }
+    }
+
+    /// Closes the current file, cut to its text.
+    fn seal(&mut self) {
+        if let Some(file) = self.file.take() {
+            let path = file.path().to_path_buf();
+            if let Err(e) = file.seal() {
+                log::warn!(
+                    "message log {}: cannot cut to its text: {e}",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    fn fail(&mut self, now: UtcTimestamp, error: String) -> LogEvent {
+        self.seal();
+        log::error!(
+            "message log {}: {error}; messages are not logged until it recovers",
+            self.dir.display()
+        );
+        self.failure = Some(Failure {
+            lost: 0,
+            since: now,
+            retry_at: later(now, RETRY),
+            error: error.clone(),
+        });
+        LogEvent::Failed(error)
+    }
+
+    /// Tries the disk again after a failure, when it is time.
+    fn retry(&mut self, now: UtcTimestamp) -> Option<LogEvent> {
+        let failure = self.failure.as_mut()?;
+        if now < failure.retry_at {
+            return None;
+        }
+        failure.retry_at = later(now, RETRY);
+        if self.start(now).is_err() {
+            return None;
+        }
+        let Failure {
+            lost, since, error, ..
+        } = self.failure.take()?;
+        let note = format!("{lost} messages not logged since {since}: {error}");
+        log::warn!("message log {}: writing again; {note}", self.dir.display());
+        self.write(now, RecordKind::Note, note.as_bytes(), b"");
+        Some(LogEvent::Resumed { lost })
+    }
+
+    /// Logs one received frame (`kind` is `In`, or `Garbled` with why).
+    pub(crate) fn inbound(
+        &mut self,
+        now: UtcTimestamp,
+        frame: &[u8],
+        garbled: Option<&str>,
+    ) -> Option<LogEvent> {
+        match garbled {
+            Some(why) => self.record(now, RecordKind::Garbled, frame, why.as_bytes()),
+            None => self.record(now, RecordKind::In, frame, b""),
+        }
+    }
+
+    /// Logs the frames of `bytes`, as the engine wrote them to the socket: a
+    /// frame with PossDupFlag(43)=Y is a resend.
+    pub(crate) fn outbound(&mut self, now: UtcTimestamp, mut bytes: &[u8]) -> Option<LogEvent> {
+        let mut event = None;
+        while !bytes.is_empty() {
+            let len = frame_len(bytes).unwrap_or(bytes.len());
+            let (frame, rest) = bytes.split_at(len);
+            let kind = if poss_dup(frame) {
+                RecordKind::Resend
+            } else {
+                RecordKind::Out
+            };
+            event = event.or(self.record(now, kind, frame, b""));
+            bytes = rest;
+        }
+        event
+    }
+
+    /// Logs a record unless the options leave it out.
+    fn record(
+        &mut self,
+        now: UtcTimestamp,
+        kind: RecordKind,
+        frame: &[u8],
+        note: &[u8],
+    ) -> Option<LogEvent> {
+        if !self.options.heartbeats && kind != RecordKind::Garbled && msg_type(frame) == Some(b"0")
+        {
+            return None;
+        }
+        if self.failure.is_some() {
+            let event = self.retry(now);
+            if let Some(failure) = &mut self.failure {
+                failure.lost += 1;
+                return event;
+            }
+            return self.write_masked(now, kind, frame, note).or(event);
+        }
+        self.write_masked(now, kind, frame, note)
+    }
+
+    fn write_masked(
+        &mut self,
+        now: UtcTimestamp,
+        kind: RecordKind,
+        frame: &[u8],
+        note: &[u8],
+    ) -> Option<LogEvent> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let bytes = if mask(frame, &self.options.masked, &mut scratch) {
+            &scratch[..]
+        } else {
+            frame
+        };
+        let event = self.write(now, kind, bytes, note);
+        self.scratch = scratch;
+        event
+    }
+
+    /// Writes one record, rolling to a new file or growing this one as needed.
+    fn write(
+        &mut self,
+        now: UtcTimestamp,
+        kind: RecordKind,
+        bytes: &[u8],
+        note: &[u8],
+    ) -> Option<LogEvent> {
+        let time = record::format_time(now);
+        let len = record::record_len(kind, bytes.len(), note);
+        let Some(file) = &self.file else {
+            return None;
+        };
+        let over_size = file.len() > 0 && (file.len() + len) as u64 > self.options.file_size;
+        if (time[..8] != self.date || over_size)
+            && let Err(e) = self.roll(now)
+        {
+            let event = self.fail(now, e);
+            if let Some(failure) = &mut self.failure {
+                failure.lost += 1;
+            }
+            return Some(event);
+        }
+        let file = self.file.as_mut()?;
+        if file.room() < len
+            && let Err(e) = file.grow(len)
+        {
+            let error = format!("cannot grow {}: {e}", file.path().display());
+            let event = self.fail(now, error);
+            if let Some(failure) = &mut self.failure {
+                failure.lost += 1;
+            }
+            return Some(event);
+        }
+        record::write(file.append(len), &time, kind, bytes, note);
+        None
+    }
+
+    /// Work for when the session has nothing else to do: grows the current file
+    /// ahead of the appends, tries the disk again after a failure.
+    pub(crate) fn idle(&mut self, now: UtcTimestamp) -> Option<LogEvent> {
+        if self.failure.is_some() {
+            return self.retry(now);
+        }
+        let file = self.file.as_mut()?;
+        if file.room() < GROW_STEP / 2 && (file.len() as u64) < self.options.file_size {
+            if let Err(e) = file.grow(GROW_STEP / 2) {
+                let error = format!("cannot grow {}: {e}", file.path().display());
+                return Some(self.fail(now, error));
+            }
+            let _ = file.flush_async();
+        }
+        None
+    }
+
+    /// The next time [`MessageLog::idle`] has work that no message will bring:
+    /// a retry after a failure.
+    pub(crate) fn retry_at(&self) -> Option<UtcTimestamp> {
+        self.failure.as_ref().map(|f| f.retry_at)
+    }
+}
+
+impl Drop for MessageLog {
+    fn drop(&mut self) {
+        self.seal();
+    }
+}
+
+fn later(t: UtcTimestamp, d: Duration) -> UtcTimestamp {
+    let nanos = t.unix_nanos() + d.as_nanos() as i128;
+    UtcTimestamp::from_unix(
+        i64::try_from(nanos / 1_000_000_000).unwrap_or(i64::MAX),
+        (nanos % 1_000_000_000) as u32,
+    )
+}
+
+fn lock(path: &Path) -> Result<File, String> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(format!(
+            "{} is locked: another engine writes this log",
+            path.display()
+        )),
+        Err(TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
+}
+
+/// The length of the frame at the start of `bytes`, from its BodyLength(9):
+/// the engine's own output, framed already.
+fn frame_len(bytes: &[u8]) -> Option<usize> {
+    let first = bytes.iter().position(|&b| b == 1)? + 1;
+    let rest = bytes.get(first..)?.strip_prefix(b"9=")?;
+    let digits = rest.iter().position(|&b| b == 1)?;
+    let body: usize = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    // BeginString, BodyLength, the body, and CheckSum (`10=nnn` + SOH).
+    let len = first + 2 + digits + 1 + body + 7;
+    (len <= bytes.len()).then_some(len)
+}
+
+/// MsgType(35), the third field of a frame.
+fn msg_type(frame: &[u8]) -> Option<&[u8]> {
+    let mut fields = frame.split(|&b| b == 1);
+    let third = fields.nth(2)?;
+    third.strip_prefix(b"35=")
+}
+
+/// PossDupFlag(43)=Y among the header fields the engine writes before
+/// SenderCompID(49).
+fn poss_dup(frame: &[u8]) -> bool {
+    for field in frame.split(|&b| b == 1).skip(3).take(4) {
+        if field == b"43=Y" {
+            return true;
+        }
+        if field.starts_with(b"49=") {
+            break;
+        }
+    }
+    false
+}
+
+/// Writes `frame` into `out` with the values of the `masked` fields replaced by
+/// `***`; false (and `out` untouched) when it holds none.
+fn mask(frame: &[u8], masked: &[u32], out: &mut Vec<u8>) -> bool {
+    if masked.is_empty() {
+        return false;
+    }
+    let is_masked = |field: &[u8]| -> Option<usize> {
+        let eq = field.iter().position(|&b| b == b'=')?;
+        let tag: u32 = std::str::from_utf8(&field[..eq]).ok()?.parse().ok()?;
+        masked.contains(&tag).then_some(eq + 1)
+    };
+    if !frame.split(|&b| b == 1).any(|f| is_masked(f).is_some()) {
+        return false;
+    }
+    out.clear();
+    let mut fields = frame.split(|&b| b == 1).peekable();
+    while let Some(field) = fields.next() {
+        let last = fields.peek().is_none();
+        match is_masked(field) {
+            Some(value) => {
+                out.extend_from_slice(&field[..value]);
+                out.extend_from_slice(MASK);
+            }
+            None => out.extend_from_slice(field),
+        }
+        if !last {
+            out.push(1);
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests;
