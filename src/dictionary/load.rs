@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 
-use super::{Dictionary, DictionaryError, FieldDef, FieldType, Group, Section, xml};
+use super::names::Described;
+use super::{Dictionary, DictionaryError, FieldDef, FieldType, Group, Names, Section, xml};
 
 impl Dictionary {
     /// Loads a QuickFIX-format XML dictionary from `path`.
@@ -46,6 +47,7 @@ impl Dictionary {
 
         let mut fields = FastMap::default();
         let mut names = HashMap::new();
+        let mut labels = Names::default();
         for f in root
             .child("fields")
             .map(|n| &n.children[..])
@@ -70,6 +72,16 @@ impl Dictionary {
                 .filter_map(|v| v.attr("enum"))
                 .map(|e| e.as_bytes().to_vec())
                 .collect();
+            let described: Described = f
+                .children
+                .iter()
+                .filter_map(|v| Some((v.attr("enum")?, v.attr("description")?)))
+                .map(|(e, d)| (e.as_bytes().into(), d.into()))
+                .collect();
+            if !described.is_empty() {
+                labels.values.insert(tag, described);
+            }
+            labels.fields.insert(tag, name.into());
             names.insert(name.to_owned(), tag);
             fields.insert(
                 tag,
@@ -107,6 +119,11 @@ impl Dictionary {
             let msg_type = m
                 .attr("msgtype")
                 .ok_or_else(|| DictionaryError::Invalid("<message> without msgtype".into()))?;
+            if let Some(name) = m.attr("name") {
+                labels
+                    .messages
+                    .insert(msg_type.as_bytes().to_vec(), name.into());
+            }
             messages.insert(msg_type.as_bytes().to_vec(), resolver.section(m, 0)?);
         }
         Ok(Self {
@@ -115,6 +132,7 @@ impl Dictionary {
             header,
             trailer,
             messages,
+            names: labels,
         })
     }
 }

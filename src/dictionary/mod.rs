@@ -11,6 +11,7 @@
 mod error;
 mod folder;
 mod load;
+mod names;
 mod set;
 mod validate;
 mod xml;
@@ -21,6 +22,7 @@ pub use set::DictionarySet;
 
 use crate::codec::RejectReason;
 use load::{FastMap, FastSet, FieldTable};
+use names::Names;
 
 /// Which validation checks run. All on by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,7 @@ pub struct Dictionary {
     header: Section,
     trailer: Section,
     messages: FastMap<Vec<u8>, Section>,
+    names: Names,
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +133,23 @@ impl Dictionary {
     /// True when the dictionary defines MsgType `msg_type`.
     pub fn has_msg_type(&self, msg_type: &[u8]) -> bool {
         self.messages.contains_key(msg_type)
+    }
+
+    /// The name the dictionary gives field `tag` (`Side` for 54).
+    pub fn field_name(&self, tag: u32) -> Option<&str> {
+        self.names.fields.get(&tag).map(|name| &name[..])
+    }
+
+    /// The name of the message with MsgType(35) `msg_type` (`NewOrderSingle`
+    /// for `D`).
+    pub fn message_name(&self, msg_type: &[u8]) -> Option<&str> {
+        self.names.messages.get(msg_type).map(|name| &name[..])
+    }
+
+    /// The description the dictionary gives `value` of the enumerated field
+    /// `tag` (`BUY` for 54=1); `None` when the field lists no such value.
+    pub fn value_name(&self, tag: u32, value: &[u8]) -> Option<&str> {
+        self.names.value(tag, value)
     }
 }
 

@@ -351,3 +351,15 @@ fn a_name_not_in_the_folder_says_which_folder_and_which_names_it_holds() {
         )
     );
 }
+
+#[test]
+fn names_are_kept_for_fields_messages_and_enumerated_values() {
+    let d = Dictionary::from_xml(DICT).unwrap();
+    assert_eq!(d.field_name(40), Some("OrdType"));
+    assert_eq!(d.field_name(9999), None);
+    assert_eq!(d.message_name(b"D"), Some("NewOrderSingle"));
+    assert_eq!(d.message_name(b"Z"), None);
+    assert_eq!(d.value_name(40, b"2"), Some("LIMIT"));
+    assert_eq!(d.value_name(40, b"9"), None);
+    assert_eq!(d.value_name(55, b"IBM"), None);
+}
