@@ -3,7 +3,9 @@
 //! The session layer reads and writes through [`MessageStore`], so it runs the same
 //! on the in-memory [`MemoryStore`] (tests, benchmarks, `StorageType = transient`)
 //! and on the memory-mapped [`FileStore`] (`StorageType = persistent`), whose
-//! docs say what each [`SyncPolicy`] survives.
+//! docs say what each [`SyncPolicy`] survives. [`inspect`] and [`read_stored`]
+//! read a [`FileStore`]'s folder without opening it (no lock, no write), while
+//! an engine runs the session: for tools such as `fixcat store`.
 //!
 //! # Contract
 //!
@@ -28,9 +30,12 @@ mod naming;
 mod prealloc;
 
 pub use error::StoreError;
-pub use file::{FileStore, FileStoreOptions, SyncPolicy};
+pub use file::{
+    ArchivedInfo, FileStore, FileStoreOptions, SegmentInfo, StoreInfo, SyncPolicy, inspect,
+    read_stored,
+};
 pub use memory::MemoryStore;
-pub(crate) use naming::folder_name;
+pub use naming::folder_name;
 
 /// The batching rule of [`MessageStore::read_range`], for stores that keep an index
 /// ascending by sequence number: `entries` starts at the first entry at or after

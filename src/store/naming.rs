@@ -19,8 +19,11 @@
 /// Longest encoded key kept before the hash suffix.
 pub(crate) const MAX_PLAIN: usize = 96;
 
-/// The folder name for `key`, or `None` for the empty key.
-pub(crate) fn folder_name(key: &str) -> Option<String> {
+/// The name of the folder that [`FileStore::open`](crate::store::FileStore::open)
+/// keeps session `key`'s store in, under its root (`FIX.4.4-ISLD-TW~` and a hash
+/// for "FIX.4.4-ISLD-TW"); `None` for the empty key. The message log's folder
+/// has the same name under its own root.
+pub fn folder_name(key: &str) -> Option<String> {
     if key.is_empty() {
         return None;
     }

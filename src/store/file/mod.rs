@@ -128,6 +128,7 @@
 mod disk;
 mod generation;
 mod header;
+mod inspect;
 mod options;
 mod segment;
 
@@ -147,6 +148,7 @@ use super::flusher::{Flusher, Marks};
 use super::naming;
 use crate::store::{MessageStore, StoreError, SyncMarks, SyncWake};
 
+pub use self::inspect::{ArchivedInfo, SegmentInfo, StoreInfo, inspect, read_stored};
 pub use self::options::{FileStoreOptions, SyncPolicy};
 pub(super) use self::segment::PAGE;
 
