@@ -20,7 +20,9 @@
 //! is written is in the page cache at once: a `kill -9` loses nothing written
 //! before it; a power cut loses what the kernel had not written back (the store,
 //! not the log, is what recovery rests on). A received message is logged before
-//! its answer is written to the socket, a sent one right after.
+//! its answer is written to the socket, a sent one just before it is: what the
+//! counterparty got is always in the log. Only the copy is on that path; making
+//! it durable (the kernel's writeback, an `msync` while idle) is not.
 //!
 //! An error (a full disk, a folder made read-only) never stops the session: the
 //! log reports it once ([`LogEvent::Failed`]), counts what it could not write,

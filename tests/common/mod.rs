@@ -83,6 +83,10 @@ pub struct Initiator {
     pub target: String,
     pub version: FixVersion,
     pub next_seq: u64,
+    /// Every frame written and every frame read, in order (tests of the message
+    /// log compare it with these).
+    pub sent_frames: Vec<Vec<u8>>,
+    pub received_frames: Vec<Vec<u8>>,
 }
 
 impl Initiator {
@@ -96,6 +100,8 @@ impl Initiator {
             target: target.to_owned(),
             version,
             next_seq: 1,
+            sent_frames: Vec::new(),
+            received_frames: Vec::new(),
         }
     }
 
@@ -131,6 +137,7 @@ impl Initiator {
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.sent_frames.push(bytes.to_vec());
         // The acceptor may already have closed; tests look at what comes back.
         let _ = self.stream.write_all(bytes);
     }
@@ -166,6 +173,7 @@ impl Initiator {
             match Framer::default().parse(&self.buf) {
                 Ok(Status::Complete(len)) => {
                     let frame: Vec<u8> = self.buf.drain(..len).collect();
+                    self.received_frames.push(frame.clone());
                     return Got::Message(Received::parse(frame));
                 }
                 Ok(Status::Partial(_)) => {}
@@ -291,6 +299,8 @@ pub struct AppLog {
     pub logons: usize,
     /// Messages handed back by `on_send_failed`, with the error.
     pub send_failures: Vec<(String, String)>,
+    /// What was told about the message log.
+    pub log_events: Vec<fixengine::SessionEvent>,
 }
 
 impl Application for OrderApp {
@@ -325,8 +335,13 @@ impl Application for OrderApp {
     }
 
     fn on_event(&mut self, event: &fixengine::SessionEvent) {
-        if matches!(event, fixengine::SessionEvent::LoggedOn { .. }) {
-            self.log.lock().unwrap().logons += 1;
+        match event {
+            fixengine::SessionEvent::LoggedOn { .. } => self.log.lock().unwrap().logons += 1,
+            fixengine::SessionEvent::MessageLogFailed { .. }
+            | fixengine::SessionEvent::MessageLogResumed { .. } => {
+                self.log.lock().unwrap().log_events.push(event.clone());
+            }
+            _ => {}
         }
     }
 
@@ -352,7 +367,7 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 /// An engine whose stores live in a temporary folder removed after the test.
 pub struct TestEngine {
     engine: Option<fixengine::FixEngine>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl TestEngine {
@@ -386,10 +401,15 @@ impl TestEngine {
         (
             Self {
                 engine: Some(engine),
-                _dir: dir,
+                dir,
             },
             addr,
         )
+    }
+
+    /// The StorageDirectory the engine runs on.
+    pub fn root(&self) -> std::path::PathBuf {
+        self.dir.path().join("store")
     }
 
     /// Shuts the engine down, keeping the folder until the end of the test.

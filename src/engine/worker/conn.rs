@@ -284,6 +284,13 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     /// Writes pending bytes until the socket would block.
     pub(super) fn flush(&mut self) {
         self.release();
+        if self.conn.is_none() {
+            return;
+        }
+        // Logged before the socket has them, so that a kill -9 can never leave a
+        // message the counterparty received missing from the log: a copy into
+        // the log's map, no system call.
+        self.log_outbound();
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
@@ -304,14 +311,11 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 Err(e) => {
                     log::info!("session {}: write failed: {e}", self.shared.id);
                     // The read side will see the close; drop what cannot be sent.
-                    self.log_outbound();
                     self.outbox.discard();
                     return;
                 }
             }
         }
-        // After the socket has the bytes: the log is off the wire's path.
-        self.log_outbound();
         self.outbox.compact(HIGH_WATER);
     }
 
@@ -339,6 +343,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 ),
             }
         }
+        self.log_outbound();
         let _ = self.poll.registry().deregister(&mut conn.stream);
         let stream = std::net::TcpStream::from(conn.stream);
         let last_words = self.outbox.releasable();
@@ -349,7 +354,6 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
         }
         let _ = stream.shutdown(Shutdown::Both);
         drop(stream);
-        self.log_outbound();
         self.outbox.discard();
         self.inbuf.clear();
         self.garbled_run = 0;

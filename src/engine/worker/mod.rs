@@ -291,8 +291,8 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     }
 
     /// Gives the message log what was produced for the socket since it last
-    /// looked: called once the bytes are written (or could not be), before the
-    /// buffer gives back their room.
+    /// looked: called before the bytes are written, and before the buffer gives
+    /// back their room.
     fn log_outbound(&mut self) {
         let Some(log) = self.log.as_mut() else {
             return;
