@@ -8,6 +8,7 @@
 #   benches/e2e.sh --quick         # smaller counts, 1 repetition
 #   benches/e2e.sh --repeat 5 --pin
 #   benches/e2e.sh --no-build --no-qf
+#   benches/e2e.sh --log-ab --no-qf   # also an acceptor with MessageLog = none, side by side
 #
 # --pin runs every server on CPU 0 and the clients on CPU 1, busy-polling (the
 # shared bench's "split" placement); without it the scheduler decides and 1-session
@@ -19,7 +20,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${FIXLOAD_DIR:-$HERE/../shared/bench}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HERE/target}
-REPEAT=3 BUILD=1 QF=1 PIN=0 PP_N=20000 TP_N=200000 WARM=2000 RATE=10000
+REPEAT=3 BUILD=1 QF=1 PIN=0 PP_N=20000 TP_N=200000 WARM=2000 RATE=10000 LOG_AB=0
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) REPEAT=1 PP_N=5000 TP_N=50000 WARM=500; shift ;;
@@ -27,7 +28,8 @@ while [ $# -gt 0 ]; do
     --pin) PIN=1; shift ;;
     --no-build) BUILD=0; shift ;;
     --no-qf) QF=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --log-ab) LOG_AB=1; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "e2e.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +49,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$OUT/store"
+  rm -rf "$OUT/store" "$OUT/store-nolog"
 }
 trap cleanup EXIT
 
@@ -61,6 +63,17 @@ port=$(free_port)
 PIDS+=($!)
 wait_listen "$port" 20 || { echo "e2e.sh: acceptor did not start" >&2; cat "$OUT/acceptor.log"; exit 1; }
 NAMES+=(fixengine) PORTS+=("$port")
+if [ "$LOG_AB" = 1 ]; then
+  # The same acceptor with its message log off: what the log costs, measured
+  # back to back with the same clients.
+  printf 'Session.Default.MessageLog = none\n' >"$OUT/nolog.properties"
+  port=$(free_port)
+  (cd "$OUT" && RUST_LOG=warn exec "${SRV_PIN[@]}" "$EX/acceptor" --config "$OUT/nolog.properties" \
+    --port "$port" --unregistered --storage "$OUT/store-nolog" </dev/null >"$OUT/acceptor-nolog.log" 2>&1) &
+  PIDS+=($!)
+  wait_listen "$port" 20 || { echo "e2e.sh: acceptor (no log) did not start" >&2; cat "$OUT/acceptor-nolog.log"; exit 1; }
+  NAMES+=(fixengine-nolog) PORTS+=("$port")
+fi
 if [ "$QF" = 1 ] && [ -x "$BENCH/build/qf_acceptor" ]; then
   port=$(free_port)
   "${SRV_PIN[@]}" "$BENCH/build/qf_acceptor" --cfg "$BENCH/acceptor.cfg" --port "$port" \

@@ -209,8 +209,12 @@ fn heartbeats_can_be_left_out_and_secrets_are_masked() {
     );
 }
 
-#[test]
-fn a_failing_log_disk_leaves_the_session_trading_and_says_so_once() {
+/// A session trading while its log folder breaks (`break_folder`, which may
+/// decline: the test then checks nothing) and is repaired (`repair`).
+fn a_log_fault_leaves_the_session_trading(
+    break_folder: impl FnOnce(&Path) -> bool,
+    repair: impl FnOnce(&Path),
+) {
     let (mut engine, addr) = engine_with(config());
     // Small files: a new one starts every few messages.
     let session_config = SessionConfig::default().with_message_log_file_size(2048);
@@ -221,14 +225,15 @@ fn a_failing_log_disk_leaves_the_session_trading_and_says_so_once() {
     client.logon(30);
     client.send(&order("BEFORE"));
     client.expect("8");
-    // The folder goes away: the next file cannot be created.
     let folder = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.join(FOLDER).is_dir())
         .unwrap()
         .join(FOLDER);
-    std::fs::rename(&folder, folder.with_extension("gone")).unwrap();
+    if !break_folder(&folder) {
+        return;
+    }
     for i in 0..30 {
         client.send(&order(&format!("DURING-{i}")));
         let report = client.expect("8");
@@ -237,29 +242,17 @@ fn a_failing_log_disk_leaves_the_session_trading_and_says_so_once() {
             Some(format!("DURING-{i}").as_str())
         );
     }
-    let failures = |app: &OrderApp| {
-        app.log
-            .lock()
-            .unwrap()
-            .log_events
-            .iter()
-            .filter(|e| matches!(e, SessionEvent::MessageLogFailed { .. }))
-            .count()
-    };
-    assert_eq!(
-        failures(&app),
-        1,
-        "told once: {:?}",
-        app.log.lock().unwrap().log_events
-    );
-    // The folder is back: within the retry interval the log resumes, saying how
-    // much it missed.
-    std::fs::create_dir(&folder).unwrap();
+    let told = |app: &OrderApp| app.log.lock().unwrap().log_events.clone();
+    let failures = told(&app)
+        .iter()
+        .filter(|e| matches!(e, SessionEvent::MessageLogFailed { .. }))
+        .count();
+    assert_eq!(failures, 1, "told once: {:?}", told(&app));
+    // Repaired: within the retry interval the log resumes, saying how much it
+    // missed.
+    repair(&folder);
     common::wait_until("the log resumes", || {
-        app.log
-            .lock()
-            .unwrap()
-            .log_events
+        told(&app)
             .iter()
             .any(|e| matches!(e, SessionEvent::MessageLogResumed { .. }))
     });
@@ -286,5 +279,40 @@ fn a_failing_log_disk_leaves_the_session_trading_and_says_so_once() {
         log.iter()
             .any(|r| String::from_utf8_lossy(&r.bytes).contains("11=AFTER")),
         "the order after the recovery is logged"
+    );
+}
+
+#[test]
+fn a_log_folder_taken_away_leaves_the_session_trading() {
+    a_log_fault_leaves_the_session_trading(
+        |folder| {
+            std::fs::rename(folder, folder.with_extension("gone")).unwrap();
+            true
+        },
+        |folder| std::fs::create_dir(folder).unwrap(),
+    );
+}
+
+#[test]
+fn an_immutable_log_folder_leaves_the_session_trading() {
+    // Permission bits do not stop root, which CI runs as; the immutable attribute
+    // does. Where chattr cannot set it (not ext4/xfs, no CAP_LINUX_IMMUTABLE) the
+    // test says so and checks nothing.
+    let chattr = |flag: &str, folder: &Path| {
+        std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(folder)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    a_log_fault_leaves_the_session_trading(
+        |folder| {
+            let set = chattr("+i", folder);
+            if !set {
+                eprintln!("skipped: chattr +i is not available here");
+            }
+            set
+        },
+        |folder| assert!(chattr("-i", folder)),
     );
 }
