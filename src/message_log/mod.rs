@@ -114,6 +114,8 @@ pub(crate) struct MessageLog {
     index: u32,
     /// Masked copies of frames holding a masked field.
     scratch: Vec<u8>,
+    /// The last time formatted: the frames of one read, or of one write, share it.
+    time: (UtcTimestamp, [u8; TIME_LEN]),
     failure: Option<Failure>,
 }
 
@@ -141,6 +143,10 @@ impl MessageLog {
             date: [b'0'; 8],
             index: 0,
             scratch: Vec::new(),
+            time: (
+                UtcTimestamp::from_unix(0, 0),
+                record::format_time(UtcTimestamp::from_unix(0, 0)),
+            ),
             failure: None,
         };
         let event = match log.start(now) {
@@ -381,7 +387,10 @@ impl MessageLog {
         bytes: &[u8],
         note: &[u8],
     ) -> Option<LogEvent> {
-        let time = record::format_time(now);
+        if self.time.0 != now {
+            self.time = (now, record::format_time(now));
+        }
+        let time = self.time.1;
         let len = record::record_len(kind, bytes.len(), note);
         let Some(file) = &self.file else {
             return None;
@@ -409,6 +418,15 @@ impl MessageLog {
         }
         record::write(file.append(len), &time, kind, bytes, note);
         None
+    }
+
+    /// Whether [`MessageLog::idle`] has anything to do: checked before every
+    /// park, so it reads no clock.
+    pub(crate) fn has_idle_work(&self) -> bool {
+        self.failure.is_some()
+            || self.file.as_ref().is_some_and(|f| {
+                f.room() < GROW_STEP / 2 && (f.len() as u64) < self.options.file_size
+            })
     }
 
     /// Work for when the session has nothing else to do: grows the current file
@@ -501,35 +519,41 @@ fn poss_dup(frame: &[u8]) -> bool {
 }
 
 /// Writes `frame` into `out` with the values of the `masked` fields replaced by
-/// `***`; false (and `out` untouched) when it holds none.
+/// `***`; false (and `out` untouched) when it holds none. Every message passes
+/// here, so the common case, none, is one pass over the bytes with no
+/// allocation.
 fn mask(frame: &[u8], masked: &[u32], out: &mut Vec<u8>) -> bool {
-    if masked.is_empty() {
-        return false;
-    }
-    let is_masked = |field: &[u8]| -> Option<usize> {
-        let eq = field.iter().position(|&b| b == b'=')?;
-        let tag: u32 = std::str::from_utf8(&field[..eq]).ok()?.parse().ok()?;
-        masked.contains(&tag).then_some(eq + 1)
-    };
-    if !frame.split(|&b| b == 1).any(|f| is_masked(f).is_some()) {
+    if masked.is_empty() || first_masked(frame, masked).is_none() {
         return false;
     }
     out.clear();
-    let mut fields = frame.split(|&b| b == 1).peekable();
-    while let Some(field) = fields.next() {
-        let last = fields.peek().is_none();
-        match is_masked(field) {
-            Some(value) => {
-                out.extend_from_slice(&field[..value]);
-                out.extend_from_slice(MASK);
-            }
-            None => out.extend_from_slice(field),
-        }
-        if !last {
-            out.push(1);
-        }
+    let mut rest = frame;
+    while let Some((value_start, value_end)) = first_masked(rest, masked) {
+        out.extend_from_slice(&rest[..value_start]);
+        out.extend_from_slice(MASK);
+        rest = &rest[value_end..];
     }
+    out.extend_from_slice(rest);
     true
+}
+
+/// The value (start, end) of the first field of `bytes` whose tag is `masked`.
+fn first_masked(bytes: &[u8], masked: &[u32]) -> Option<(usize, usize)> {
+    let mut at = 0;
+    while at < bytes.len() {
+        let mut tag: u32 = 0;
+        let mut i = at;
+        while let Some(d) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+            tag = tag.saturating_mul(10).saturating_add(u32::from(d - b'0'));
+            i += 1;
+        }
+        let soh = bytes[i..].iter().position(|&b| b == 1).map(|p| i + p);
+        if i > at && bytes.get(i) == Some(&b'=') && masked.contains(&tag) {
+            return Some((i + 1, soh.unwrap_or(bytes.len())));
+        }
+        at = soh? + 1;
+    }
+    None
 }
 
 #[cfg(test)]

@@ -266,6 +266,23 @@ fn retention_keeps_the_newest_files() {
 }
 
 #[test]
+fn every_masked_field_is_masked_and_nothing_else_moves() {
+    let masked = [554, 925];
+    let mut out = Vec::new();
+    let frame = b"8=FIX.4.4\x019=9\x01554=a\x0158=554=x\x01925=bb\x0110=000\x01";
+    assert!(mask(frame, &masked, &mut out));
+    assert_eq!(
+        out,
+        b"8=FIX.4.4\x019=9\x01554=***\x0158=554=x\x01925=***\x0110=000\x01"
+    );
+    assert!(!mask(b"8=FIX.4.4\x019=9\x015540=a\x01", &masked, &mut out));
+    assert!(!mask(b"8=FIX.4.4\x01", &[], &mut out));
+    // A frame that ends inside the masked value (a garbled one).
+    assert!(mask(b"35=A\x01554=sec", &masked, &mut out));
+    assert_eq!(out, b"35=A\x01554=***");
+}
+
+#[test]
 fn frames_are_cut_by_their_body_length() {
     let hb = hb();
     assert_eq!(frame_len(&hb), Some(hb.len()));

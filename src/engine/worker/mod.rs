@@ -309,7 +309,7 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
     /// Work for the message log before the worker parks: growing its file ahead
     /// of the appends, trying its disk again after a failure.
     fn log_idle(&mut self) {
-        if let Some(log) = self.log.as_mut() {
+        if let Some(log) = self.log.as_mut().filter(|log| log.has_idle_work()) {
             let event = log.idle(self.machine.now_utc());
             self.report_log(event);
         }
