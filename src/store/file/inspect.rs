@@ -53,6 +53,9 @@ pub struct StoreInfo {
     pub archived: Vec<ArchivedInfo>,
     /// The newest modification time of the current generation's files (its
     /// header and segments): the last write, to the file system's precision.
+    /// The store writes through memory maps, whose writes the kernel stamps
+    /// when it notices them (at the latest when it writes the pages back), so
+    /// this may lag the last message by a few seconds.
     pub last_write: Option<SystemTime>,
 }
 
