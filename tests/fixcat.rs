@@ -7,6 +7,8 @@
 // Tests unwrap, and read the clock for "today".
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -15,8 +17,10 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use fixengine::store::{FileStore, FileStoreOptions, MessageStore};
+use fixengine::store::{FileStore, FileStoreOptions, MessageStore, folder_name};
 use fixengine::{TimePrecision, UtcTimestamp};
+
+use common::{OrderApp, config, engine_with, initiator, order};
 
 /// How long a run of fixcat, or a line from a followed log, may take before
 /// the test fails (generous: a loaded CI machine).
@@ -910,6 +914,58 @@ fn store_set_changes_a_stopped_sessions_numbers_and_is_refused_while_it_runs() {
     let ran = fixcat(&["store", d, "--set-next-sender", "3"], b"");
     assert_eq!(ran.status.code(), Some(2), "{ran:?}");
     assert!(ran.stderr.contains("up to MsgSeqNum 3"), "{}", ran.stderr);
+}
+
+/// Runs fixcat with `args` until `done` holds for what it printed, or the
+/// limit passes: for a log the engine writes as we read.
+fn fixcat_until(args: &[&str], done: impl Fn(&Ran) -> bool) -> Ran {
+    let started = Instant::now();
+    loop {
+        let ran = fixcat(args, b"");
+        if done(&ran) || started.elapsed() > LIMIT {
+            return ran;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn reads_what_a_running_engine_writes() {
+    let (mut engine, addr) = engine_with(config());
+    let session = common::session(&engine, OrderApp::default());
+    let folder = engine
+        .root()
+        .join(folder_name("FIX.4.4-TEST1-TEST2").unwrap());
+    let f = folder.to_str().unwrap();
+    let mut client = initiator(addr);
+    client.logon(30);
+    for id in ["ORD-1", "ORD-2"] {
+        client.send(&order(id));
+        client.expect("8");
+    }
+    // While the session runs: its log (ending in zeros), and its store.
+    let ran = fixcat_until(&["--type", "D,8", f], |r| r.lines().len() == 4);
+    assert_eq!(picked(&ran), ["in D2", "out 82", "in D3", "out 83"]);
+    assert_eq!(ran.stderr, "");
+    let ran = fixcat(&["--field", "11=ORD-2", "--dir", "out", "--json", f], b"");
+    let objects: Vec<Json> = ran.ok().lines().iter().map(|l| Json::parse(l)).collect();
+    assert_eq!(objects.len(), 1, "{ran:?}");
+    assert_eq!(objects[0].get("type"), &Json::Str("8".into()));
+    let ran = fixcat(&["store", f], b"");
+    assert_eq!(state(ran.ok(), "session key"), "FIX.4.4-TEST1-TEST2");
+    assert_eq!(state(&ran, "next sender seq").split(' ').next(), Some("4"));
+    assert_eq!(state(&ran, "next target seq"), "4");
+    let refused = fixcat(&["store", f, "--set-next-target", "9"], b"");
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+
+    client.logout();
+    drop(session);
+    engine.shutdown();
+    // Stopped: the log is cut to its text, the numbers can be changed.
+    let ran = fixcat(&["--type", "A,5", f], b"");
+    assert_eq!(picked(&ran), ["in A1", "out A1", "in 54", "out 54"]);
+    let ran = fixcat(&["store", f, "--set-next-target", "9"], b"");
+    assert_eq!(state(ran.ok(), "next target seq"), "9");
 }
 
 /// A JSON value, parsed by hand (the crate has no JSON dependency), enough to
