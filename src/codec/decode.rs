@@ -251,7 +251,7 @@ const HI: u64 = 0x8080_8080_8080_8080;
 /// The position of the first SOH, scanning a word at a time: values are most of
 /// a message's bytes, so this loop is most of the decoding time.
 #[inline]
-fn find_soh(hay: &[u8]) -> Option<usize> {
+pub(crate) fn find_soh(hay: &[u8]) -> Option<usize> {
     let mut chunks = hay.chunks_exact(8);
     let mut base = 0;
     for chunk in &mut chunks {

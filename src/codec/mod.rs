@@ -38,6 +38,7 @@ mod time;
 mod view;
 
 pub use checksum::{checksum, checksum_digits, parse_checksum};
+pub(crate) use decode::find_soh;
 pub use decode::{DEFAULT_MAX_FIELDS, Decoder};
 pub use encode::Encoder;
 pub(crate) use encode::format_u64;

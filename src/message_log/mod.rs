@@ -15,7 +15,7 @@
 //!
 //! The session's worker writes each record into the current file through a
 //! memory map: a copy, no system call. The map is allocated and faulted in ahead
-//! of the appends ([`file::GROW_STEP`] at a time, when the worker is idle), so a
+//! of the appends (2 MiB at a time, when the worker is idle), so a
 //! full disk fails with an error while growing, never as SIGBUS on a write. What
 //! is written is in the page cache at once: a `kill -9` loses nothing written
 //! before it; a power cut loses what the kernel had not written back (the store,
@@ -25,9 +25,10 @@
 //! it durable (the kernel's writeback, an `msync` while idle) is not.
 //!
 //! An error (a full disk, a folder made read-only) never stops the session: the
-//! log reports it once ([`LogEvent::Failed`]), counts what it could not write,
-//! tries again every [`RETRY`], and when it can, starts a new file with a `note`
-//! record saying how many messages are missing ([`LogEvent::Resumed`]).
+//! log reports it once ([`SessionEvent::MessageLogFailed`]), counts what it could not write,
+//! tries again every 5 seconds, and when it can, starts a new file with a `note`
+//! record saying how many messages are missing
+//! ([`SessionEvent::MessageLogResumed`]).
 //!
 //! When a file is closed (a new day, a full file, the session ending) it is cut
 //! to its text. A file left open by a crash is cut when the log is opened again,
@@ -42,7 +43,10 @@ use std::time::{Duration, SystemTime};
 
 pub use record::{Parsed, Record, RecordKind, TIME_LEN, parse};
 
-use crate::codec::UtcTimestamp;
+#[cfg(doc)]
+use crate::session::SessionEvent;
+
+use crate::codec::{UtcTimestamp, find_soh};
 use crate::config::SessionConfig;
 use file::{GROW_STEP, LogFile, file_name, parse_file_name};
 
@@ -63,7 +67,7 @@ pub(crate) struct LogOptions {
     /// Heartbeats are logged.
     pub(crate) heartbeats: bool,
     /// Fields whose values are replaced by `***`.
-    pub(crate) masked: Vec<u32>,
+    pub(crate) masked: Masked,
     /// At most this many files are kept (0: no limit).
     pub(crate) max_files: usize,
     /// Files last written longer ago than this are deleted (none: kept).
@@ -77,7 +81,7 @@ impl LogOptions {
         Self {
             file_size: config.message_log_file_size(),
             heartbeats: config.log_heartbeats(),
-            masked: config.log_masked_tags().to_vec(),
+            masked: Masked::new(config.log_masked_tags()),
             max_files: config.message_log_max_files(),
             max_age: (!max_age.is_zero()).then_some(max_age),
         }
@@ -520,10 +524,10 @@ fn poss_dup(frame: &[u8]) -> bool {
 
 /// Writes `frame` into `out` with the values of the `masked` fields replaced by
 /// `***`; false (and `out` untouched) when it holds none. Every message passes
-/// here, so the common case, none, is one pass over the bytes with no
-/// allocation.
-fn mask(frame: &[u8], masked: &[u32], out: &mut Vec<u8>) -> bool {
-    if masked.is_empty() || first_masked(frame, masked).is_none() {
+/// here, so the common case, none, is one word-at-a-time pass over the bytes
+/// with no allocation.
+fn mask(frame: &[u8], masked: &Masked, out: &mut Vec<u8>) -> bool {
+    if masked.tags.is_empty() || first_masked(frame, masked).is_none() {
         return false;
     }
     out.clear();
@@ -537,21 +541,81 @@ fn mask(frame: &[u8], masked: &[u32], out: &mut Vec<u8>) -> bool {
     true
 }
 
-/// The value (start, end) of the first field of `bytes` whose tag is `masked`.
-fn first_masked(bytes: &[u8], masked: &[u32]) -> Option<(usize, usize)> {
-    let mut at = 0;
-    while at < bytes.len() {
-        let mut tag: u32 = 0;
-        let mut i = at;
-        while let Some(d) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
-            tag = tag.saturating_mul(10).saturating_add(u32::from(d - b'0'));
-            i += 1;
+/// MaskedTags, ready for the scan: each tag's digits, and which digits end one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Masked {
+    tags: Vec<Vec<u8>>,
+    /// Bit `d` set when a masked tag ends in the digit `d`.
+    last_digits: u16,
+}
+
+impl Masked {
+    fn new(tags: &[u32]) -> Self {
+        let tags: Vec<Vec<u8>> = tags.iter().map(|t| t.to_string().into_bytes()).collect();
+        let last_digits = tags
+            .iter()
+            .filter_map(|t| t.last())
+            .fold(0u16, |m, d| m | 1 << (d - b'0'));
+        Self { tags, last_digits }
+    }
+
+    /// Whether a masked tag ends at `eq`, the position of an `=` in `bytes`,
+    /// starting the bytes or right after an SOH.
+    #[inline]
+    fn ends_at(&self, bytes: &[u8], eq: usize) -> bool {
+        let Some(last) = eq.checked_sub(1).and_then(|i| bytes.get(i)) else {
+            return false;
+        };
+        let digit = last.wrapping_sub(b'0');
+        if digit > 9 || self.last_digits & (1 << digit) == 0 {
+            return false;
         }
-        let soh = bytes[i..].iter().position(|&b| b == 1).map(|p| i + p);
-        if i > at && bytes.get(i) == Some(&b'=') && masked.contains(&tag) {
-            return Some((i + 1, soh.unwrap_or(bytes.len())));
+        // Byte by byte: a few digits, where a call to memcmp costs more.
+        self.tags.iter().any(|tag| {
+            eq >= tag.len()
+                && bytes[eq - tag.len()..eq]
+                    .iter()
+                    .rev()
+                    .zip(tag.iter().rev())
+                    .all(|(a, b)| a == b)
+                && (eq == tag.len() || bytes[eq - tag.len() - 1] == 1)
+        })
+    }
+}
+
+/// The value (start, end) of the first field of `bytes` whose tag is masked. One
+/// pass a word at a time over the `=` signs; only an `=` after a digit that ends
+/// a masked tag is looked at closer.
+fn first_masked(bytes: &[u8], masked: &Masked) -> Option<(usize, usize)> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let value = |eq: usize| {
+        let start = eq + 1;
+        let end = find_soh(&bytes[start..]).map_or(bytes.len(), |p| start + p);
+        (start, end)
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ (LO * u64::from(b'='));
+        // Flags every `=` (and, above a real one, perhaps a byte that is not:
+        // each is checked).
+        let mut found = x.wrapping_sub(LO) & !x & HI;
+        while found != 0 {
+            let eq = base + (found.trailing_zeros() / 8) as usize;
+            if bytes[eq] == b'=' && masked.ends_at(bytes, eq) {
+                return Some(value(eq));
+            }
+            found &= found - 1;
         }
-        at = soh? + 1;
+        base += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b'=' && masked.ends_at(bytes, base + i) {
+            return Some(value(base + i));
+        }
     }
     None
 }

@@ -267,7 +267,7 @@ fn retention_keeps_the_newest_files() {
 
 #[test]
 fn every_masked_field_is_masked_and_nothing_else_moves() {
-    let masked = [554, 925];
+    let masked = Masked::new(&[554, 925]);
     let mut out = Vec::new();
     let frame = b"8=FIX.4.4\x019=9\x01554=a\x0158=554=x\x01925=bb\x0110=000\x01";
     assert!(mask(frame, &masked, &mut out));
@@ -276,10 +276,59 @@ fn every_masked_field_is_masked_and_nothing_else_moves() {
         b"8=FIX.4.4\x019=9\x01554=***\x0158=554=x\x01925=***\x0110=000\x01"
     );
     assert!(!mask(b"8=FIX.4.4\x019=9\x015540=a\x01", &masked, &mut out));
-    assert!(!mask(b"8=FIX.4.4\x01", &[], &mut out));
+    assert!(!mask(b"8=FIX.4.4\x01", &Masked::new(&[]), &mut out));
+    // At the start of the bytes, and a tag that only ends like a masked one.
+    assert!(mask(b"554=x\x01", &masked, &mut out));
+    assert_eq!(out, b"554=***\x01");
+    assert!(!mask(b"35=A\x011554=x\x01", &masked, &mut out));
     // A frame that ends inside the masked value (a garbled one).
     assert!(mask(b"35=A\x01554=sec", &masked, &mut out));
     assert_eq!(out, b"35=A\x01554=***");
+}
+
+/// The fields' values a naive split finds masked, to hold the word-at-a-time
+/// scan to.
+fn naive_masked(frame: &[u8], tags: &[u32]) -> Vec<Vec<u8>> {
+    frame
+        .split(|&b| b == 1)
+        .filter_map(|field| {
+            let eq = field.iter().position(|&b| b == b'=')?;
+            let tag: u32 = std::str::from_utf8(&field[..eq]).ok()?.parse().ok()?;
+            tags.contains(&tag).then(|| field[eq + 1..].to_vec())
+        })
+        .collect()
+}
+
+#[test]
+fn the_word_scan_finds_what_a_naive_split_finds_at_every_alignment() {
+    let tags = [554, 925, 1402, 7];
+    let masked = Masked::new(&tags);
+    let fields = [
+        "554=pw", "55=IBM", "925=new", "1554=x", "7=a=b", "58=5=x", "1402=", "17=E1",
+    ];
+    for pad in 0..9 {
+        for skip in 0..fields.len() {
+            let mut frame = format!("8=FIX.4.4\x019={}\x01", "1".repeat(pad + 1)).into_bytes();
+            for (i, f) in fields.iter().enumerate() {
+                if i != skip {
+                    frame.extend_from_slice(f.as_bytes());
+                    frame.push(1);
+                }
+            }
+            let mut found = Vec::new();
+            let mut rest = &frame[..];
+            while let Some((start, end)) = first_masked(rest, &masked) {
+                found.push(rest[start..end].to_vec());
+                rest = &rest[end..];
+            }
+            assert_eq!(
+                found,
+                naive_masked(&frame, &tags),
+                "{:?}",
+                String::from_utf8_lossy(&frame)
+            );
+        }
+    }
 }
 
 #[test]
