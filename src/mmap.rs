@@ -48,6 +48,16 @@ pub(crate) fn map(file: &File) -> io::Result<MmapMut> {
     unsafe { MmapOptions::new().map_mut(file) }
 }
 
+/// Maps `len` bytes of `file` from `offset` (a multiple of the page size) for
+/// reading and writing: a window on a file that keeps growing, so that growing
+/// it maps only the new part.
+pub(crate) fn map_range(file: &File, offset: u64, len: usize) -> io::Result<MmapMut> {
+    // SAFETY: as for `map`: the file lives in a folder whose lock this process
+    // holds for its owner's life, it is only grown while mapped, and other
+    // programs changing it are outside the contract (module docs).
+    unsafe { MmapOptions::new().offset(offset).len(len).map_mut(file) }
+}
+
 /// Extends `file` from `old_len` to `new_len` bytes of allocated zeros and maps all
 /// of it. On error the file is cut back to `old_len`, giving back what was taken.
 pub(crate) fn extend_and_map(file: &File, old_len: u64, new_len: u64) -> io::Result<MmapMut> {

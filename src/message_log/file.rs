@@ -2,8 +2,14 @@
 //! the appends, and trimmed to its text when it is closed (or, after a crash,
 //! when the log is opened again).
 //!
+//! The file is mapped a window at a time ([`GROW_STEP`], or more for a record
+//! larger than that): growing it allocates and maps only the next window, so the
+//! cost of growing does not rise with the file's size, and the window after the
+//! current one is prepared while the session is idle. A record that does not fit
+//! in what is left of a window continues in the next one.
+//!
 //! While a file is being written its end is zeros: the unwritten, allocated part
-//! of the map. Readers stop at the first zero byte where a record would start
+//! of the windows. Readers stop at the first zero byte where a record would start
 //! ([`Parsed::End`](super::Parsed::End)); `grep -a` and `fixcat` read it whole.
 //! Once closed it is plain text to the last newline.
 
@@ -14,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use memmap2::{Advice, MmapMut};
 
-use crate::mmap::extend_and_map;
+use crate::mmap::{map_range, write_zeros};
 
 /// How much a file grows by: allocated (zeros written) and mapped at once. Small
 /// enough that growing stalls the worker for well under a millisecond, large
@@ -24,11 +30,26 @@ pub(super) const GROW_STEP: usize = 2 << 20;
 /// A page: the unit the map is faulted in by.
 const PAGE: usize = 4096;
 
+/// A mapped part of the file: bytes `start..start + map.len()`.
+struct Window {
+    start: usize,
+    map: MmapMut,
+}
+
+impl Window {
+    fn end(&self) -> usize {
+        self.start + self.map.len()
+    }
+}
+
 /// The file being written.
 pub(super) struct LogFile {
     path: PathBuf,
     file: File,
-    map: MmapMut,
+    /// The window the next record goes into.
+    current: Window,
+    /// The window after it, allocated and mapped ahead.
+    next: Option<Window>,
     /// Where the next record goes.
     end: usize,
 }
@@ -41,18 +62,18 @@ impl LogFile {
             .write(true)
             .create_new(true)
             .open(&path)?;
-        let map = match extend_and_map(&file, 0, len as u64) {
-            Ok(map) => map,
+        let current = match window(&file, 0, len) {
+            Ok(w) => w,
             Err(e) => {
                 let _ = std::fs::remove_file(&path);
                 return Err(e);
             }
         };
-        populate(&map, 0);
         Ok(Self {
             path,
             file,
-            map,
+            current,
+            next: None,
             end: 0,
         })
     }
@@ -68,43 +89,107 @@ impl LogFile {
 
     /// Bytes that can be appended without growing.
     pub(super) fn room(&self) -> usize {
-        self.map.len() - self.end
+        self.current.end() - self.end + self.next.as_ref().map_or(0, |w| w.map.len())
     }
 
-    /// The next `n` bytes of the file, to write a record into (`n <= room()`).
+    /// Bytes that fit in the current window.
+    pub(super) fn window_room(&self) -> usize {
+        self.current.end() - self.end
+    }
+
+    /// The next `n` bytes of the file, to write a record into; `n` must fit in the
+    /// current window ([`LogFile::window_room`]).
     pub(super) fn append(&mut self, n: usize) -> &mut [u8] {
-        let from = self.end;
+        let from = self.end - self.current.start;
         self.end += n;
-        &mut self.map[from..from + n]
+        &mut self.current.map[from..from + n]
     }
 
-    /// Grows the file so that `needed` more bytes fit, by whole [`GROW_STEP`]s.
-    /// On error the file and its map stay as they were.
+    /// Appends `bytes`, which may run from the current window into the next
+    /// (`bytes.len() <= room()`).
+    pub(super) fn append_across(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            if self.window_room() == 0 {
+                match self.next.take() {
+                    Some(next) => self.current = next,
+                    None => return,
+                }
+            }
+            let n = bytes.len().min(self.window_room());
+            self.append(n).copy_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+        }
+    }
+
+    /// Moves to the next window once the current one is full, so that the next
+    /// record starts in a window with room.
+    pub(super) fn advance(&mut self) {
+        if self.window_room() == 0
+            && let Some(next) = self.next.take()
+        {
+            self.current = next;
+        }
+    }
+
+    /// Makes room for `needed` more bytes: allocates and maps the window after
+    /// the current one, a [`GROW_STEP`] or more. On error the file and its
+    /// windows stay as they were.
     pub(super) fn grow(&mut self, needed: usize) -> io::Result<()> {
-        let old = self.map.len();
-        let short = needed.saturating_sub(self.room());
-        let steps = short.div_ceil(GROW_STEP).max(1);
-        let new = old + steps * GROW_STEP;
-        let map = extend_and_map(&self.file, old as u64, new as u64)?;
-        // The old map is dropped after the new one exists: what was written is in
-        // the page cache either way.
-        self.map = map;
-        populate(&self.map, old);
+        if self.room() >= needed {
+            return Ok(());
+        }
+        let start = self.next.as_ref().unwrap_or(&self.current).end();
+        let len = (needed - self.room()).div_ceil(GROW_STEP).max(1) * GROW_STEP;
+        let grown = window(&self.file, start, len)?;
+        match &mut self.next {
+            // A record larger than a window: the prepared window is replaced by
+            // one large enough, from the same place.
+            Some(next) => {
+                let merged = window(&self.file, next.start, next.map.len() + len)?;
+                drop(grown);
+                *next = merged;
+            }
+            None => self.next = Some(grown),
+        }
         Ok(())
     }
 
-    /// Asks the kernel to write what was appended (not waiting for it).
+    /// Asks the kernel to write what was appended to the current window (not
+    /// waiting for it).
     pub(super) fn flush_async(&self) -> io::Result<()> {
-        self.map.flush_async_range(0, self.end)
+        let written = self.end - self.current.start;
+        self.current.map.flush_async_range(0, written)
     }
 
     /// Closes the file, cut to the text written: the zeros past it go.
     pub(super) fn seal(self) -> io::Result<()> {
-        let Self { file, map, end, .. } = self;
-        // The map is gone before the file is made shorter than it.
-        drop(map);
+        let Self {
+            file,
+            current,
+            next,
+            end,
+            ..
+        } = self;
+        // The maps are gone before the file is made shorter than they are.
+        drop(current);
+        drop(next);
         file.set_len(end as u64)
     }
+}
+
+/// Allocates `start..start + len` of `file` (zeros written, so that a full disk
+/// fails here rather than as SIGBUS on a write through the map), maps it and
+/// faults it in. On error the file is cut back to `start`.
+fn window(file: &File, start: usize, len: usize) -> io::Result<Window> {
+    let attempt = || -> io::Result<Window> {
+        write_zeros(file, start as u64, (start + len) as u64)?;
+        let map = map_range(file, start as u64, len)?;
+        populate(&map, 0);
+        Ok(Window { start, map })
+    };
+    attempt().inspect_err(|_| {
+        let _ = file.set_len(start as u64);
+    })
 }
 
 /// Faults the map in for writing from `from` on, so that appends take no page

@@ -118,6 +118,8 @@ pub(crate) struct MessageLog {
     index: u32,
     /// Masked copies of frames holding a masked field.
     scratch: Vec<u8>,
+    /// A record that runs from one window of the file into the next.
+    spill: Vec<u8>,
     /// The last time formatted: the frames of one read, or of one write, share it.
     time: (UtcTimestamp, [u8; TIME_LEN]),
     failure: Option<Failure>,
@@ -147,6 +149,7 @@ impl MessageLog {
             date: [b'0'; 8],
             index: 0,
             scratch: Vec::new(),
+            spill: Vec::new(),
             time: (
                 UtcTimestamp::from_unix(0, 0),
                 record::format_time(UtcTimestamp::from_unix(0, 0)),
@@ -329,9 +332,9 @@ impl MessageLog {
     pub(crate) fn outbound(&mut self, now: UtcTimestamp, mut bytes: &[u8]) -> Option<LogEvent> {
         let mut event = None;
         while !bytes.is_empty() {
-            let len = frame_len(bytes).unwrap_or(bytes.len());
+            let (len, resend) = outbound_frame(bytes).unwrap_or((bytes.len(), false));
             let (frame, rest) = bytes.split_at(len);
-            let kind = if poss_dup(frame) {
+            let kind = if resend {
                 RecordKind::Resend
             } else {
                 RecordKind::Out
@@ -420,7 +423,15 @@ impl MessageLog {
             }
             return Some(event);
         }
-        record::write(file.append(len), &time, kind, bytes, note);
+        file.advance();
+        if file.window_room() >= len {
+            record::write(file.append(len), &time, kind, bytes, note);
+        } else {
+            // Across two windows (once per window): formatted aside, then copied.
+            self.spill.resize(len, 0);
+            record::write(&mut self.spill, &time, kind, bytes, note);
+            file.append_across(&self.spill);
+        }
         None
     }
 
@@ -489,16 +500,44 @@ fn lock(path: &Path) -> Result<File, String> {
     }
 }
 
-/// The length of the frame at the start of `bytes`, from its BodyLength(9):
-/// the engine's own output, framed already.
-fn frame_len(bytes: &[u8]) -> Option<usize> {
-    let first = bytes.iter().position(|&b| b == 1)? + 1;
-    let rest = bytes.get(first..)?.strip_prefix(b"9=")?;
-    let digits = rest.iter().position(|&b| b == 1)?;
-    let body: usize = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+/// The length of the frame at the start of `bytes`, from its BodyLength(9), and
+/// whether it is a resend (PossDupFlag(43)=Y among the header fields the engine
+/// writes before SenderCompID(49)): one pass over the engine's own output,
+/// framed already.
+fn outbound_frame(bytes: &[u8]) -> Option<(usize, bool)> {
+    let begin_end = find_soh(bytes)? + 1;
+    let rest = bytes.get(begin_end..)?.strip_prefix(b"9=")?;
+    let digits = find_soh(rest)?;
+    let body = rest[..digits].iter().try_fold(0usize, |n, &d| {
+        d.is_ascii_digit()
+            .then(|| n.saturating_mul(10).saturating_add(usize::from(d - b'0')))
+    })?;
+    let body_start = begin_end + 2 + digits + 1;
     // BeginString, BodyLength, the body, and CheckSum (`10=nnn` + SOH).
-    let len = first + 2 + digits + 1 + body + 7;
-    (len <= bytes.len()).then_some(len)
+    let len = body_start.checked_add(body)?.checked_add(7)?;
+    if len > bytes.len() {
+        return None;
+    }
+    // MsgType and MsgSeqNum come first: PossDupFlag, when there, follows them.
+    let mut at = body_start;
+    let mut resend = false;
+    for _ in 0..4 {
+        let field = &bytes[at..len];
+        let end = find_soh(field).unwrap_or(field.len());
+        let field = &field[..end];
+        if field == b"43=Y" {
+            resend = true;
+            break;
+        }
+        if field.starts_with(b"49=") {
+            break;
+        }
+        at += end + 1;
+        if at >= len {
+            break;
+        }
+    }
+    Some((len, resend))
 }
 
 /// MsgType(35), the third field of a frame.
@@ -506,20 +545,6 @@ fn msg_type(frame: &[u8]) -> Option<&[u8]> {
     let mut fields = frame.split(|&b| b == 1);
     let third = fields.nth(2)?;
     third.strip_prefix(b"35=")
-}
-
-/// PossDupFlag(43)=Y among the header fields the engine writes before
-/// SenderCompID(49).
-fn poss_dup(frame: &[u8]) -> bool {
-    for field in frame.split(|&b| b == 1).skip(3).take(4) {
-        if field == b"43=Y" {
-            return true;
-        }
-        if field.starts_with(b"49=") {
-            break;
-        }
-    }
-    false
 }
 
 /// Writes `frame` into `out` with the values of the `masked` fields replaced by

@@ -89,6 +89,24 @@ fn records_are_written_in_order_and_read_back() {
 }
 
 #[test]
+fn records_run_on_across_the_windows_of_a_growing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = open(dir.path(), LogOptions::default());
+    // About 3.5 windows of records, growing inline and while idle by turns.
+    let n = 3 * GROW_STEP / hb().len() + GROW_STEP / 2 / hb().len();
+    for i in 0..n {
+        assert_eq!(log.inbound(t(1), &hb(), None), None);
+        if i % 5000 == 0 {
+            assert_eq!(log.idle(t(1)), None);
+        }
+    }
+    drop(log);
+    let records = read_all(&dir.path().join(FOLDER));
+    assert_eq!(records.len(), n);
+    assert!(records.iter().all(|r| r.2 == hb()));
+}
+
+#[test]
 fn masked_values_never_reach_the_file_and_heartbeats_can_be_left_out() {
     let dir = tempfile::tempdir().unwrap();
     let options = LogOptions {
@@ -334,9 +352,12 @@ fn the_word_scan_finds_what_a_naive_split_finds_at_every_alignment() {
 #[test]
 fn frames_are_cut_by_their_body_length() {
     let hb = hb();
-    assert_eq!(frame_len(&hb), Some(hb.len()));
-    assert_eq!(frame_len(&hb[..hb.len() - 1]), None);
+    assert_eq!(outbound_frame(&hb), Some((hb.len(), false)));
+    assert_eq!(outbound_frame(&hb[..hb.len() - 1]), None);
     assert_eq!(msg_type(&hb), Some(&b"0"[..]));
-    assert!(!poss_dup(&hb));
-    assert!(poss_dup(&frame("35=4|34=2|43=Y|49=ISLD|")));
+    let resent = frame("35=4|34=2|43=Y|49=ISLD|");
+    assert_eq!(outbound_frame(&resent), Some((resent.len(), true)));
+    let mut two = hb.clone();
+    two.extend_from_slice(&resent);
+    assert_eq!(outbound_frame(&two), Some((hb.len(), false)));
 }
