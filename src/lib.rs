@@ -40,9 +40,9 @@
 //!
 //! The examples: `examples/acceptor` (the program above with a command line, and
 //! the QuickFIX acceptance suite's profile), `examples/initiator.rs` (a small
-//! counterparty to try it with), `examples/fixcat.rs` (prints a FIX capture or
-//! log one message per line), `examples/loadgen.rs` and
-//! `examples/ideal_acceptor.rs` (the benchmarks' client and yardstick).
+//! counterparty to try it with), `examples/loadgen.rs` and
+//! `examples/ideal_acceptor.rs` (the benchmarks' client and yardstick). The
+//! `fixcat` binary (`src/bin/fixcat.rs`) reads message logs, stores and captures.
 //!
 //! ## The codec in ten lines
 //!
