@@ -15,6 +15,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use super::archive;
 use super::disk::{ARCHIVE, CURRENT, HEADER, KEY, format_error, io_at, parse_segment_name};
 use crate::codec::UtcTimestamp;
 use crate::store::StoreError;
@@ -49,7 +50,8 @@ pub struct StoreInfo {
     pub seq_range: Option<(u64, u64)>,
     /// The current generation's log segments, oldest first.
     pub segments: Vec<SegmentInfo>,
-    /// The generations archived by resets, oldest first.
+    /// The generations archived by resets, oldest first (by generation
+    /// number): the order in which the store's retention deletes them.
     pub archived: Vec<ArchivedInfo>,
     /// The newest modification time of the current generation's files (its
     /// header and segments): the last write, to the file system's precision.
@@ -89,6 +91,10 @@ pub struct ArchivedInfo {
     pub generation: Option<u64>,
     /// The total length of its files.
     pub size: u64,
+    /// The newest modification time of its files: its last write, which
+    /// [`max_archive_age`](super::FileStoreOptions::max_archive_age) measures
+    /// its age from. `None` when no file's time can be read.
+    pub last_write: Option<SystemTime>,
 }
 
 /// Reads the state of the store in `dir` (a session's store folder, holding
@@ -267,45 +273,36 @@ fn walk_segments(
     Ok(())
 }
 
-/// The archived generations in `archive`, oldest first.
+/// The archived generations in `archive`, oldest first, as the store's
+/// retention lists them.
 fn archived(archive: &Path) -> Result<Vec<ArchivedInfo>, StoreError> {
-    let entries = match fs::read_dir(archive) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_at(archive)(e)),
-    };
     let mut found = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(io_at(archive))?;
-        let path = entry.path();
-        if !path.is_dir() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
-        let size = fs::read_dir(&path)
-            .map(|files| {
-                files
-                    .filter_map(Result::ok)
-                    .filter_map(|f| f.metadata().ok())
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len())
-                    .sum()
-            })
-            .unwrap_or(0);
-        found.push((
-            name.clone(),
-            ArchivedInfo {
-                path,
-                generation: digits.parse().ok(),
-                size,
-            },
-        ));
+    for archived in archive::list(archive).map_err(io_at(archive))? {
+        let size = match fs::read_dir(&archived.path) {
+            Ok(files) => files
+                .filter_map(Result::ok)
+                .filter_map(|f| f.metadata().ok())
+                .filter(fs::Metadata::is_file)
+                .map(|m| m.len())
+                .sum(),
+            // Deleted by the engine's retention since the listing.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            // Listed all the same: the folder is there, its size unknown.
+            Err(_) => 0,
+        };
+        let digits: String = archived
+            .name
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        found.push(ArchivedInfo {
+            last_write: archive::last_write(&archived.path),
+            generation: digits.parse().ok(),
+            path: archived.path,
+            size,
+        });
     }
-    // Names are zero-padded (`0000000001`, then `0000000001-1` for a second
-    // archive of the same number after a crash): name order is age order.
-    found.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(found.into_iter().map(|(_, info)| info).collect())
+    Ok(found)
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

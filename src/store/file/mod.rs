@@ -3,11 +3,13 @@
 //! The type's own docs are the user's view: what it is, and what each
 //! [`SyncPolicy`] survives. This is the maintainer's: where the bytes are, what
 //! happens on open after a crash, how group commit and the background thread
-//! work, and what a full disk does. The code is split by concern: [`options`]
-//! (what a store is opened with), [`generation`] (a header and its segments:
-//! append, roll, retention, read, sync), [`segment`] (one log file), [`header`]
-//! (the sequence-number slots) and [`disk`] (locking, renames, zero-fill,
-//! naming); the one `unsafe` call, mapping a file, is in [`crate::mmap`].
+//! work, what a full disk does, and which archived generations are kept. The
+//! code is split by concern: [`options`] (what a store is opened with),
+//! [`generation`] (a header and its segments: append, roll, retention, read,
+//! sync), [`segment`] (one log file), [`header`] (the sequence-number slots),
+//! [`archive`] (the archived generations: listing and retention) and [`disk`]
+//! (locking, renames, zero-fill, naming); the one `unsafe` call, mapping a
+//! file, is in [`crate::mmap`].
 //!
 //! # On disk
 //!
@@ -25,12 +27,28 @@
 //!                        background thread (never read; see below)
 //!   archive/
 //!     0000000001/        a generation archived by reset(): its header and segments
+//!     0000000001-1/      the same number archived again (a crash left the first)
 //! ```
 //!
 //! The byte formats are documented in `src/store/layout.rs`. The folder name keeps
 //! `[A-Za-z0-9._-]` of the key and percent-encodes every other byte (a leading `.`
 //! too), with a hash suffix for keys with upper-case letters (case-insensitive file
 //! systems) or too long for a file name.
+//!
+//! # Archived generations
+//!
+//! [`reset`] moves `current/` to `archive/<generation>/` and keeps it: the
+//! messages of an earlier sequence, for an audit or a dispute, never read by the
+//! store again. Nothing is deleted unless the options say so:
+//! [`max_archives`](FileStoreOptions::max_archives) keeps the newest N (by
+//! generation number), [`max_archive_age`](FileStoreOptions::max_archive_age)
+//! deletes those whose newest file was last written longer ago than the age
+//! (by the options' clock). The policy is applied when the store opens and
+//! right after each reset has archived a generation, with a `log::info!` per
+//! folder deleted. A folder that cannot be deleted is a `log::warn!` and is
+//! tried again next time: it costs disk space, not correctness, so the reset
+//! (or the open) still succeeds. Only folders named as the store names them
+//! are deleted, and never `current/`.
 //!
 //! # Recovery on open
 //!
@@ -125,6 +143,7 @@
 //!
 //! [`reset`]: MessageStore::reset
 
+mod archive;
 mod disk;
 mod generation;
 mod header;
@@ -175,8 +194,12 @@ pub(super) use self::segment::PAGE;
 /// Whatever the policy, what reaches the disk is checked on open: a record cut short
 /// or damaged is cut off, with a warning, and so is everything after it.
 ///
-/// The design — the files on disk, recovery on open, group commit, why the maps
-/// are sound, a full disk, the background thread — is written up in the docs of
+/// A [`reset`](MessageStore::reset) archives the old generation in the folder and
+/// keeps it, unless [`max_archives`](FileStoreOptions::max_archives) or
+/// [`max_archive_age`](FileStoreOptions::max_archive_age) say otherwise.
+///
+/// The design — the files on disk, archived generations, recovery on open, group
+/// commit, why the maps are sound, a full disk, the background thread — is written up in the docs of
 /// the private module `store::file` (`src/store/file/mod.rs`; rendered by
 /// `cargo doc --document-private-items`).
 ///
@@ -260,6 +283,8 @@ impl FileStore {
             g.moved_to(current);
             g
         };
+        // Also catches up with a policy tightened since the last run.
+        archive::retain(&dir.join(ARCHIVE), &options);
         Ok(Self {
             appended: 0,
             requested: std::cell::Cell::new(0),
@@ -485,7 +510,10 @@ impl MessageStore for FileStore {
     }
 
     /// Syncs the current generation, archives it under `archive/<generation>/` and
-    /// starts an empty one, both sequence numbers at 1; nothing is deleted. The new
+    /// starts an empty one, both sequence numbers at 1. Nothing is deleted, except
+    /// archived generations beyond [`max_archives`](FileStoreOptions::max_archives)
+    /// or older than [`max_archive_age`](FileStoreOptions::max_archive_age) (a
+    /// deletion that fails is a warning, not an error of the reset). The new
     /// generation is built as `current.tmp/` and renamed into place, so a crash
     /// leaves either the old generation live or the new one.
     fn reset(&mut self) -> Result<(), StoreError> {
@@ -539,6 +567,7 @@ impl MessageStore for FileStore {
             self.dir.display(),
             dest.display()
         );
+        archive::retain(&archive, &self.options);
         Ok(())
     }
 }

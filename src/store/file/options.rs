@@ -3,6 +3,7 @@
 
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
 
@@ -53,6 +54,14 @@ pub struct FileStoreOptions {
     /// deleted, and its messages are no longer stored (a resend gap-fills them).
     /// Default `None`: keep every segment.
     pub max_segments: Option<NonZeroUsize>,
+    /// How many generations archived by [`reset`](crate::store::MessageStore::reset)
+    /// to keep in `archive/`: beyond it the oldest are deleted, when the store
+    /// opens and after each reset. Default `None`: keep every one.
+    pub max_archives: Option<NonZeroUsize>,
+    /// Archived generations whose newest file was last written longer ago than
+    /// this (by [`clock`](Self::clock)) are deleted, when the store opens and
+    /// after each reset. Default `None`: kept however old.
+    pub max_archive_age: Option<Duration>,
     /// Whether a background thread prepares the next segment (created and
     /// zero-filled to the full `segment_size`) ahead of the roll, and frees
     /// deleted ones, keeping that work off the appending thread; the prepared
@@ -71,6 +80,8 @@ impl Default for FileStoreOptions {
             segment_size: 64 << 20,
             initial_segment_len: 1 << 20,
             max_segments: None,
+            max_archives: None,
+            max_archive_age: None,
             preallocate: true,
             clock: Arc::new(SystemClock),
         }
@@ -103,6 +114,20 @@ impl FileStoreOptions {
     #[must_use]
     pub fn with_max_segments(mut self, max: Option<NonZeroUsize>) -> Self {
         self.max_segments = max;
+        self
+    }
+
+    /// Sets [`max_archives`](Self::max_archives).
+    #[must_use]
+    pub fn with_max_archives(mut self, max: Option<NonZeroUsize>) -> Self {
+        self.max_archives = max;
+        self
+    }
+
+    /// Sets [`max_archive_age`](Self::max_archive_age).
+    #[must_use]
+    pub fn with_max_archive_age(mut self, age: Option<Duration>) -> Self {
+        self.max_archive_age = age;
         self
     }
 
