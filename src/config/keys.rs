@@ -299,6 +299,20 @@ macro_rules! session_keys {
                 storage_max_segments / with_storage_max_segments(count),
                 parse number(EXPECTED_COUNT);
 
+            /// `StorageMaxArchives`: how many generations archived by sequence resets
+            /// a persistent store keeps in its `archive/` folder (the oldest are
+            /// deleted beyond it, when the store opens and after each reset); 0 keeps
+            /// every one. Default 0.
+            StorageMaxArchives: value usize = 0,
+                storage_max_archives / with_storage_max_archives(count),
+                parse number(EXPECTED_COUNT);
+
+            /// `StorageMaxArchiveAge` (days in the file): archived generations whose
+            /// newest file was last written longer ago are deleted, when the store
+            /// opens and after each reset. Default 0: kept however old.
+            StorageMaxArchiveAge: value Duration = Duration::ZERO,
+                storage_max_archive_age / with_storage_max_archive_age(age), parse days();
+
             /// `StorageSync`: when a persistent store writes through to the disk. Default
             /// [`SyncPolicy::None`].
             StorageSync: value SyncPolicy = SyncPolicy::None,

@@ -92,6 +92,8 @@
 //! | `ListenPort` | port; empty = none | none |
 //! | `StorageSegmentSize` | bytes, or with a `Kb` / `Mb` / `Gb` suffix: a log segment's size before the next one starts | `64Mb` |
 //! | `StorageMaxSegments` | count; 0 = keep every segment | `0` |
+//! | `StorageMaxArchives` | count: generations archived by sequence resets kept; 0 = keep every one | `0` |
+//! | `StorageMaxArchiveAge` | days: archived generations last written longer ago are deleted; 0 = kept | `0` |
 //! | `StorageSync` | `none` \| `every` (each message on disk before it is sent, synced in groups by a background thread) \| a count N (msync every N messages) | `none` |
 //! | `IdleStrategy` | `park` (efficiency) \| `spin` (latency) | `park` |
 //! | `SpinTime` | microseconds a spinning worker polls after its last work before parking | `10000` |

@@ -85,6 +85,9 @@ fn defaults() {
     assert_eq!(s.allowed_remote_addresses(), None);
     assert!(s.is_remote_address_allowed(ip("203.0.113.9")));
     assert_eq!(s.listen_port(), None);
+    // Archived store generations are kept until a policy says otherwise.
+    assert_eq!(s.storage_max_archives(), 0);
+    assert_eq!(s.storage_max_archive_age(), Duration::ZERO);
     assert_eq!(config.session_config("A", "B"), *s);
 
     let (empty, warnings) = parse("");
@@ -348,6 +351,10 @@ fn bad_number() {
         "StorageDirectory",
         "",
     );
+    // Days are whole days, without a unit.
+    let err = parse_err("Session.Default.StorageMaxArchiveAge = 7d\n");
+    assert_bad_value(&err, 1, "Session.Default.StorageMaxArchiveAge", "7d");
+    assert_mentions(&err, "a whole number of days");
 }
 
 #[test]
@@ -702,7 +709,9 @@ fn builder_round_trip() {
         .with_resend_request_number_of_messages_limit(1000)
         .with_logon_refusal_reply(LogonRefusalReply::Silent)
         .with_put_while_disconnected(PutWhileDisconnected::Queue)
-        .with_message_time_to_live(Duration::from_millis(750));
+        .with_message_time_to_live(Duration::from_millis(750))
+        .with_storage_max_archives(3)
+        .with_storage_max_archive_age(Duration::from_secs(7 * 86_400));
     let config = EngineConfig::default()
         .listen_port(9880)
         .listen_port(9881)
@@ -763,6 +772,8 @@ Session.ISLD/TW.ResendRequestNumberOfMessagesLimit = 1000
 Session.ISLD/TW.LogonRefusalReply = silent
 Session.ISLD/TW.PutWhileDisconnected = QUEUE
 Session.ISLD/TW.MessageTimeToLive = 750
+Session.ISLD/TW.StorageMaxArchives = 3
+Session.ISLD/TW.StorageMaxArchiveAge = 7
 ";
     let (parsed, warnings) = parse(text);
     assert!(warnings.is_empty(), "{warnings:?}");

@@ -43,7 +43,12 @@ impl SessionStore {
                     // thousand Logons do not write a gigabyte of zeros); the log
                     // doubles as it fills, and later segments are prepared ahead.
                     .with_initial_segment_len(FIRST_SEGMENT_LEN)
-                    .with_max_segments(NonZeroUsize::new(config.storage_max_segments()));
+                    .with_max_segments(NonZeroUsize::new(config.storage_max_segments()))
+                    // 0 in the configuration is "keep": no policy.
+                    .with_max_archives(NonZeroUsize::new(config.storage_max_archives()))
+                    .with_max_archive_age(
+                        Some(config.storage_max_archive_age()).filter(|age| !age.is_zero()),
+                    );
                 FileStore::open(root, &key, options).map(|s| Self::File(Box::new(s)))
             }
         }
