@@ -1,14 +1,17 @@
 //! ResetSeqNumOnLogon, ResetSeqNumOnLogout and ResetSeqNumOnDisconnect over real
 //! sockets on 127.0.0.1: after each event, the next Logon starts at 1 on both
-//! sides, and only the policy asked for does it.
+//! sides, and only the policy asked for does it; and StorageMaxArchives bounds
+//! the generations those resets archive.
 
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // tests read the clock and unwrap
 
 mod common;
 
+use std::fs;
 use std::time::Duration;
 
 use common::{OrderApp, engine_with, initiator, order, session_with_config, wait_until};
+use fixengine::store::folder_name;
 use fixengine::{SessionConfig, SessionState, tags};
 
 /// How a connection ends before the next Logon.
@@ -92,4 +95,43 @@ fn reset_on_disconnect_starts_at_1_after_any_end() {
         let (mt, seq) = next_logon_after(policy(false, false, true), end, 1);
         assert_eq!((mt.as_str(), seq), ("A", 1), "{end:?}");
     }
+}
+
+#[test]
+fn storage_max_archives_bounds_the_generations_resets_on_logon_archive() {
+    let (engine, addr) = engine_with(common::config());
+    let session = session_with_config(
+        &engine,
+        OrderApp::default(),
+        policy(true, false, false).with_storage_max_archives(1),
+    );
+    let archive = engine
+        .root()
+        .join(folder_name("FIX.4.4-TEST1-TEST2").unwrap())
+        .join("archive");
+    let archived = || -> Vec<String> {
+        let Ok(entries) = fs::read_dir(&archive) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    // The first Logon finds a new store (nothing to archive); each later one
+    // archives the generation the previous connection traded in.
+    for (logon, kept) in [(1, &[][..]), (2, &["0000000001"]), (3, &["0000000002"])] {
+        let mut client = initiator(addr);
+        let answer = client.logon(30);
+        assert_eq!(answer.seq(), 1, "Logon {logon}");
+        assert_eq!(archived(), kept, "after Logon {logon}");
+        client.send(&order(&format!("A-{logon}")));
+        client.expect("8");
+        client.logout();
+        wait_until("WaitForLogon", || {
+            session.state() == SessionState::WaitForLogon
+        });
+    }
+    drop(engine);
 }
