@@ -28,11 +28,29 @@
 
 #![allow(unsafe_code)]
 
-use std::fs::File;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::os::unix::fs::FileExt;
+use std::path::Path;
 
 use memmap2::{MmapMut, MmapOptions};
+
+/// Takes the exclusive lock of an owner's folder, on its `lock` file at `path`
+/// (created if need be): the "one owner" half of the contract above. `Ok(None)`
+/// when another owner, in this process or another, holds it.
+pub(crate) fn lock_folder(path: &Path) -> io::Result<Option<File>> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => Err(e),
+    }
+}
 
 /// A block of zeros to allocate file space with.
 pub(crate) static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];

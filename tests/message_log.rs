@@ -8,58 +8,10 @@ mod common;
 
 use std::path::Path;
 
+use common::log::{Logged, read as read_log};
 use common::{Got, OrderApp, WAIT, config, engine_with, initiator, order};
-use fixengine::message_log::{FOLDER, Parsed, RecordKind, parse};
-use fixengine::{Message, SessionConfig, SessionEvent, UtcTimestamp, tags};
-
-/// One record read back.
-#[derive(Debug, Clone)]
-struct Logged {
-    file: String,
-    time: UtcTimestamp,
-    kind: RecordKind,
-    bytes: Vec<u8>,
-    note: String,
-}
-
-/// Every record in `dir`'s `messages/` folders (there is one session), oldest
-/// file first; a torn last record is left out, as readers do.
-fn read_log(root: &Path) -> Vec<Logged> {
-    let session = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.join(FOLDER).is_dir())
-        .expect("a session folder with a message log");
-    let dir = session.join(FOLDER);
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".log"))
-        .collect();
-    names.sort();
-    let mut out = Vec::new();
-    for name in names {
-        let data = std::fs::read(dir.join(&name)).unwrap();
-        let mut at = 0;
-        while at < data.len() {
-            match parse(&data[at..]) {
-                Parsed::Record(r, len) => {
-                    out.push(Logged {
-                        file: name.clone(),
-                        time: r.time,
-                        kind: r.kind,
-                        bytes: r.bytes.to_vec(),
-                        note: String::from_utf8_lossy(r.note).into_owned(),
-                    });
-                    at += len;
-                }
-                Parsed::Incomplete | Parsed::End => break,
-                Parsed::Malformed(n) => panic!("{name} at {at}: {n} bytes not a record"),
-            }
-        }
-    }
-    out
-}
+use fixengine::message_log::{FOLDER, RecordKind};
+use fixengine::{Message, SessionConfig, SessionEvent, tags};
 
 #[test]
 fn every_frame_in_and_out_is_in_the_log_byte_for_byte() {

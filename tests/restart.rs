@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use common::example::Example;
 use common::{Got, Initiator, order};
-use fixengine::message_log::{FOLDER, Parsed, RecordKind, parse};
+use fixengine::message_log::RecordKind;
 use fixengine::{FixVersion, Message, tags};
 
 /// A small deterministic generator (xorshift), seeded per run.
@@ -241,37 +241,13 @@ fn every_message_sent_survives_kill_9_and_comes_back_on_resend() {
 /// The inbound and outbound frames of the one session's message log under
 /// `root`, in order, across its files; torn records skipped as readers do.
 fn read_message_log(root: &std::path::Path) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
-    let session = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.join(FOLDER).is_dir())
-        .expect("the session's message log");
-    let dir = session.join(FOLDER);
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".log"))
-        .collect();
-    names.sort();
     let (mut ins, mut outs) = (Vec::new(), Vec::new());
-    for name in names {
-        let data = std::fs::read(dir.join(&name)).unwrap();
-        let mut at = 0;
-        while at < data.len() {
-            match parse(&data[at..]) {
-                Parsed::Record(r, len) => {
-                    match r.kind {
-                        RecordKind::In => ins.push(r.bytes.to_vec()),
-                        RecordKind::Out | RecordKind::Resend => outs.push(r.bytes.to_vec()),
-                        RecordKind::Garbled | RecordKind::Note => {
-                            panic!("{name}: unexpected {} record", r.kind)
-                        }
-                    }
-                    at += len;
-                }
-                // A torn last record, or the unwritten end of the last file.
-                Parsed::Incomplete | Parsed::End => break,
-                Parsed::Malformed(n) => panic!("{name} at {at}: {n} bytes not a record"),
+    for r in common::log::read(root) {
+        match r.kind {
+            RecordKind::In => ins.push(r.bytes),
+            RecordKind::Out | RecordKind::Resend => outs.push(r.bytes),
+            RecordKind::Garbled | RecordKind::Note => {
+                panic!("{}: unexpected {} record", r.file, r.kind)
             }
         }
     }

@@ -268,7 +268,10 @@ pub(super) fn parse_file_name(name: &str) -> Option<([u8; 8], u32)> {
     let stem = name.strip_suffix(".log")?;
     let (date, index) = stem.split_once('-')?;
     let date: [u8; 8] = date.as_bytes().try_into().ok()?;
-    if !date.iter().all(u8::is_ascii_digit) || index.len() < 3 {
+    if !date.iter().all(u8::is_ascii_digit)
+        || index.len() < 3
+        || !index.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     Some((date, index.parse().ok()?))

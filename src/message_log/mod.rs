@@ -37,21 +37,54 @@
 mod file;
 mod record;
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-pub use record::{Parsed, Record, RecordKind, TIME_LEN, parse};
+pub use record::{Parsed, Record, RecordKind, Records, TIME_LEN, parse, records};
 
 #[cfg(doc)]
 use crate::session::SessionEvent;
 
 use crate::codec::{UtcTimestamp, find_soh};
 use crate::config::SessionConfig;
+use crate::mmap::lock_folder;
 use file::{GROW_STEP, LogFile, file_name, parse_file_name};
 
 /// The name of the folder, inside the session's folder, that holds its log.
 pub const FOLDER: &str = "messages";
+
+/// The log files in `dir` (a session's `messages/` folder), oldest first: the
+/// order their records were written in.
+///
+/// # Errors
+/// The folder cannot be listed.
+pub fn log_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    Ok(listing(dir)?.into_iter().map(|(path, _, _)| path).collect())
+}
+
+/// The day (`YYYYMMDD`, UTC) and the index that day a log file's name
+/// (`YYYYMMDD-NNN.log`) holds: the order the files were written in. `None` for
+/// any other name.
+pub fn file_order(path: &Path) -> Option<([u8; 8], u32)> {
+    parse_file_name(path.file_name()?.to_str()?)
+}
+
+/// The log files in `dir` with the day and index their names hold, oldest first.
+fn listing(dir: &Path) -> io::Result<Vec<(PathBuf, [u8; 8], u32)>> {
+    let mut files: Vec<_> = fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            let (date, index) = parse_file_name(name.to_str()?)?;
+            Some((entry.path(), date, index))
+        })
+        .collect();
+    files.sort_by_key(|f| (f.1, f.2));
+    Ok(files)
+}
 
 /// How long after an error the log tries its disk again.
 pub(crate) const RETRY: Duration = Duration::from_secs(5);
@@ -191,19 +224,7 @@ impl MessageLog {
 
     /// The log files in the folder, oldest first.
     fn files(&self) -> Result<Vec<(PathBuf, [u8; 8], u32)>, String> {
-        let entries = fs::read_dir(&self.dir)
-            .map_err(|e| format!("cannot list {}: {e}", self.dir.display()))?;
-        let mut files: Vec<_> = entries
-            .filter_map(Result::ok)
-            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|entry| {
-                let name = entry.file_name();
-                let (date, index) = parse_file_name(name.to_str()?)?;
-                Some((entry.path(), date, index))
-            })
-            .collect();
-        files.sort_by_key(|f| (f.1, f.2));
-        Ok(files)
+        listing(&self.dir).map_err(|e| format!("cannot list {}: {e}", self.dir.display()))
     }
 
     /// Closes the current file and starts the next for `now`'s day.
@@ -293,6 +314,15 @@ impl MessageLog {
             error: error.clone(),
         });
         LogEvent::Failed(error)
+    }
+
+    /// Fails while writing a record, which counts as the first one lost.
+    fn fail_writing(&mut self, now: UtcTimestamp, error: String) -> LogEvent {
+        let event = self.fail(now, error);
+        if let Some(failure) = &mut self.failure {
+            failure.lost += 1;
+        }
+        event
     }
 
     /// Tries the disk again after a failure, when it is time.
@@ -406,22 +436,14 @@ impl MessageLog {
         if (time[..8] != self.date || over_size)
             && let Err(e) = self.roll(now)
         {
-            let event = self.fail(now, e);
-            if let Some(failure) = &mut self.failure {
-                failure.lost += 1;
-            }
-            return Some(event);
+            return Some(self.fail_writing(now, e));
         }
         let file = self.file.as_mut()?;
         if file.room() < len
             && let Err(e) = file.grow(len)
         {
             let error = format!("cannot grow {}: {e}", file.path().display());
-            let event = self.fail(now, error);
-            if let Some(failure) = &mut self.failure {
-                failure.lost += 1;
-            }
-            return Some(event);
+            return Some(self.fail_writing(now, error));
         }
         file.advance();
         if file.window_room() >= len {
@@ -483,20 +505,13 @@ fn later(t: UtcTimestamp, d: Duration) -> UtcTimestamp {
 }
 
 fn lock(path: &Path) -> Result<File, String> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(format!(
+    match lock_folder(path) {
+        Ok(Some(file)) => Ok(file),
+        Ok(None) => Err(format!(
             "{} is locked: another engine writes this log",
             path.display()
         )),
-        Err(TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+        Err(e) => Err(format!("cannot lock {}: {e}", path.display())),
     }
 }
 

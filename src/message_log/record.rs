@@ -174,6 +174,48 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
     Parsed::Record(record, end + newline + 1)
 }
 
+/// The records of a log file's bytes, in order: [`parse`] applied from the start
+/// to the first zero byte (the unwritten end of a file being written) or the
+/// first record cut short (a torn last record), whichever comes first. A stretch
+/// that is not a record is an `Err` with its length, and reading goes on after it.
+pub fn records(buf: &[u8]) -> Records<'_> {
+    Records { buf, at: 0 }
+}
+
+/// The iterator [`records`] returns.
+#[derive(Debug, Clone)]
+pub struct Records<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl Records<'_> {
+    /// Where the next record would start: after the last one read, at the end
+    /// of what the buffer holds complete.
+    pub fn offset(&self) -> usize {
+        self.at
+    }
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<Record<'a>, usize>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.buf.get(self.at..).filter(|r| !r.is_empty())?;
+        match parse(rest) {
+            Parsed::Record(record, len) => {
+                self.at += len;
+                Some(Ok(record))
+            }
+            Parsed::Malformed(len) => {
+                self.at += len;
+                Some(Err(len))
+            }
+            Parsed::Incomplete | Parsed::End => None,
+        }
+    }
+}
+
 /// Space-separated words after the time: each preceded by one space and ended
 /// by one (left in place for the next).
 struct Words<'a> {

@@ -25,25 +25,16 @@ fn open(dir: &Path, options: LogOptions) -> MessageLog {
 
 /// Every record of every file in `dir`, oldest first, as (file, kind, bytes, note).
 fn read_all(dir: &Path) -> Vec<(String, RecordKind, Vec<u8>, Vec<u8>)> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".log"))
-        .collect();
-    names.sort();
     let mut out = Vec::new();
-    for name in names {
-        let data = fs::read(dir.join(&name)).unwrap();
-        let mut at = 0;
-        while at < data.len() {
-            match parse(&data[at..]) {
-                Parsed::Record(r, len) => {
-                    out.push((name.clone(), r.kind, r.bytes.to_vec(), r.note.to_vec()));
-                    at += len;
-                }
-                other => panic!("{name} at {at}: {other:?}"),
-            }
+    for path in log_files(dir).unwrap() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let data = fs::read(&path).unwrap();
+        let mut read = records(&data);
+        for record in read.by_ref() {
+            let r = record.unwrap_or_else(|len| panic!("{name}: {len} bytes not a record"));
+            out.push((name.clone(), r.kind, r.bytes.to_vec(), r.note.to_vec()));
         }
+        assert_eq!(read.offset(), data.len(), "{name}: read to its end");
     }
     out
 }

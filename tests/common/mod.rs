@@ -14,6 +14,7 @@
 
 pub mod dictionary;
 pub mod example;
+pub mod log;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};

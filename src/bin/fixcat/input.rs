@@ -68,7 +68,7 @@ pub(crate) fn detect(arg: &OsStr) -> Result<Source, String> {
         if path.join("current").is_dir() || path.join("header").is_file() {
             return Ok(Source::Store(path.to_path_buf()));
         }
-        let has_logs = !logread::log_files(path)
+        let has_logs = !fixengine::message_log::log_files(path)
             .map_err(|e| format!("{}: {e}", path.display()))?
             .is_empty();
         if has_logs || path.file_name().is_some_and(|n| n == FOLDER) {
@@ -80,7 +80,7 @@ pub(crate) fn detect(arg: &OsStr) -> Result<Source, String> {
             path.display()
         ));
     }
-    if logread::file_key(path).is_some() {
+    if fixengine::message_log::file_order(path).is_some() {
         return Ok(Source::LogFile(path.to_path_buf()));
     }
     let mut head = Vec::with_capacity(SNIFF);

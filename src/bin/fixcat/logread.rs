@@ -10,7 +10,7 @@
 //! silently. Bytes that are not records are skipped to the next newline, with
 //! one warning per file.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use std::thread;
 use std::time::Duration;
 
 use fixengine::UtcTimestamp;
-use fixengine::message_log::{Parsed, RecordKind, TIME_LEN, parse};
+use fixengine::message_log::{Parsed, RecordKind, TIME_LEN, file_order, log_files, parse};
 
 use crate::Fail;
 use crate::item::Item;
@@ -44,33 +44,6 @@ pub(crate) fn looks_like_log(buf: &[u8]) -> bool {
     };
     let word = rest.split(|&b| b == b' ').next().unwrap_or_default();
     UtcTimestamp::parse(time).is_some() && RecordKind::from_word(word).is_some()
-}
-
-/// The day and index in a log file's name (`YYYYMMDD-NNN.log`): the order
-/// the files were written in.
-pub(crate) fn file_key(path: &Path) -> Option<([u8; 8], u32)> {
-    let name = path.file_name()?.to_str()?;
-    let (date, index) = name.strip_suffix(".log")?.split_once('-')?;
-    let date: [u8; 8] = date.as_bytes().try_into().ok()?;
-    if !date.iter().all(u8::is_ascii_digit)
-        || index.len() < 3
-        || !index.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    Some((date, index.parse().ok()?))
-}
-
-/// The log files in `dir`, oldest first.
-pub(crate) fn log_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut files: Vec<(([u8; 8], u32), PathBuf)> = fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter_map(|path| Some((file_key(&path)?, path)))
-        .filter(|(_, path)| path.is_file())
-        .collect();
-    files.sort();
-    Ok(files.into_iter().map(|(_, path)| path).collect())
 }
 
 /// Prints every record of the log files in `dir`, oldest first.
@@ -113,7 +86,7 @@ pub(crate) fn follow_folder<W: Write>(dir: &Path, printer: &mut Printer<W>) -> R
         for path in &files {
             if current
                 .as_ref()
-                .is_some_and(|c| file_key(path) <= file_key(&c.path))
+                .is_some_and(|c| file_order(path) <= file_order(&c.path))
             {
                 continue;
             }

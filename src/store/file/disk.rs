@@ -2,11 +2,12 @@
 //! folder syncs, growing a file with allocated zeros, and the names of segments
 //! and archived generations.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
 use super::options::{FileStoreOptions, SyncPolicy};
+use crate::mmap::lock_folder;
 pub(super) use crate::mmap::{extend_and_map, write_zeros};
 use crate::store::StoreError;
 use crate::store::layout::{self, FormatError};
@@ -48,19 +49,12 @@ pub(super) fn format_error(path: &Path, e: FormatError, magic: [u8; 8]) -> Store
 }
 
 pub(super) fn lock(path: &Path) -> Result<File, StoreError> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(io_at(path))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(StoreError::Locked {
+    match lock_folder(path) {
+        Ok(Some(file)) => Ok(file),
+        Ok(None) => Err(StoreError::Locked {
             path: path.to_path_buf(),
         }),
-        Err(TryLockError::Error(e)) => Err(StoreError::Io {
+        Err(e) => Err(StoreError::Io {
             path: path.to_path_buf(),
             source: e,
         }),
