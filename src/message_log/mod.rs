@@ -581,45 +581,64 @@ fn mask(frame: &[u8], masked: &Masked, out: &mut Vec<u8>) -> bool {
     true
 }
 
-/// MaskedTags, ready for the scan: each tag's digits, and which digits end one.
+/// MaskedTags, ready for the scan: each tag's digits, and which endings one has.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Masked {
     tags: Vec<Vec<u8>>,
-    /// Bit `d` set when a masked tag ends in the digit `d`.
-    last_digits: u16,
+    /// Bit `n` set when a masked tag of two or more digits ends in the two
+    /// digits `n` (00 to 99).
+    last_two: u128,
+    /// Bit `d` set when `d` is a masked one-digit tag.
+    single: u16,
 }
 
 impl Masked {
     fn new(tags: &[u32]) -> Self {
         let tags: Vec<Vec<u8>> = tags.iter().map(|t| t.to_string().into_bytes()).collect();
-        let last_digits = tags
-            .iter()
-            .filter_map(|t| t.last())
-            .fold(0u16, |m, d| m | 1 << (d - b'0'));
-        Self { tags, last_digits }
+        let (mut last_two, mut single) = (0u128, 0u16);
+        for tag in &tags {
+            match tag.as_slice() {
+                [.., a, b] => last_two |= 1 << (u32::from(a - b'0') * 10 + u32::from(b - b'0')),
+                [d] => single |= 1 << (d - b'0'),
+                [] => {}
+            }
+        }
+        Self {
+            tags,
+            last_two,
+            single,
+        }
     }
 
     /// Whether a masked tag ends at `eq`, the position of an `=` in `bytes`,
-    /// starting the bytes or right after an SOH.
+    /// starting the bytes or right after an SOH. Most `=` signs are turned away
+    /// by the two digits before them, without looking at the tags.
     #[inline]
     fn ends_at(&self, bytes: &[u8], eq: usize) -> bool {
-        let Some(last) = eq.checked_sub(1).and_then(|i| bytes.get(i)) else {
+        let digit = |i: usize| {
+            bytes
+                .get(i)
+                .map(|b| b.wrapping_sub(b'0'))
+                .filter(|d| *d <= 9)
+        };
+        let Some(last) = eq.checked_sub(1).and_then(digit) else {
             return false;
         };
-        let digit = last.wrapping_sub(b'0');
-        if digit > 9 || self.last_digits & (1 << digit) == 0 {
-            return false;
-        }
+        let worth_a_look = match eq.checked_sub(2).and_then(digit) {
+            Some(before) => self.last_two & (1 << (u32::from(before) * 10 + u32::from(last))) != 0,
+            None => self.single & (1 << last) != 0,
+        };
         // Byte by byte: a few digits, where a call to memcmp costs more.
-        self.tags.iter().any(|tag| {
-            eq >= tag.len()
-                && bytes[eq - tag.len()..eq]
-                    .iter()
-                    .rev()
-                    .zip(tag.iter().rev())
-                    .all(|(a, b)| a == b)
-                && (eq == tag.len() || bytes[eq - tag.len() - 1] == 1)
-        })
+        worth_a_look
+            && self.tags.iter().any(|tag| {
+                eq >= tag.len()
+                    && bytes[eq - tag.len()..eq]
+                        .iter()
+                        .rev()
+                        .zip(tag.iter().rev())
+                        .all(|(a, b)| a == b)
+                    && (eq == tag.len() || bytes[eq - tag.len() - 1] == 1)
+            })
     }
 }
 
