@@ -137,11 +137,21 @@ impl Reactor {
                 log::info!("reactor: stopped");
                 return;
             }
+            // Connections first, then the listeners: a pending connection found
+            // closed in this batch frees its place (MaxPendingConnections) before
+            // a connection in the same batch is refused for want of one.
+            for event in &events {
+                match event.token() {
+                    WAKER => {}
+                    Token(t) if t < FIRST_CONNECTION => {}
+                    token => self.read(token),
+                }
+            }
             for event in &events {
                 match event.token() {
                     WAKER => {}
                     Token(t) if t < FIRST_CONNECTION => self.accept(t - 1),
-                    token => self.read(token),
+                    _ => {}
                 }
             }
             self.retry_deferred();
