@@ -83,6 +83,17 @@ impl UtcTimestamp {
         self.secs as i128 * 1_000_000_000 + self.nanos as i128
     }
 
+    /// The instant `d` later, or the last one a `UtcTimestamp` holds.
+    pub fn saturating_add(self, d: Duration) -> Self {
+        let nanos = self
+            .unix_nanos()
+            .saturating_add(i128::try_from(d.as_nanos()).unwrap_or(i128::MAX));
+        Self::from_unix(
+            i64::try_from(nanos.div_euclid(1_000_000_000)).unwrap_or(i64::MAX),
+            nanos.rem_euclid(1_000_000_000) as u32,
+        )
+    }
+
     /// The absolute difference between two instants.
     pub fn abs_diff(self, other: Self) -> Duration {
         let d = (self.unix_nanos() - other.unix_nanos()).unsigned_abs();
@@ -391,5 +402,11 @@ mod tests {
         assert_eq!(a.abs_diff(b), Duration::from_millis(121_500));
         assert_eq!(b.abs_diff(a), Duration::from_millis(121_500));
         assert_eq!(b.to_string(), "20261125-20:18:28.500000000");
+        assert_eq!(a.saturating_add(Duration::from_millis(121_500)), b);
+        assert_eq!(
+            a.saturating_add(Duration::MAX).unix_secs(),
+            i64::MAX,
+            "saturates"
+        );
     }
 }

@@ -40,7 +40,7 @@ mod record;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 pub use record::{Parsed, Record, RecordKind, Records, TIME_LEN, parse, records};
 
@@ -269,15 +269,14 @@ impl MessageLog {
             // The current file counts as one kept.
             (old.len() + 1).saturating_sub(max_files)
         };
-        let now = SystemTime::UNIX_EPOCH
-            + Duration::from_nanos(u64::try_from(now.unix_nanos()).unwrap_or(0));
         for (i, path) in old.into_iter().enumerate() {
+            // As the store's archive retention: a file written after `now` (a
+            // clock set back) has no age to go by and is kept.
             let too_old = max_age.is_some_and(|age| {
                 fs::metadata(path)
                     .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| now.duration_since(t).ok())
-                    .is_some_and(|d| d > age)
+                    .map(UtcTimestamp::from_system_time)
+                    .is_ok_and(|written| written < now && now.abs_diff(written) > age)
             });
             if i < excess || too_old {
                 match fs::remove_file(path) {
@@ -310,7 +309,7 @@ impl MessageLog {
         self.failure = Some(Failure {
             lost: 0,
             since: now,
-            retry_at: later(now, RETRY),
+            retry_at: now.saturating_add(RETRY),
             error: error.clone(),
         });
         LogEvent::Failed(error)
@@ -331,7 +330,7 @@ impl MessageLog {
         if now < failure.retry_at {
             return None;
         }
-        failure.retry_at = later(now, RETRY);
+        failure.retry_at = now.saturating_add(RETRY);
         if self.start(now).is_err() {
             return None;
         }
@@ -494,14 +493,6 @@ impl Drop for MessageLog {
     fn drop(&mut self) {
         self.seal();
     }
-}
-
-fn later(t: UtcTimestamp, d: Duration) -> UtcTimestamp {
-    let nanos = t.unix_nanos() + d.as_nanos() as i128;
-    UtcTimestamp::from_unix(
-        i64::try_from(nanos / 1_000_000_000).unwrap_or(i64::MAX),
-        (nanos % 1_000_000_000) as u32,
-    )
 }
 
 fn lock(path: &Path) -> Result<File, String> {

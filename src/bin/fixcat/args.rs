@@ -122,7 +122,7 @@ pub(crate) fn parse(args: Vec<OsString>, today: &[u8; 8]) -> Result<Command, Str
     }
     if let Some((t, unit)) = until {
         // Inclusive of what the value names: `--until 10:00:05` keeps 10:00:05.7.
-        cat.filter.until = Some(filter::later(t, unit));
+        cat.filter.until = Some(t.saturating_add(unit));
     }
     if let (Some((from, _)), Some((to, _))) = (since, until)
         && from > to

@@ -175,15 +175,6 @@ pub(crate) fn parse_time(
     Ok((t, unit))
 }
 
-/// `t` moved on by `d`.
-pub(crate) fn later(t: UtcTimestamp, d: Duration) -> UtcTimestamp {
-    let nanos = t.unix_nanos().saturating_add(d.as_nanos() as i128);
-    UtcTimestamp::from_unix(
-        i64::try_from(nanos.div_euclid(1_000_000_000)).unwrap_or(i64::MAX),
-        nanos.rem_euclid(1_000_000_000) as u32,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
