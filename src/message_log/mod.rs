@@ -459,10 +459,14 @@ impl MessageLog {
     /// Whether [`MessageLog::idle`] has anything to do: checked before every
     /// park, so it reads no clock.
     pub(crate) fn has_idle_work(&self) -> bool {
-        self.failure.is_some()
-            || self.file.as_ref().is_some_and(|f| {
-                f.room() < GROW_STEP / 2 && (f.len() as u64) < self.options.file_size
-            })
+        self.failure.is_some() || self.wants_growth()
+    }
+
+    /// The current file is running out of room and may still grow.
+    fn wants_growth(&self) -> bool {
+        self.file
+            .as_ref()
+            .is_some_and(|f| f.room() < GROW_STEP / 2 && (f.len() as u64) < self.options.file_size)
     }
 
     /// Work for when the session has nothing else to do: grows the current file
@@ -471,14 +475,15 @@ impl MessageLog {
         if self.failure.is_some() {
             return self.retry(now);
         }
-        let file = self.file.as_mut()?;
-        if file.room() < GROW_STEP / 2 && (file.len() as u64) < self.options.file_size {
-            if let Err(e) = file.grow(GROW_STEP / 2) {
-                let error = format!("cannot grow {}: {e}", file.path().display());
-                return Some(self.fail(now, error));
-            }
-            let _ = file.flush_async();
+        if !self.wants_growth() {
+            return None;
         }
+        let file = self.file.as_mut()?;
+        if let Err(e) = file.grow(GROW_STEP / 2) {
+            let error = format!("cannot grow {}: {e}", file.path().display());
+            return Some(self.fail(now, error));
+        }
+        let _ = file.flush_async();
         None
     }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use mio::Interest;
 
 use super::{HIGH_WATER, SOCKET, Worker};
-use crate::codec::{FrameError, Status};
+use crate::codec::{FrameError, Status, UtcTimestamp};
 use crate::engine::Application;
 use crate::store::MessageStore;
 
@@ -217,12 +217,8 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                     self.garbled_run = 0;
                     let frame = &self.inbuf.buf[self.inbuf.start..self.inbuf.start + len];
                     let result = self.machine.handle_frame(now, frame, &mut deliver!(self));
-                    if let Some(log) = self.log.as_mut() {
-                        let time = *received.get_or_insert_with(|| self.machine.now_utc());
-                        let why = self.garbled_why.take();
-                        let event = log.inbound(time, frame, why.as_deref());
-                        self.report_log(event);
-                    }
+                    let why = self.garbled_why.take();
+                    self.log_received(&mut received, len, why.as_deref());
                     self.inbuf.consume(len);
                     if let Err(e) = result {
                         log::error!("session {}: store failure: {e}", self.shared.id);
@@ -259,12 +255,9 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                         garbled.len,
                         garbled.error
                     );
-                    if let Some(log) = self.log.as_mut() {
-                        let time = *received.get_or_insert_with(|| self.machine.now_utc());
-                        let bytes = &self.inbuf.data()[..garbled.len];
+                    if self.log.is_some() {
                         let why = garbled.error.to_string();
-                        let event = log.inbound(time, bytes, Some(&why));
-                        self.report_log(event);
+                        self.log_received(&mut received, garbled.len, Some(&why));
                     }
                     self.inbuf.consume(garbled.len);
                     self.garbled_run += garbled.len;
@@ -279,6 +272,18 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                 }
             }
         }
+    }
+
+    /// Gives the message log the first `len` unread bytes: a frame, or garbled
+    /// bytes dropped for `why`. The frames of one read share its time, read from
+    /// the clock once (`received`).
+    fn log_received(&mut self, received: &mut Option<UtcTimestamp>, len: usize, why: Option<&str>) {
+        let Some(log) = self.log.as_mut() else {
+            return;
+        };
+        let time = *received.get_or_insert_with(|| self.machine.now_utc());
+        let event = log.inbound(time, &self.inbuf.data()[..len], why);
+        self.report_log(event);
     }
 
     /// Writes pending bytes until the socket would block.
