@@ -212,22 +212,8 @@ fn populate(map: &MmapMut, from: usize) {
 pub(super) fn trim(path: &Path) -> io::Result<u64> {
     let file = OpenOptions::new().read(true).write(true).open(path)?;
     let len = file.metadata()?.len();
-    // The zeros are at most what growth allocated ahead: read back a block at a
-    // time from the end until a non-zero byte.
-    let mut end = len;
-    let mut block = vec![0u8; 64 * 1024];
-    while end > 0 {
-        let from = end.saturating_sub(block.len() as u64);
-        let chunk = &mut block[..(end - from) as usize];
-        file.read_exact_at(chunk, from)?;
-        match chunk.iter().rposition(|&b| b != 0) {
-            Some(i) => {
-                end = from + i as u64 + 1;
-                break;
-            }
-            None => end = from,
-        }
-    }
+    // The zeros are at most what growth allocated ahead.
+    let end = rfind(&file, len, |b| b != 0)?.map_or(0, |i| i + 1);
     if end == len {
         return Ok(0);
     }
@@ -242,20 +228,25 @@ pub(super) fn trim(path: &Path) -> io::Result<u64> {
     }
     // A torn record: its start is after the last newline.
     file.write_all_at(b"\n", end)?;
-    let mut torn = 0u64;
+    let start = rfind(&file, end, |b| b == b'\n')?.map_or(0, |i| i + 1);
+    Ok(end - start)
+}
+
+/// The offset of the last byte before `end` in `file` that `wanted` picks,
+/// reading back a block at a time.
+fn rfind(file: &File, end: u64, wanted: impl Fn(u8) -> bool) -> io::Result<Option<u64>> {
+    let mut block = vec![0u8; 64 * 1024];
     let mut at = end;
     while at > 0 {
         let from = at.saturating_sub(block.len() as u64);
         let chunk = &mut block[..(at - from) as usize];
         file.read_exact_at(chunk, from)?;
-        if let Some(i) = chunk.iter().rposition(|&b| b == b'\n') {
-            torn = end - (from + i as u64 + 1);
-            break;
+        if let Some(i) = chunk.iter().rposition(|&b| wanted(b)) {
+            return Ok(Some(from + i as u64));
         }
-        torn = end - from;
         at = from;
     }
-    Ok(torn)
+    Ok(None)
 }
 
 /// The file name for day `date` (`YYYYMMDD`) and its `index`-th file that day.
