@@ -22,7 +22,7 @@ use super::listen::listen;
 use super::logon::{Refusal, decide, identify};
 use super::{Command, Core, EngineError, Entry, Incoming, now};
 use crate::codec::{Decoder, Framer, Status};
-use crate::session::write_refusal;
+use crate::session::{last_processed, write_refusal};
 
 const WAKER: Token = Token(0);
 /// Listeners take tokens 1..=N; pending connections take tokens from here up.
@@ -309,10 +309,7 @@ impl Reactor {
     fn refuse_with_logout(&mut self, token: Token, why: &str, entry: &Entry) {
         if let Some(p) = self.pending.get_mut(&token) {
             let shared = &entry.shared;
-            let last = shared
-                .config
-                .enable_last_msg_seq_num_processed()
-                .then(|| shared.next_target.load(Ordering::Acquire).saturating_sub(1));
+            let last = last_processed(&shared.config, shared.next_target.load(Ordering::Acquire));
             let mut logout = Vec::new();
             write_refusal(
                 shared.version,

@@ -9,6 +9,7 @@ use crate::codec::{
     Encoder, Fields, MessageView, RejectReason, TimePrecision, UtcTimestamp, format_u64, msg_type,
     tags,
 };
+use crate::config::SessionConfig;
 use crate::id::{FixVersion, SessionId};
 use crate::store::{MessageStore, StoreError};
 
@@ -26,9 +27,7 @@ impl<S: MessageStore> SessionMachine<S> {
     /// configuration asks for it: the last inbound number processed (0 before
     /// the first).
     pub(super) fn last_processed(&self) -> Option<u64> {
-        self.config
-            .enable_last_msg_seq_num_processed()
-            .then(|| self.store.next_target_seq().saturating_sub(1))
+        last_processed(&self.config, self.store.next_target_seq())
     }
 
     /// Encodes, stores and queues a session-level message; `body` adds its fields.
@@ -197,6 +196,16 @@ impl<S: MessageStore> SessionMachine<S> {
         self.await_logout(now);
         Ok(())
     }
+}
+
+/// LastMsgSeqNumProcessed(369) for a message a session with `config` writes
+/// when it expects `next_target` next: the last inbound number processed (0
+/// before the first), when the configuration asks for it. The reactor's refusals
+/// use it too, from the numbers the session publishes.
+pub(crate) fn last_processed(config: &SessionConfig, next_target: u64) -> Option<u64> {
+    config
+        .enable_last_msg_seq_num_processed()
+        .then(|| next_target.saturating_sub(1))
 }
 
 /// A Logout refusing a Logon, written where no session runs the connection (the

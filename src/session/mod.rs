@@ -47,7 +47,7 @@ pub use event::SessionEvent;
 pub use reply::{Handler, Reply};
 pub use state::State;
 
-pub(crate) use admin::write_refusal;
+pub(crate) use admin::{last_processed, write_refusal};
 
 pub use crate::codec::RejectReason;
 
