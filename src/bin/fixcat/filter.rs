@@ -7,6 +7,7 @@ use std::time::Duration;
 use fixengine::UtcTimestamp;
 
 use crate::item::{Item, Kind, MessageFields};
+use fixengine::message_log::RecordKind;
 
 /// The filters given; the default lets everything through.
 #[derive(Debug, Default)]
@@ -44,14 +45,16 @@ impl Filter {
     /// True when the record passes every filter. `fields` are the message's
     /// (empty for a note).
     pub(crate) fn accepts(&self, item: &Item<'_>, fields: &MessageFields<'_>) -> bool {
-        if item.kind == Kind::Note && self.on_messages() {
+        if item.kind == Kind::Logged(RecordKind::Note) && self.on_messages() {
             return false;
         }
         if let Some(dir) = self.dir {
             let ok = match item.kind {
-                Kind::Note => true,
-                Kind::In | Kind::Garbled => dir == Direction::In,
-                Kind::Out | Kind::Resend => dir == Direction::Out,
+                Kind::Logged(RecordKind::Note) => true,
+                Kind::Logged(kind) => match dir {
+                    Direction::In => kind.is_inbound(),
+                    Direction::Out => kind.is_outbound(),
+                },
                 Kind::Unknown => false,
             };
             if !ok {

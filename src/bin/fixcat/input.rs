@@ -13,6 +13,7 @@ use fixengine::message_log::FOLDER;
 use crate::item::{Item, Kind};
 use crate::output::Printer;
 use crate::{Fail, logread, raw};
+use fixengine::message_log::RecordKind;
 
 /// How many bytes are looked at to tell a log from a raw capture.
 const SNIFF: usize = 64;
@@ -142,7 +143,7 @@ fn read_store<W: Write>(dir: &Path, printer: &mut Printer<W>) -> Result<(), Fail
     fixengine::store::read_stored(dir, &mut |_, frame| {
         let item = Item {
             time: sending_time(frame),
-            kind: Kind::Out,
+            kind: Kind::Logged(RecordKind::Out),
             bytes: frame,
             note: b"",
         };

@@ -7,29 +7,17 @@ use fixengine::{Decoder, Fields, UtcTimestamp};
 /// Where a record came from, as far as the input says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// Received.
-    In,
-    /// Sent.
-    Out,
-    /// Sent again, in answer to a ResendRequest.
-    Resend,
-    /// Received bytes that did not frame as a message.
-    Garbled,
-    /// A note of the log itself.
-    Note,
+    /// A message log's record, of that kind; a store's messages are `Out`.
+    Logged(RecordKind),
     /// A raw capture's frame: direction unknown.
     Unknown,
 }
 
 impl Kind {
-    /// The word printed for it.
+    /// The word printed for it: the log's, or `?`.
     pub(crate) const fn word(self) -> &'static str {
         match self {
-            Self::In => "in",
-            Self::Out => "out",
-            Self::Resend => "resend",
-            Self::Garbled => "garbled",
-            Self::Note => "note",
+            Self::Logged(kind) => kind.as_str(),
             Self::Unknown => "?",
         }
     }
@@ -37,22 +25,16 @@ impl Kind {
     /// The direction for `--json`'s `dir`: `None` when unknown or not a message.
     pub(crate) const fn direction(self) -> Option<&'static str> {
         match self {
-            Self::In | Self::Garbled => Some("in"),
-            Self::Out | Self::Resend => Some("out"),
-            Self::Note | Self::Unknown => None,
+            Self::Logged(kind) if kind.is_inbound() => Some("in"),
+            Self::Logged(kind) if kind.is_outbound() => Some("out"),
+            Self::Logged(_) | Self::Unknown => None,
         }
     }
 }
 
 impl From<RecordKind> for Kind {
     fn from(kind: RecordKind) -> Self {
-        match kind {
-            RecordKind::In => Self::In,
-            RecordKind::Out => Self::Out,
-            RecordKind::Resend => Self::Resend,
-            RecordKind::Garbled => Self::Garbled,
-            RecordKind::Note => Self::Note,
-        }
+        Self::Logged(kind)
     }
 }
 
@@ -82,7 +64,7 @@ impl<'a> MessageFields<'a> {
     /// decoder, which knows data fields (a RawData(96) may hold SOH); bytes it
     /// cannot split (a garbled record) are cut at each SOH instead.
     pub(crate) fn of(item: &Item<'a>, decoder: &'a mut Decoder) -> Self {
-        if item.kind == Kind::Note {
+        if item.kind == Kind::Logged(RecordKind::Note) {
             return Self::default();
         }
         if let Ok(view) = decoder.decode(item.bytes) {

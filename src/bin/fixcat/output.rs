@@ -10,6 +10,7 @@ use crate::Fail;
 use crate::filter::Filter;
 use crate::item::{Item, Kind, MessageFields};
 use crate::names::Names;
+use fixengine::message_log::RecordKind;
 
 /// How records are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -102,7 +103,7 @@ fn pretty(out: &mut Vec<u8>, item: &Item<'_>, fields: &MessageFields<'_>, names:
     time(out, item.time);
     out.push(b' ');
     out.extend_from_slice(item.kind.word().as_bytes());
-    if item.kind == Kind::Note {
+    if item.kind == Kind::Logged(RecordKind::Note) {
         out.push(b' ');
         text(out, item.bytes);
         out.extend_from_slice(b"\n\n");
@@ -159,7 +160,7 @@ fn json(out: &mut Vec<u8>, item: &Item<'_>, fields: &MessageFields<'_>) {
         Some(dir) => json_string(out, dir.as_bytes()),
         None => out.extend_from_slice(b"null"),
     }
-    if item.kind == Kind::Note {
+    if item.kind == Kind::Logged(RecordKind::Note) {
         out.extend_from_slice(b",\"text\":");
         json_string(out, item.bytes);
         out.extend_from_slice(b"}\n");
@@ -175,7 +176,7 @@ fn json(out: &mut Vec<u8>, item: &Item<'_>, fields: &MessageFields<'_>) {
         Some(seq) => out.extend_from_slice(seq.to_string().as_bytes()),
         None => out.extend_from_slice(b"null"),
     }
-    if item.kind == Kind::Garbled {
+    if item.kind == Kind::Logged(RecordKind::Garbled) {
         out.extend_from_slice(b",\"note\":");
         json_string(out, item.note);
     }
