@@ -459,7 +459,7 @@ impl MessageLog {
     /// Whether [`MessageLog::idle`] has anything to do: checked before every
     /// park, so it reads no clock.
     pub(crate) fn has_idle_work(&self) -> bool {
-        self.failure.is_some() || self.wants_growth()
+        self.is_failed() || self.wants_growth()
     }
 
     /// The current file is running out of room and may still grow.
@@ -487,10 +487,10 @@ impl MessageLog {
         None
     }
 
-    /// The next time [`MessageLog::idle`] has work that no message will bring:
-    /// a retry after a failure.
-    pub(crate) fn retry_at(&self) -> Option<UtcTimestamp> {
-        self.failure.as_ref().map(|f| f.retry_at)
+    /// The log failed and waits to try its disk again: [`MessageLog::idle`]
+    /// then has work that no message will bring.
+    pub(crate) fn is_failed(&self) -> bool {
+        self.failure.is_some()
     }
 }
 

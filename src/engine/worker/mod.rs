@@ -362,8 +362,8 @@ impl<A: Application, S: MessageStore> Worker<A, S> {
                     let log_retry = self
                         .log
                         .as_ref()
-                        .and_then(MessageLog::retry_at)
-                        .map(|_| now() + message_log::RETRY);
+                        .is_some_and(MessageLog::is_failed)
+                        .then(|| now() + message_log::RETRY);
                     machine
                         .into_iter()
                         .chain(expiry)
