@@ -36,20 +36,25 @@ fn logout_after_close_sends_nothing() {
     assert!(h.out().is_empty());
 }
 
-#[test]
-fn a_reset_logon_abandons_a_resend_in_progress() {
-    let mut h = Harness::new(FixVersion::Fix44);
+/// Logged on, two batches of reports stored, a ResendRequest for all of them,
+/// and only the first batch taken: a resend left in progress.
+fn resend_in_progress(h: &mut Harness) {
     h.logon();
-    let total = 2 * RESEND_BATCH as u64;
-    for i in 0..total {
+    for i in 0..2 * RESEND_BATCH as u64 {
         h.m.send(h.now, &Message::new("8").with(tags::EXEC_ID, i))
             .unwrap();
     }
     h.out();
     h.send("2", 2, "7=1|16=0");
-    // Take only the first batch, then the counterparty starts the session over.
     let mut first = Vec::new();
     h.m.poll_transmit(&mut first, &mut h.app).unwrap();
+}
+
+#[test]
+fn a_reset_logon_abandons_a_resend_in_progress() {
+    let mut h = Harness::new(FixVersion::Fix44);
+    resend_in_progress(&mut h);
+    // The counterparty starts the session over.
     h.send("A", 1, "98=0|108=30|141=Y");
     let out = h.out();
     assert_eq!(
@@ -82,15 +87,7 @@ fn a_reset_logon_takes_the_new_heart_bt_int_within_bounds() {
 fn reset_on_logout_abandons_a_resend_in_progress() {
     let config = SessionConfig::default().with_reset_seq_num_on_logout(true);
     let mut h = Harness::with_config(FixVersion::Fix44, config);
-    h.logon();
-    for i in 0..2 * RESEND_BATCH as u64 {
-        h.m.send(h.now, &Message::new("8").with(tags::EXEC_ID, i))
-            .unwrap();
-    }
-    h.out();
-    h.send("2", 2, "7=1|16=0");
-    let mut first = Vec::new();
-    h.m.poll_transmit(&mut first, &mut h.app).unwrap();
+    resend_in_progress(&mut h);
     h.send("5", 3, "");
     assert_eq!(
         h.out(),
